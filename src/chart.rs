@@ -1,0 +1,379 @@
+//! Builds the view model of a chart (and of search results) from the FHIR
+//! resources the platform returned. Pure: data in, data out; no I/O, no
+//! clock. This is where masking will slot in (before these types are built).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Remote, Result};
+use crate::fhir::{
+    array, concept_code, concept_has_code, concept_text, date_choice, human_name, id, owned,
+    reference_target, resource_type, str_field,
+};
+use crate::view::{
+    AllergyView, Chart, EncounterView, IdentifierKind, IdentifierView, LabView, MedicationView,
+    PatientHeader, PatientSummary, ProblemView,
+};
+
+pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
+    if resource_type(patient) != Some("Patient") {
+        return None;
+    }
+    Some(PatientSummary {
+        id: id(patient)?.to_owned(),
+        name: human_name(patient.get("name")).unwrap_or_default(),
+        gender: owned(patient, "gender"),
+        birth_date: owned(patient, "birthDate"),
+        identifiers: identifiers(patient),
+    })
+}
+
+/// Assembles the chart of `patient_id` from everything the platform sent.
+/// Resources that cannot be read are skipped (and counted in the log), so
+/// one bad record from one hospital does not hide the rest of the history.
+pub(crate) fn build_chart(patient_id: &str, resources: &[Value]) -> Result<Chart> {
+    let index = Index::new(resources);
+    let patient = resources
+        .iter()
+        .find(|r| resource_type(r) == Some("Patient") && id(r) == Some(patient_id))
+        .ok_or(Error::Malformed(
+            Remote::Platform,
+            "the patient record was missing from the history",
+        ))?;
+    let summary = patient_summary(patient).ok_or(Error::Malformed(
+        Remote::Platform,
+        "the patient record could not be read",
+    ))?;
+
+    let mut chart = Chart {
+        patient: PatientHeader {
+            id: summary.id,
+            name: summary.name,
+            gender: summary.gender,
+            birth_date: summary.birth_date,
+            identifiers: summary.identifiers,
+            phone: phone(patient),
+            address: address(patient),
+        },
+        problems: Vec::new(),
+        medications: Vec::new(),
+        allergies: Vec::new(),
+        labs: Vec::new(),
+        encounters: Vec::new(),
+        resource_count: u32::try_from(resources.len()).unwrap_or(u32::MAX),
+    };
+    let mut latest_labs: HashMap<String, LabView> = HashMap::new();
+    let mut skipped = 0usize;
+
+    for r in resources {
+        if is_entered_in_error(r) {
+            continue;
+        }
+        let Some(rid) = id(r).map(str::to_owned) else {
+            skipped += 1;
+            continue;
+        };
+        match resource_type(r) {
+            Some("Condition") if is_active(r, &["active", "recurrence", "relapse"]) => {
+                let Some(code) = r.get("code") else {
+                    skipped += 1;
+                    continue;
+                };
+                chart.problems.push(ProblemView {
+                    id: rid,
+                    text: concept_text(code).unwrap_or_default(),
+                    code: concept_code(code),
+                    clinical_status: r.get("clinicalStatus").and_then(concept_code),
+                    onset: date_choice(r, "onset").or_else(|| owned(r, "recordedDate")),
+                    source: index.source_of(r),
+                });
+            }
+            Some(ty @ ("MedicationRequest" | "MedicationStatement")) => {
+                let current: &[&str] = if ty == "MedicationRequest" {
+                    &["active", "on-hold"]
+                } else {
+                    &["active", "intended"]
+                };
+                if !str_field(r, "status").is_some_and(|s| current.contains(&s)) {
+                    continue;
+                }
+                let dosage_key = if ty == "MedicationRequest" {
+                    "dosageInstruction"
+                } else {
+                    "dosage"
+                };
+                chart.medications.push(MedicationView {
+                    id: rid,
+                    text: index.medication_text(r).unwrap_or_default(),
+                    status: owned(r, "status"),
+                    authored: owned(r, "authoredOn")
+                        .or_else(|| date_choice(r, "effective"))
+                        .or_else(|| owned(r, "dateAsserted")),
+                    dosage: array(r, dosage_key).find_map(|d| owned(d, "text")),
+                    source: index.source_of(r),
+                });
+            }
+            Some("AllergyIntolerance") if is_active(r, &["active"]) => {
+                chart.allergies.push(AllergyView {
+                    id: rid,
+                    substance: r.get("code").and_then(concept_text).unwrap_or_default(),
+                    criticality: owned(r, "criticality"),
+                    reactions: array(r, "reaction")
+                        .flat_map(|re| array(re, "manifestation"))
+                        .filter_map(concept_text)
+                        .collect(),
+                    source: index.source_of(r),
+                });
+            }
+            Some("Observation") if is_lab_or_vital(r) => {
+                let Some(lab) = lab_view(rid, r, &index) else {
+                    skipped += 1;
+                    continue;
+                };
+                let key = lab.code.clone().unwrap_or_else(|| lab.name.clone());
+                let newer = latest_labs
+                    .get(&key)
+                    .is_none_or(|seen| lab.effective > seen.effective);
+                if newer {
+                    latest_labs.insert(key, lab);
+                }
+            }
+            Some("Encounter") => chart.encounters.push(EncounterView {
+                id: rid,
+                class: r
+                    .get("class")
+                    .and_then(|c| owned(c, "display").or_else(|| owned(c, "code"))),
+                kind: array(r, "type").find_map(concept_text),
+                start: r.get("period").and_then(|p| owned(p, "start")),
+                end: r.get("period").and_then(|p| owned(p, "end")),
+                hospital: index.encounter_hospital(r),
+                reason: array(r, "reasonCode").find_map(concept_text),
+            }),
+            _ => {}
+        }
+    }
+    if skipped > 0 {
+        tracing::warn!(skipped, "skipped resources that could not be read");
+    }
+
+    chart.labs = latest_labs.into_values().collect();
+    chart.labs.sort_by(|a, b| {
+        b.effective
+            .cmp(&a.effective)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    chart.problems.sort_by(|a, b| b.onset.cmp(&a.onset));
+    chart
+        .medications
+        .sort_by(|a, b| b.authored.cmp(&a.authored));
+    chart.encounters.sort_by(|a, b| b.start.cmp(&a.start));
+    Ok(chart)
+}
+
+/// Lookups across the whole history: organisations by id and the hospital
+/// each encounter took place at, so every row can say where it came from.
+struct Index<'a> {
+    by_key: HashMap<(&'a str, &'a str), &'a Value>,
+}
+
+impl<'a> Index<'a> {
+    fn new(resources: &'a [Value]) -> Self {
+        let by_key = resources
+            .iter()
+            .filter_map(|r| Some(((resource_type(r)?, id(r)?), r)))
+            .collect();
+        Index { by_key }
+    }
+
+    fn get(&self, reference: &Value) -> Option<&'a Value> {
+        self.by_key.get(&reference_target(reference)?).copied()
+    }
+
+    fn organization_name(&self, reference: &Value) -> Option<String> {
+        match self.get(reference) {
+            Some(org) if resource_type(org) == Some("Organization") => owned(org, "name"),
+            _ => owned(reference, "display"),
+        }
+    }
+
+    fn encounter_hospital(&self, encounter: &Value) -> Option<String> {
+        encounter
+            .get("serviceProvider")
+            .and_then(|r| self.organization_name(r))
+    }
+
+    /// The hospital a clinical resource came from: that of its encounter,
+    /// else an organisation named as its author.
+    fn source_of(&self, r: &Value) -> Option<String> {
+        if let Some(enc) = r
+            .get("encounter")
+            .or_else(|| r.get("context"))
+            .and_then(|e| self.get(e))
+        {
+            if let Some(hospital) = self.encounter_hospital(enc) {
+                return Some(hospital);
+            }
+        }
+        [
+            "recorder",
+            "asserter",
+            "requester",
+            "informationSource",
+            "performer",
+        ]
+        .iter()
+        .flat_map(|key| match r.get(*key) {
+            Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+            Some(single) => vec![single],
+            None => Vec::new(),
+        })
+        .find(|reference| reference_target(reference).is_some_and(|(ty, _)| ty == "Organization"))
+        .and_then(|reference| self.organization_name(reference))
+    }
+
+    fn medication_text(&self, r: &Value) -> Option<String> {
+        if let Some(cc) = r.get("medicationCodeableConcept") {
+            return concept_text(cc);
+        }
+        let reference = r.get("medicationReference")?;
+        match self.get(reference) {
+            Some(med) => med.get("code").and_then(concept_text),
+            None => owned(reference, "display"),
+        }
+    }
+}
+
+fn is_entered_in_error(r: &Value) -> bool {
+    str_field(r, "status") == Some("entered-in-error")
+        || r.get("verificationStatus").is_some_and(|v| {
+            concept_has_code(v, "entered-in-error") || concept_has_code(v, "refuted")
+        })
+}
+
+/// A Condition or AllergyIntolerance counts as current when its clinical
+/// status is one of `active`, or when it has none (many feeds omit it).
+fn is_active(r: &Value, active: &[&str]) -> bool {
+    match r.get("clinicalStatus") {
+        None => true,
+        Some(status) => active.iter().any(|code| concept_has_code(status, code)),
+    }
+}
+
+fn is_lab_or_vital(r: &Value) -> bool {
+    !matches!(str_field(r, "status"), Some("cancelled"))
+        && array(r, "category")
+            .any(|c| concept_has_code(c, "laboratory") || concept_has_code(c, "vital-signs"))
+}
+
+fn lab_view(id: String, r: &Value, index: &Index<'_>) -> Option<LabView> {
+    let code = r.get("code")?;
+    let name = concept_text(code)?;
+    let (value, unit) = observation_value(r).or_else(|| {
+        // Panels such as blood pressure carry their values in components.
+        let parts: Vec<(String, Option<String>)> = array(r, "component")
+            .filter_map(observation_value)
+            .collect();
+        let unit = parts.first().and_then(|(_, u)| u.clone());
+        (!parts.is_empty()).then(|| {
+            (
+                parts
+                    .into_iter()
+                    .map(|(v, _)| v)
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                unit,
+            )
+        })
+    })?;
+    Some(LabView {
+        id,
+        code: array(code, "coding")
+            .find(|c| str_field(c, "system") == Some("http://loinc.org"))
+            .and_then(|c| owned(c, "code"))
+            .or_else(|| concept_code(code)),
+        name,
+        value,
+        unit,
+        effective: date_choice(r, "effective").or_else(|| owned(r, "issued")),
+        interpretation: array(r, "interpretation")
+            .find_map(|i| concept_code(i).or_else(|| concept_text(i))),
+        source: index.source_of(r),
+    })
+}
+
+fn observation_value(v: &Value) -> Option<(String, Option<String>)> {
+    if let Some(q) = v.get("valueQuantity") {
+        let value = q.get("value").filter(|n| n.is_number())?.to_string();
+        return Some((value, owned(q, "unit").or_else(|| owned(q, "code"))));
+    }
+    if let Some(cc) = v.get("valueCodeableConcept") {
+        return Some((concept_text(cc)?, None));
+    }
+    if let Some(s) = owned(v, "valueString") {
+        return Some((s, None));
+    }
+    match (v.get("valueInteger"), v.get("valueBoolean")) {
+        (Some(n), _) if n.is_number() => Some((n.to_string(), None)),
+        (_, Some(Value::Bool(b))) => Some((b.to_string(), None)),
+        _ => None,
+    }
+}
+
+pub(crate) fn identifiers(patient: &Value) -> Vec<IdentifierView> {
+    array(patient, "identifier")
+        .filter_map(|i| {
+            Some(IdentifierView {
+                kind: identifier_kind(i),
+                system: owned(i, "system"),
+                value: owned(i, "value")?,
+            })
+        })
+        .collect()
+}
+
+fn identifier_kind(identifier: &Value) -> IdentifierKind {
+    let system = str_field(identifier, "system")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let ty = identifier.get("type");
+    let has = |code: &str| ty.is_some_and(|t| concept_has_code(t, code));
+    if has("NI") || has("NNCHN") || has("SS") || has("CZ") || system.contains("resident-id") {
+        IdentifierKind::ResidentId
+    } else if has("MR") || system.contains("/mrn") {
+        IdentifierKind::Mrn
+    } else if has("SB") || has("MC") || has("MA") || system.contains("insurance") {
+        IdentifierKind::Insurance
+    } else if has("PPN") || system.contains("passport") {
+        IdentifierKind::Passport
+    } else {
+        IdentifierKind::Other
+    }
+}
+
+fn phone(patient: &Value) -> Option<String> {
+    let phones: Vec<&Value> = array(patient, "telecom")
+        .filter(|t| str_field(t, "system") == Some("phone"))
+        .collect();
+    phones
+        .iter()
+        .find(|t| str_field(t, "use") == Some("mobile"))
+        .or_else(|| phones.first())
+        .and_then(|t| owned(t, "value"))
+}
+
+fn address(patient: &Value) -> Option<String> {
+    let addr = array(patient, "address").next()?;
+    if let Some(text) = owned(addr, "text") {
+        return Some(text);
+    }
+    let parts: Vec<String> = array(addr, "line")
+        .filter_map(|l| l.as_str().map(str::to_owned))
+        .chain(
+            ["district", "city", "state", "postalCode", "country"]
+                .iter()
+                .filter_map(|k| owned(addr, k)),
+        )
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}

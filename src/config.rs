@@ -1,0 +1,244 @@
+//! Configuration: where the regional platform and the hospital identity
+//! provider are, which CA to trust, which login flows are offered. Parsed
+//! strictly (unknown keys and wrong types are errors that name the key), and
+//! validated before anything connects.
+//!
+//! Lookup order: the file named by `CHARTGUARD_CONFIG`; else the machine-wide
+//! file at the OS's standard place; else the embedded default, which points
+//! at the demo regional platform on loopback.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Environment variable naming the config file to use (tests, demo, IT).
+pub const CONFIG_ENV: &str = "CHARTGUARD_CONFIG";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub platform: PlatformConfig,
+    pub idp: IdpConfig,
+    #[serde(default)]
+    pub tls: TlsConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub dev: DevConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// FHIR R4 base URL of the regional platform, e.g. `https://hie.example/fhir`.
+    pub base_url: Url,
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Largest response body accepted, in MiB; larger answers are refused.
+    #[serde(default = "default_max_response_mib")]
+    pub max_response_mib: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpConfig {
+    /// OpenID issuer; discovery is read from `{issuer}/.well-known/openid-configuration`.
+    pub issuer: Url,
+    pub client_id: String,
+    #[serde(default = "default_flows")]
+    pub flows: Vec<LoginFlow>,
+}
+
+/// How a doctor logs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginFlow {
+    /// The in-app form: resource-owner password grant.
+    Password,
+    /// Authorization code + PKCE in the system browser, loopback redirect.
+    Browser,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM bundle of the CAs that sign the platform's and the IdP's
+    /// certificates. Without it the OS trust store is used.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Whether a refresh token may be kept (in the OS keyring) so the session
+    /// outlives one access token.
+    #[serde(default = "default_true")]
+    pub offline: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { offline: true }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevConfig {
+    /// Allows plain `http://` URLs. Only for development; never in a deployment.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_timeout_secs() -> u64 {
+    30
+}
+fn default_max_response_mib() -> u64 {
+    64
+}
+fn default_flows() -> Vec<LoginFlow> {
+    vec![LoginFlow::Password, LoginFlow::Browser]
+}
+fn default_true() -> bool {
+    true
+}
+
+/// Loopback ports of the demo platform and identity provider that the
+/// embedded default config points at (the README's run command starts them).
+pub const DEMO_PLATFORM_PORT: u16 = 7443;
+pub const DEMO_IDP_PORT: u16 = 7444;
+
+impl Config {
+    /// Loads the config from the first place that has one (see module docs).
+    pub fn load() -> Result<Config> {
+        if let Some(path) = std::env::var_os(CONFIG_ENV) {
+            return Config::from_file(Path::new(&path));
+        }
+        let machine = machine_config_path();
+        if machine.exists() {
+            return Config::from_file(&machine);
+        }
+        Ok(Config::demo())
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {}", path.display(), e.kind())))?;
+        Config::from_toml(&text)
+            .map_err(|e| Error::Config(format!("{}: {}", path.display(), config_detail(&e))))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| Error::Config(e.message().to_owned() + &span_hint(text, e.span())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The embedded default: the demo regional platform and identity provider
+    /// on loopback, trusting the CA the demo platform generated.
+    pub fn demo() -> Config {
+        let url = |port: u16, path: &str| {
+            Url::parse(&format!("https://127.0.0.1:{port}{path}")).expect("static demo URL")
+        };
+        Config {
+            platform: PlatformConfig {
+                base_url: url(DEMO_PLATFORM_PORT, "/fhir"),
+                timeout_secs: default_timeout_secs(),
+                max_response_mib: default_max_response_mib(),
+            },
+            idp: IdpConfig {
+                issuer: url(DEMO_IDP_PORT, ""),
+                client_id: "chartguard-desktop".to_owned(),
+                flows: default_flows(),
+            },
+            tls: TlsConfig {
+                ca_bundle: Some(demo_state_dir().join("ca.pem")),
+            },
+            session: SessionConfig::default(),
+            dev: DevConfig::default(),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (key, url) in [
+            ("platform.base_url", &self.platform.base_url),
+            ("idp.issuer", &self.idp.issuer),
+        ] {
+            match url.scheme() {
+                "https" => {}
+                "http" if self.dev.allow_http => {}
+                "http" => {
+                    return Err(Error::Config(format!(
+                        "{key}: plain http is refused; use https (or set dev.allow_http for development)"
+                    )))
+                }
+                _ => return Err(Error::Config(format!("{key}: must be an https URL"))),
+            }
+            if url.host_str().is_none() {
+                return Err(Error::Config(format!("{key}: has no host")));
+            }
+        }
+        if self.idp.client_id.trim().is_empty() {
+            return Err(Error::Config("idp.client_id: must not be empty".into()));
+        }
+        if self.idp.flows.is_empty() {
+            return Err(Error::Config(
+                "idp.flows: at least one login flow is needed".into(),
+            ));
+        }
+        if self.platform.timeout_secs == 0 {
+            return Err(Error::Config(
+                "platform.timeout_secs: must be at least 1".into(),
+            ));
+        }
+        if self.platform.max_response_mib == 0 {
+            return Err(Error::Config(
+                "platform.max_response_mib: must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn config_detail(err: &Error) -> String {
+    match err {
+        Error::Config(detail) => detail.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// " (line N)" for a parse error, so IT can find the typo.
+fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+/// The machine-wide config file IT deploys.
+pub fn machine_config_path() -> PathBuf {
+    if cfg!(windows) {
+        let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
+        PathBuf::from(base).join("ChartGuard").join("config.toml")
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/ChartGuard/config.toml")
+    } else {
+        PathBuf::from("/etc/chartguard/config.toml")
+    }
+}
+
+/// Where the demo platform keeps its generated CA and certificates.
+pub fn demo_state_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("chartguard")
+        .join("demo")
+}

@@ -1,0 +1,134 @@
+//! Errors of the core. Every error has a stable [`ErrorCode`] the UI can act
+//! on, and a message that is safe to show and to log: messages are built only
+//! from transport facts and static text, never from patient data, tokens or
+//! passwords.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Stable, machine-readable error codes. The UI decides what to do from the
+/// code, never by matching message text. Renaming a variant is a breaking
+/// change of the UI contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub enum ErrorCode {
+    ConfigInvalid,
+    NotLoggedIn,
+    InvalidCredentials,
+    AccountLocked,
+    SessionExpired,
+    IdpUnreachable,
+    IdpError,
+    CertificateUntrusted,
+    PlatformUnreachable,
+    PlatformError,
+    NotFound,
+    MalformedData,
+    KeyringUnavailable,
+    LoginCancelled,
+    Internal,
+}
+
+/// Which remote party an error is about, for messages that name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remote {
+    IdentityProvider,
+    Platform,
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Remote::IdentityProvider => "hospital login service",
+            Remote::Platform => "regional platform",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration error: {0}")]
+    Config(String),
+    #[error("not logged in")]
+    NotLoggedIn,
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("this account is locked; contact the hospital IT service desk")]
+    AccountLocked,
+    #[error("the session has expired; please log in again")]
+    SessionExpired,
+    #[error("the {0} cannot be reached: {1}")]
+    Unreachable(Remote, &'static str),
+    #[error("the hospital login service refused the login: {0}")]
+    Idp(String),
+    #[error("the {0} presented a certificate this workstation does not trust; ask IT to check the configured CA bundle")]
+    CertificateUntrusted(Remote),
+    #[error("the regional platform answered with an error (HTTP {0})")]
+    Platform(u16),
+    #[error("not found on the regional platform")]
+    NotFound,
+    #[error("the {0} sent data that could not be read: {1}")]
+    Malformed(Remote, &'static str),
+    #[error("the OS keyring is unavailable: {0}")]
+    Keyring(String),
+    #[error("login cancelled")]
+    LoginCancelled,
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Config(_) => ErrorCode::ConfigInvalid,
+            Error::NotLoggedIn => ErrorCode::NotLoggedIn,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Error::AccountLocked => ErrorCode::AccountLocked,
+            Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::Unreachable(Remote::IdentityProvider, _) => ErrorCode::IdpUnreachable,
+            Error::Unreachable(Remote::Platform, _) => ErrorCode::PlatformUnreachable,
+            Error::Idp(_) => ErrorCode::IdpError,
+            Error::CertificateUntrusted(_) => ErrorCode::CertificateUntrusted,
+            Error::Platform(_) => ErrorCode::PlatformError,
+            Error::NotFound => ErrorCode::NotFound,
+            Error::Malformed(..) => ErrorCode::MalformedData,
+            Error::Keyring(_) => ErrorCode::KeyringUnavailable,
+            Error::LoginCancelled => ErrorCode::LoginCancelled,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Maps a transport error of a request to `remote` onto a PHI-free error.
+    /// Certificate failures are told apart from other connection failures so
+    /// IT gets a message that points at the CA bundle.
+    pub(crate) fn from_http(remote: Remote, err: &reqwest::Error) -> Self {
+        if crate::tls::is_certificate_error(err) {
+            Error::CertificateUntrusted(remote)
+        } else if err.is_timeout() {
+            Error::Unreachable(remote, "the request timed out")
+        } else if err.is_connect() {
+            Error::Unreachable(remote, "the connection failed")
+        } else if err.is_decode() || err.is_body() {
+            Error::Malformed(remote, "the response was cut off or not valid")
+        } else {
+            Error::Unreachable(remote, "the request failed")
+        }
+    }
+}
+
+/// What the UI receives for a failed command: `{ code, message }`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ErrorPayload {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<&Error> for ErrorPayload {
+    fn from(err: &Error) -> Self {
+        ErrorPayload {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}

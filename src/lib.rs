@@ -1,0 +1,24 @@
+//! ChartGuard core: everything except the window. Config, login against the
+//! hospital's OpenID provider, the regional platform's FHIR client, and the
+//! view model the UI renders. No GUI dependency (see ARCHITECTURE.md).
+//!
+//! The public API is [`Viewer`] plus the types in [`view`].
+
+mod auth;
+mod chart;
+mod config;
+mod error;
+mod fhir;
+mod platform;
+mod secrets;
+mod tls;
+pub mod view;
+mod viewer;
+
+pub use auth::{BrowserOpener, SystemBrowser};
+pub use config::{
+    demo_state_dir, machine_config_path, Config, DevConfig, IdpConfig, LoginFlow, PlatformConfig,
+    SessionConfig, TlsConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
+};
+pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
+pub use viewer::Viewer;

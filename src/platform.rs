@@ -1,0 +1,396 @@
+//! The regional platform's FHIR R4 API: patient search and a patient's whole
+//! history (`$everything` with paging, or per-type searches where the
+//! platform does not offer it). Bounded in every direction: timeouts, a few
+//! retries for idempotent reads, a response size cap, paging links that must
+//! stay on the platform and must not loop.
+//!
+//! Returns raw resources; turning them into what the doctor sees is
+//! [`crate::chart`]'s job. Logs carry paths and statuses, never bodies.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rand::Rng as _;
+use serde_json::Value;
+use url::Url;
+
+use crate::config::Config;
+use crate::error::{Error, Remote, Result};
+use crate::fhir::{array, reference_target, resource_type, str_field};
+
+const PAGE_SIZE: u32 = 200;
+const MAX_PAGES: usize = 1000;
+const MAX_ATTEMPTS: u32 = 3;
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The resource types fetched one by one when `$everything` is unavailable.
+const HISTORY_TYPES: &[&str] = &[
+    "Encounter",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Observation",
+    "DiagnosticReport",
+    "Procedure",
+    "Immunization",
+    "DocumentReference",
+    "ServiceRequest",
+];
+
+pub(crate) struct Platform {
+    http: reqwest::Client,
+    /// Base URL, always ending in `/` so that joins stay beneath it.
+    base: Url,
+    max_body: u64,
+}
+
+/// What a free-text search box entry means.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PatientQuery<'a> {
+    Name(&'a str),
+    Identifier(&'a str),
+    BirthDate(&'a str),
+}
+
+impl<'a> PatientQuery<'a> {
+    /// A date `YYYY-MM-DD` is a birth date; a token with digits and no
+    /// spaces or CJK characters is an identifier (身份证, MRN, insurance no.);
+    /// anything else is a name.
+    pub(crate) fn parse(input: &'a str) -> Option<Self> {
+        let q = input.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let b = q.as_bytes();
+        let is_date = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        Some(if is_date {
+            PatientQuery::BirthDate(q)
+        } else if q.chars().any(|c| c.is_ascii_digit())
+            && !q
+                .chars()
+                .any(|c| c.is_whitespace() || crate::fhir::is_cjk(c))
+        {
+            PatientQuery::Identifier(q)
+        } else {
+            PatientQuery::Name(q)
+        })
+    }
+}
+
+impl Platform {
+    pub(crate) fn new(config: &Config) -> Result<Self> {
+        let mut base = config.platform.base_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Platform {
+            http: crate::tls::http_client(
+                config,
+                Duration::from_secs(config.platform.timeout_secs),
+            )?,
+            base,
+            max_body: config.platform.max_response_mib * 1024 * 1024,
+        })
+    }
+
+    pub(crate) async fn search_patients(
+        &self,
+        token: &str,
+        query: &PatientQuery<'_>,
+    ) -> Result<Vec<Value>> {
+        let (param, value) = match query {
+            PatientQuery::Name(v) => ("name", *v),
+            PatientQuery::Identifier(v) => ("identifier", *v),
+            PatientQuery::BirthDate(v) => ("birthdate", *v),
+        };
+        let mut url = self.url("Patient")?;
+        url.query_pairs_mut()
+            .append_pair(param, value)
+            .append_pair("_count", "50");
+        let bundle = self.get(url, token).await?;
+        let matches = bundle_entries(&bundle)?
+            .into_iter()
+            .filter(|(mode, r)| {
+                mode.is_none_or(|m| m == "match") && resource_type(r) == Some("Patient")
+            })
+            .map(|(_, r)| r)
+            .collect();
+        Ok(matches)
+    }
+
+    /// Every resource of the patient's shared history.
+    pub(crate) async fn history(&self, token: &str, patient_id: &str) -> Result<Vec<Value>> {
+        let id = checked_id(patient_id)?;
+        let mut url = self.url(&format!("Patient/{id}/$everything"))?;
+        url.query_pairs_mut()
+            .append_pair("_count", &PAGE_SIZE.to_string());
+        match self.all_pages(url, token).await {
+            Err(Error::NotFound | Error::Platform(400 | 405 | 501)) => {
+                tracing::info!("$everything unavailable; falling back to per-type searches");
+                self.history_by_type(token, id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn history_by_type(&self, token: &str, id: &str) -> Result<Vec<Value>> {
+        let patient = self.get(self.url(&format!("Patient/{id}"))?, token).await?;
+        if resource_type(&patient) != Some("Patient") {
+            return Err(Error::Malformed(
+                Remote::Platform,
+                "a patient read returned something else",
+            ));
+        }
+        let mut resources = vec![patient];
+        for ty in HISTORY_TYPES {
+            let mut url = self.url(ty)?;
+            url.query_pairs_mut()
+                .append_pair("patient", id)
+                .append_pair("_count", &PAGE_SIZE.to_string());
+            resources.extend(self.all_pages(url, token).await?);
+        }
+        // Provenance: the hospitals the encounters name.
+        let orgs: HashSet<String> = resources
+            .iter()
+            .filter_map(|r| r.get("serviceProvider"))
+            .filter_map(reference_target)
+            .filter(|(ty, _)| *ty == "Organization")
+            .filter_map(|(_, id)| checked_id(id).ok().map(str::to_owned))
+            .collect();
+        for org in orgs {
+            match self
+                .get(self.url(&format!("Organization/{org}"))?, token)
+                .await
+            {
+                Ok(resource) => resources.push(resource),
+                Err(Error::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(resources)
+    }
+
+    /// Follows `Bundle.link[next]` to the end and returns every resource.
+    async fn all_pages(&self, first: Url, token: &str) -> Result<Vec<Value>> {
+        let mut seen = HashSet::new();
+        let mut next = Some(first);
+        let mut resources = Vec::new();
+        while let Some(url) = next.take() {
+            if !seen.insert(url.to_string()) {
+                return Err(Error::Malformed(
+                    Remote::Platform,
+                    "its paging links go round in a loop",
+                ));
+            }
+            if seen.len() > MAX_PAGES {
+                return Err(Error::Malformed(
+                    Remote::Platform,
+                    "the history has too many pages",
+                ));
+            }
+            let bundle = self.get(url, token).await?;
+            resources.extend(bundle_entries(&bundle)?.into_iter().map(|(_, r)| r));
+            next = match next_link(&bundle) {
+                Some(link) => Some(self.same_platform(link)?),
+                None => None,
+            };
+        }
+        Ok(resources)
+    }
+
+    /// Paging links are followed only while they stay on the platform: the
+    /// bearer token must never be sent anywhere else.
+    fn same_platform(&self, link: &str) -> Result<Url> {
+        let url = self
+            .base
+            .join(link)
+            .map_err(|_| Error::Malformed(Remote::Platform, "a paging link is not a URL"))?;
+        let same_origin =
+            url.origin() == self.base.origin() && url.path().starts_with(self.base.path());
+        if !same_origin {
+            return Err(Error::Malformed(
+                Remote::Platform,
+                "a paging link points outside the platform",
+            ));
+        }
+        Ok(url)
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|_| Error::Internal("platform URL could not be built"))
+    }
+
+    /// One idempotent GET with bounded retries: connection failures, 429 and
+    /// 502–504 are retried with backoff and jitter, honouring `Retry-After`.
+    async fn get(&self, url: Url, token: &str) -> Result<Value> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.get_once(url.clone(), token).await;
+            let retry = match &outcome {
+                Err(Retryable::Yes(_, after)) if attempt < MAX_ATTEMPTS => Some(*after),
+                _ => None,
+            };
+            match (outcome, retry) {
+                (Ok(value), _) => return Ok(value),
+                (Err(_), Some(after)) => {
+                    let backoff = Duration::from_millis(250 * 2u64.pow(attempt - 1));
+                    let jitter = Duration::from_millis(rand::thread_rng().gen_range(0..250));
+                    tokio::time::sleep(after.unwrap_or(backoff + jitter).min(MAX_RETRY_AFTER))
+                        .await;
+                }
+                (Err(Retryable::Yes(e, _) | Retryable::No(e)), None) => return Err(e),
+            }
+        }
+    }
+
+    async fn get_once(&self, url: Url, token: &str) -> Result<Value, Retryable> {
+        let remote = Remote::Platform;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "application/fhir+json")
+            .send()
+            .await
+            .map_err(|e| {
+                let err = Error::from_http(remote, &e);
+                match err {
+                    Error::CertificateUntrusted(_) => Retryable::No(err),
+                    _ => Retryable::Yes(err, None),
+                }
+            })?;
+        let status = response.status().as_u16();
+        // Paths name patient ids: only the status is logged.
+        tracing::debug!(status, "platform GET");
+        match status {
+            200..=299 => {}
+            401 => return Err(Retryable::No(Error::SessionExpired)),
+            404 | 410 => return Err(Retryable::No(Error::NotFound)),
+            429 | 502..=504 => {
+                let after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                return Err(Retryable::Yes(
+                    Error::Platform(status),
+                    Some(after).flatten(),
+                ));
+            }
+            _ => return Err(Retryable::No(Error::Platform(status))),
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body)
+        {
+            return Err(Retryable::No(Error::Malformed(
+                remote,
+                "a response was larger than allowed",
+            )));
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Retryable::Yes(Error::from_http(remote, &e), None))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(Retryable::No(Error::Malformed(
+                    remote,
+                    "a response was larger than allowed",
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|_| {
+            Retryable::No(Error::Malformed(
+                remote,
+                "a response was not valid FHIR JSON",
+            ))
+        })
+    }
+}
+
+enum Retryable {
+    /// Worth another try, after the server's `Retry-After` if it gave one.
+    Yes(Error, Option<Duration>),
+    No(Error),
+}
+
+/// Patient ids go into URL paths: only FHIR's id alphabet is accepted.
+fn checked_id(id: &str) -> Result<&str> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if valid {
+        Ok(id)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// `(search.mode, resource)` of every entry of a Bundle.
+fn bundle_entries(bundle: &Value) -> Result<Vec<(Option<&str>, Value)>> {
+    if resource_type(bundle) != Some("Bundle") {
+        return Err(Error::Malformed(
+            Remote::Platform,
+            "a search did not return a Bundle",
+        ));
+    }
+    Ok(array(bundle, "entry")
+        .filter_map(|e| {
+            let resource = e.get("resource").filter(|r| r.is_object())?;
+            let mode = e.get("search").and_then(|s| str_field(s, "mode"));
+            Some((mode, resource.clone()))
+        })
+        .collect())
+}
+
+fn next_link(bundle: &Value) -> Option<&str> {
+    array(bundle, "link")
+        .find(|l| str_field(l, "relation") == Some("next"))
+        .and_then(|l| str_field(l, "url"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_box_input_is_classified() {
+        use PatientQuery::*;
+        let cases = [
+            ("张伟", Some(Name("张伟"))),
+            ("  Portillo ", Some(Name("Portillo"))),
+            ("11010519491231002X", Some(Identifier("11010519491231002X"))),
+            ("MRN-00042", Some(Identifier("MRN-00042"))),
+            ("1949-12-31", Some(BirthDate("1949-12-31"))),
+            ("张 3", Some(Name("张 3"))),
+            ("", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(PatientQuery::parse(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn ids_outside_the_fhir_alphabet_are_refused() {
+        for bad in ["", "../metadata", "a/b", "x?y=1", &"a".repeat(65)] {
+            assert!(checked_id(bad).is_err(), "{bad}");
+        }
+        assert_eq!(checked_id("cn-0001").ok(), Some("cn-0001"));
+    }
+}

@@ -1,0 +1,151 @@
+//! **API Boundary.** The plain, serialisable types the core hands to the UI.
+//! Everything that reaches the webview is one of these; their TypeScript
+//! twins in `ui/src/bindings/` are generated from them (see
+//! `tests/bindings.rs`), so the two cannot drift.
+//!
+//! Values here are display-ready. Masking (later) is applied before these
+//! are built, never by the UI.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+pub use crate::config::LoginFlow;
+pub use crate::error::{ErrorCode, ErrorPayload};
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub login_flows: Vec<LoginFlow>,
+    pub platform_url: String,
+    pub idp_issuer: String,
+    /// Locale forced by configuration; `null` = follow the system.
+    pub locale: Option<String>,
+}
+
+/// The logged-in doctor, from the verified ID token.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub subject: String,
+    pub display_name: String,
+    pub staff_no: Option<String>,
+    pub department: Option<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentifierKind {
+    /// National person identifier: 身份证 resident ID, or another country's.
+    ResidentId,
+    Mrn,
+    Insurance,
+    Passport,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentifierView {
+    pub kind: IdentifierKind,
+    pub system: Option<String>,
+    pub value: String,
+}
+
+/// One row of a patient search result.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientSummary {
+    pub id: String,
+    pub name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+    pub identifiers: Vec<IdentifierView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientHeader {
+    pub id: String,
+    pub name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+    pub identifiers: Vec<IdentifierView>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemView {
+    pub id: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub clinical_status: Option<String>,
+    pub onset: Option<String>,
+    /// The hospital that recorded it, where the data says so.
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationView {
+    pub id: String,
+    pub text: String,
+    pub status: Option<String>,
+    pub authored: Option<String>,
+    pub dosage: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AllergyView {
+    pub id: String,
+    pub substance: String,
+    pub criticality: Option<String>,
+    pub reactions: Vec<String>,
+    pub source: Option<String>,
+}
+
+/// The latest result of one lab or vital-sign code.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LabView {
+    pub id: String,
+    pub code: Option<String>,
+    pub name: String,
+    pub value: String,
+    pub unit: Option<String>,
+    pub effective: Option<String>,
+    pub interpretation: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EncounterView {
+    pub id: String,
+    pub class: Option<String>,
+    pub kind: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub hospital: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A patient's shared history as the viewer shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Chart {
+    pub patient: PatientHeader,
+    pub problems: Vec<ProblemView>,
+    pub medications: Vec<MedicationView>,
+    pub allergies: Vec<AllergyView>,
+    pub labs: Vec<LabView>,
+    /// Newest first.
+    pub encounters: Vec<EncounterView>,
+    /// How many resources the platform returned for this patient.
+    pub resource_count: u32,
+}

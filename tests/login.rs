@@ -1,0 +1,250 @@
+//! Both login flows against the real OpenID provider, and the errors a
+//! doctor can meet: wrong password, locked account, provider down, a
+//! certificate the workstation does not trust.
+
+use std::sync::{Arc, Mutex};
+
+use chartguard::{BrowserOpener, ErrorCode, Viewer};
+use url::Url;
+
+use crate::support::{Demo, DemoOptions, DEMO_PASSWORD};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_logs_in_with_the_password_form() {
+    let demo = Demo::start();
+    let viewer = demo.viewer();
+    assert!(viewer.session_info().await.is_none());
+
+    let session = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .expect("login");
+
+    assert_eq!(session.display_name, "王毅");
+    assert_eq!(session.staff_no.as_deref(), Some("D1001"));
+    assert_eq!(session.roles, vec!["doctor".to_owned()]);
+    assert_eq!(
+        viewer.session_info().await.map(|s| s.subject),
+        Some("doc-wangyi".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_failures_have_their_own_codes() {
+    let demo = Demo::start();
+    let viewer = demo.viewer();
+    let cases = [
+        ("wangyi", "wrong-password", ErrorCode::InvalidCredentials),
+        ("nobody", DEMO_PASSWORD, ErrorCode::InvalidCredentials),
+        ("wangyi", "", ErrorCode::InvalidCredentials),
+        ("locked", DEMO_PASSWORD, ErrorCode::AccountLocked),
+    ];
+    for (user, password, expected) in cases {
+        let err = viewer
+            .login_password(user, password)
+            .await
+            .expect_err("login must fail");
+        assert_eq!(err.code(), expected, "{user}");
+        assert!(!err.to_string().contains(password) || password.is_empty());
+    }
+    assert!(viewer.session_info().await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_login_service_is_reported_as_such() {
+    let demo = Demo::start();
+    // A port nothing listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let toml = demo.config_toml().replace(
+        demo.issuer.as_str().trim_end_matches('/'),
+        &format!("https://127.0.0.1:{free}"),
+    );
+    let viewer = Viewer::new(chartguard::Config::from_toml(&toml).unwrap()).unwrap();
+    let err = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .expect_err("down");
+    assert_eq!(err.code(), ErrorCode::IdpUnreachable);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_from_an_unknown_ca_is_refused() {
+    let demo = Demo::start();
+    let other = Demo::start();
+    // Trust the other demo's CA only: this demo's certificates are foreign.
+    let toml = demo
+        .config_toml()
+        .replace(&format!("{:?}", demo.ca()), &format!("{:?}", other.ca()));
+    let viewer = Viewer::new(chartguard::Config::from_toml(&toml).unwrap()).unwrap();
+    let err = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .expect_err("untrusted");
+    assert_eq!(err.code(), ErrorCode::CertificateUntrusted);
+    assert!(err.to_string().contains("CA bundle"), "{err}");
+}
+
+/// Plays the doctor's browser: follows the provider's redirects, fills in
+/// its login form, and delivers the final redirect to the app's loopback
+/// listener, as a real browser would.
+struct ScriptedBrowser {
+    http: reqwest::Client,
+    username: &'static str,
+    seen: Arc<Mutex<Vec<Url>>>,
+}
+
+impl BrowserOpener for ScriptedBrowser {
+    fn open(&self, url: &Url) -> chartguard::Result<()> {
+        self.seen.lock().unwrap().push(url.clone());
+        let (http, url, username) = (self.http.clone(), url.clone(), self.username);
+        tokio::spawn(async move { drive_login(http, url, username).await });
+        Ok(())
+    }
+}
+
+async fn drive_login(http: reqwest::Client, mut url: Url, username: &str) {
+    let mut posted = false;
+    for _ in 0..10 {
+        let response = http.get(url.clone()).send().await.expect("page loads");
+        if let Some(location) = response.headers().get("location") {
+            url = url.join(location.to_str().unwrap()).unwrap();
+            if url.scheme() == "http" {
+                // The app's loopback redirect: deliver it like a browser would.
+                let reply = reqwest::get(url).await.expect("loopback answers");
+                assert!(reply.status().is_success());
+                return;
+            }
+            continue;
+        }
+        assert!(!posted, "the login form came back: wrong credentials?");
+        let html = response.text().await.unwrap();
+        let action = html
+            .split("action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the login page has a form");
+        let form = [
+            ("username", username),
+            ("password", crate::support::DEMO_PASSWORD),
+        ];
+        let response = http
+            .post(url.join(action).unwrap())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        posted = true;
+        let location = response.headers().get("location").expect("form redirects");
+        url = url.join(location.to_str().unwrap()).unwrap();
+    }
+    panic!("the login did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_logs_in_through_the_browser_with_pkce() {
+    let demo = Demo::start();
+    let viewer = demo.viewer();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let browser = ScriptedBrowser {
+        http: demo.http(),
+        username: "lihua",
+        seen: seen.clone(),
+    };
+
+    let session = viewer.login_browser(&browser).await.expect("browser login");
+
+    assert_eq!(session.display_name, "李华");
+    assert!(session.roles.contains(&"department_head".to_owned()));
+    let opened = seen.lock().unwrap()[0].clone();
+    let param = |k: &str| {
+        opened
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(param("prompt").as_deref(), Some("login"));
+    let redirect = Url::parse(&param("redirect_uri").unwrap()).unwrap();
+    assert_eq!(redirect.host_str(), Some("127.0.0.1"));
+    assert_ne!(redirect.port(), None);
+    // The session works against the platform with the token from this flow.
+    assert!(!viewer
+        .search_patients("张伟")
+        .await
+        .expect("search")
+        .is_empty());
+}
+
+struct NeverReturns;
+
+impl BrowserOpener for NeverReturns {
+    fn open(&self, _: &Url) -> chartguard::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_login_can_be_cancelled() {
+    let demo = Demo::start();
+    let viewer = Arc::new(demo.viewer());
+    let waiting = tokio::spawn({
+        let viewer = viewer.clone();
+        async move { viewer.login_browser(&NeverReturns).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    viewer.cancel_login();
+    let err = waiting.await.unwrap().expect_err("cancelled");
+    assert_eq!(err.code(), ErrorCode::LoginCancelled);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_renews_its_token_from_the_keyring() {
+    // Tokens live 5 s: every platform call renews through the refresh token
+    // kept in the OS keyring.
+    let demo = Demo::start_with(DemoOptions {
+        access_ttl_secs: Some(5),
+    });
+    // Each keyring test has a doctor of its own: tests run in parallel.
+    let viewer = demo.logged_in_viewer("chen").await;
+    let entry = keyring::Entry::new("chartguard", "refresh-token:doc-chen").unwrap();
+    let first = entry
+        .get_password()
+        .expect("refresh token is in the OS keyring");
+
+    assert!(!viewer
+        .search_patients("张伟")
+        .await
+        .expect("renewed")
+        .is_empty());
+    let rotated = entry.get_password().expect("still in the keyring");
+    assert_ne!(first, rotated, "the provider rotates refresh tokens");
+
+    viewer.logout().await.expect("logout");
+    assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+    let err = viewer
+        .search_patients("张伟")
+        .await
+        .expect_err("logged out");
+    assert_eq!(err.code(), ErrorCode::NotLoggedIn);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_refresh_token_ends_the_session() {
+    let demo = Demo::start_with(DemoOptions {
+        access_ttl_secs: Some(5),
+    });
+    let viewer = demo.logged_in_viewer("itadmin").await;
+    let entry = keyring::Entry::new("chartguard", "refresh-token:it-zhao").unwrap();
+    entry.set_password("not-a-valid-refresh-token").unwrap();
+
+    let err = viewer
+        .search_patients("张伟")
+        .await
+        .expect_err("cannot renew");
+    assert_eq!(err.code(), ErrorCode::SessionExpired);
+    assert!(viewer.session_info().await.is_none());
+}

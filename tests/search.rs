@@ -1,0 +1,81 @@
+//! Patient search: by name (Chinese and Western), by identifier, by birth date.
+
+use chartguard::ErrorCode;
+use serde_json::Value;
+
+use crate::support::Demo;
+
+/// The demo platform's own list of its patients, to pick test subjects.
+pub(crate) async fn sim_patients(demo: &Demo) -> Vec<Value> {
+    let url = demo.platform_url.join("/_sim/patients").unwrap();
+    demo.http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_finds_patients_by_name_id_and_birth_date() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let patients = sim_patients(&demo).await;
+    let zhang = patients
+        .iter()
+        .find(|p| p["id"] == "cn-0001")
+        .expect("demo patient 张伟");
+    let resident_id = zhang["resident_id"].as_str().unwrap();
+
+    let by_name = viewer.search_patients("张伟").await.unwrap();
+    assert!(
+        by_name
+            .iter()
+            .any(|p| p.id == "cn-0001" && p.name == "张伟"),
+        "{by_name:?}"
+    );
+
+    let by_id = viewer.search_patients(resident_id).await.unwrap();
+    assert_eq!(
+        by_id.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["cn-0001"]
+    );
+    let shown = &by_id[0];
+    assert!(shown
+        .identifiers
+        .iter()
+        .any(|i| i.kind == chartguard::view::IdentifierKind::ResidentId && i.value == resident_id));
+
+    let birth_date = shown.birth_date.clone().expect("birth date");
+    let by_birth = viewer.search_patients(&birth_date).await.unwrap();
+    assert!(by_birth.iter().any(|p| p.id == "cn-0001"));
+    assert!(by_birth
+        .iter()
+        .all(|p| p.birth_date.as_deref() == Some(birth_date.as_str())));
+
+    let western = viewer.search_patients("Portillo").await.unwrap();
+    assert!(
+        western.iter().any(|p| p.name.contains("Portillo")),
+        "{western:?}"
+    );
+
+    assert!(viewer.search_patients("   ").await.unwrap().is_empty());
+    assert!(viewer
+        .search_patients("Zzyzx-nobody")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_needs_a_login() {
+    let demo = Demo::start();
+    let err = demo
+        .viewer()
+        .search_patients("张伟")
+        .await
+        .expect_err("not logged in");
+    assert_eq!(err.code(), ErrorCode::NotLoggedIn);
+}

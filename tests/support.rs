@@ -1,0 +1,192 @@
+//! Starts the demo platform and the identity provider as child processes on
+//! ephemeral loopback ports, each test with its own pair and its own CA.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chartguard::Config;
+use tempfile::TempDir;
+use url::Url;
+
+pub(crate) fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The third-party fixtures (Synthea, HL7 examples); always present in CI.
+pub(crate) fn fixtures_dir() -> PathBuf {
+    std::env::var_os("CHARTGUARD_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/fixtures"))
+}
+
+/// The demo platform's binary: `CHARTGUARD_SIM_BIN`, else built once next
+/// to this test binary.
+fn sim_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("CHARTGUARD_SIM_BIN") {
+            return PathBuf::from(bin);
+        }
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "platform-sim"])
+            .current_dir(repo_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the demo platform failed");
+        let exe = std::env::current_exe().expect("test binary path");
+        let target = exe.parent().and_then(Path::parent).expect("target/debug");
+        target.join(format!("platform-sim{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// Spawns `cmd`, waits for its `READY <url>` line, and returns the child and the URL.
+fn spawn_ready(mut cmd: Command, what: &str) -> (Child, Url) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting the {what} failed: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.strip_prefix("READY ") {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("the {what} did not report READY"));
+    (child, Url::parse(&url).expect("READY url"))
+}
+
+pub(crate) struct Demo {
+    pub(crate) dir: TempDir,
+    pub(crate) platform_url: Url,
+    pub(crate) issuer: Url,
+    children: Vec<Child>,
+}
+
+#[derive(Default)]
+pub(crate) struct DemoOptions {
+    pub(crate) access_ttl_secs: Option<u64>,
+}
+
+impl Demo {
+    pub(crate) fn start() -> Demo {
+        Demo::start_with(DemoOptions::default())
+    }
+
+    pub(crate) fn start_with(options: DemoOptions) -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let certs = dir.path().join("certs");
+        let status = Command::new(sim_bin())
+            .arg("certs")
+            .arg("--dir")
+            .arg(&certs)
+            .status()
+            .expect("platform-sim certs");
+        assert!(status.success(), "certificate generation failed");
+
+        let mut idp = Command::new("node");
+        idp.arg(repo_root().join("tools/idp/server.mjs"))
+            .args(["--port", "0", "--cert"])
+            .arg(certs.join("server.pem"))
+            .arg("--key")
+            .arg(certs.join("server-key.pem"));
+        if let Some(ttl) = options.access_ttl_secs {
+            idp.args(["--access-ttl", &ttl.to_string()]);
+        }
+        let (idp, issuer) = spawn_ready(idp, "identity provider");
+
+        let mut sim = Command::new(sim_bin());
+        sim.args(["serve", "--port", "0", "--dir"])
+            .arg(&certs)
+            .arg("--issuer")
+            .arg(issuer.as_str().trim_end_matches('/'))
+            .arg("--fixtures")
+            .arg(fixtures_dir());
+        let (sim, platform_url) = spawn_ready(sim, "demo platform");
+        Demo {
+            dir,
+            platform_url,
+            issuer,
+            children: vec![idp, sim],
+        }
+    }
+
+    pub(crate) fn ca(&self) -> PathBuf {
+        self.dir.path().join("certs/ca.pem")
+    }
+
+    pub(crate) fn config_toml(&self) -> String {
+        format!(
+            "[platform]\nbase_url = \"{}\"\n\n[idp]\nissuer = \"{}\"\nclient_id = \"chartguard-desktop\"\n\n[tls]\nca_bundle = {:?}\n",
+            self.platform_url,
+            self.issuer.as_str().trim_end_matches('/'),
+            self.ca()
+        )
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        Config::from_toml(&self.config_toml()).expect("test config is valid")
+    }
+
+    pub(crate) fn viewer(&self) -> chartguard::Viewer {
+        chartguard::Viewer::new(self.config()).expect("viewer")
+    }
+
+    /// An HTTP client that trusts this demo's CA, for driving pages and
+    /// the failure-injection switch directly.
+    pub(crate) fn http(&self) -> reqwest::Client {
+        let ca = std::fs::read(self.ca()).expect("ca.pem");
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("pem"))
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Switches on failure injection (see tools/platform-sim README).
+    pub(crate) async fn faults(&self, faults: serde_json::Value) {
+        let url = self.platform_url.join("/_sim/faults").expect("url");
+        let response = self
+            .http()
+            .put(url)
+            .json(&faults)
+            .send()
+            .await
+            .expect("faults");
+        assert!(
+            response.status().is_success(),
+            "setting faults failed: {}",
+            response.status()
+        );
+    }
+
+    pub(crate) async fn logged_in_viewer(&self, username: &str) -> chartguard::Viewer {
+        let viewer = self.viewer();
+        viewer
+            .login_password(username, DEMO_PASSWORD)
+            .await
+            .expect("demo doctor logs in");
+        viewer
+    }
+}
+
+pub(crate) const DEMO_PASSWORD: &str = "chartguard-demo";
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the core, one binary (see STYLE.md). Modules are
+//! named after what they test. They run against real components on
+//! loopback: the demo platform (`tools/platform-sim`) over TLS with a CA made
+//! for the test, and the real OpenID provider (`tools/idp`).
+
+mod support;
+
+mod bindings;
+mod config;
+mod history;
+mod login;
+mod search;
