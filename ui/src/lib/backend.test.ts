@@ -1,0 +1,53 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+import { BackendError, TauriBackend, toBackendError } from "./backend";
+
+const { invoke } = vi.hoisted(() => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/core", () => ({ invoke }));
+
+describe("TauriBackend", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue(null);
+  });
+
+  it("calls the shell's commands with their exact names and argument names", async () => {
+    const backend = new TauriBackend();
+    await backend.appInfo();
+    await backend.sessionInfo();
+    await backend.loginPassword("zhangwei", "secret");
+    await backend.loginBrowser();
+    await backend.cancelLogin();
+    await backend.logout();
+    await backend.searchPatients("王秀英");
+    await backend.openPatient("pat-1");
+    expect(invoke.mock.calls).toEqual([
+      ["app_info", undefined],
+      ["session_info", undefined],
+      ["login_password", { username: "zhangwei", password: "secret" }],
+      ["login_browser", undefined],
+      ["cancel_login", undefined],
+      ["logout", undefined],
+      ["search_patients", { query: "王秀英" }],
+      ["open_patient", { patientId: "pat-1" }],
+    ]);
+  });
+
+  it("turns a rejected { code, message } into a BackendError", async () => {
+    invoke.mockRejectedValue({ code: "PlatformUnreachable", message: "The platform did not answer." });
+    const failure = await new TauriBackend().searchPatients("x").catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(BackendError);
+    expect(failure).toMatchObject({ code: "PlatformUnreachable", message: "The platform did not answer." });
+  });
+});
+
+describe("toBackendError", () => {
+  it("maps unknown rejections to Internal without showing their text", () => {
+    expect(toBackendError("panic at core/src/x.rs: 王秀英")).toMatchObject({
+      code: "Internal",
+      message: "An unexpected error occurred.",
+    });
+    expect(toBackendError({ code: "Bogus", message: "x" }).code).toBe("Internal");
+    expect(toBackendError(new Error("boom")).code).toBe("Internal");
+  });
+});

@@ -1,0 +1,110 @@
+// The one door between the UI and the ChartGuard core. Components get a
+// `Backend` from context (see context.ts) and never call `invoke` themselves, so
+// they can be tested against `FakeBackend` and the command surface stays in one
+// place. Command and argument names must match the Tauri shell exactly.
+import { invoke } from "@tauri-apps/api/core";
+import type { AppInfo } from "../bindings/AppInfo";
+import type { Chart } from "../bindings/Chart";
+import type { ErrorCode } from "../bindings/ErrorCode";
+import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { PatientSummary } from "../bindings/PatientSummary";
+import type { SessionInfo } from "../bindings/SessionInfo";
+
+export interface Backend {
+  appInfo(): Promise<AppInfo>;
+  /** `null` when nobody is logged in. */
+  sessionInfo(): Promise<SessionInfo | null>;
+  loginPassword(username: string, password: string): Promise<SessionInfo>;
+  /** Opens the system browser; resolves when the IdP redirects back (may take minutes). */
+  loginBrowser(): Promise<SessionInfo>;
+  /** Aborts a pending `loginBrowser`, which then rejects with `LoginCancelled`. */
+  cancelLogin(): Promise<void>;
+  logout(): Promise<void>;
+  searchPatients(query: string): Promise<PatientSummary[]>;
+  openPatient(patientId: string): Promise<Chart>;
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "ConfigInvalid",
+  "NotLoggedIn",
+  "InvalidCredentials",
+  "AccountLocked",
+  "SessionExpired",
+  "IdpUnreachable",
+  "CertificateUntrusted",
+  "PlatformUnreachable",
+  "PlatformError",
+  "NotFound",
+  "MalformedData",
+  "KeyringUnavailable",
+  "LoginCancelled",
+  "Internal",
+]);
+
+/** A failed backend call: a stable code to act on and a PHI-free English message. */
+export class BackendError extends Error implements ErrorPayload {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "BackendError";
+    this.code = code;
+  }
+}
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && ERROR_CODES.has(value);
+}
+
+/**
+ * Normalises whatever a call rejected with into a `BackendError`. The shell
+ * rejects with `{ code, message }`; anything else (a bare string from the IPC
+ * layer, an exception in the UI) becomes `Internal` with a generic message, so
+ * no unexpected text is ever shown to the user.
+ */
+export function toBackendError(reason: unknown): BackendError {
+  if (reason instanceof BackendError) return reason;
+  if (typeof reason === "object" && reason !== null) {
+    const { code, message } = reason as { code?: unknown; message?: unknown };
+    if (isErrorCode(code)) {
+      return new BackendError(code, typeof message === "string" ? message : "");
+    }
+  }
+  return new BackendError("Internal", "An unexpected error occurred.");
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (reason) {
+    throw toBackendError(reason);
+  }
+}
+
+/** The real backend: the Tauri shell's commands. */
+export class TauriBackend implements Backend {
+  appInfo(): Promise<AppInfo> {
+    return call("app_info");
+  }
+  sessionInfo(): Promise<SessionInfo | null> {
+    return call("session_info");
+  }
+  loginPassword(username: string, password: string): Promise<SessionInfo> {
+    return call("login_password", { username, password });
+  }
+  loginBrowser(): Promise<SessionInfo> {
+    return call("login_browser");
+  }
+  cancelLogin(): Promise<void> {
+    return call("cancel_login");
+  }
+  logout(): Promise<void> {
+    return call("logout");
+  }
+  searchPatients(query: string): Promise<PatientSummary[]> {
+    return call("search_patients", { query });
+  }
+  openPatient(patientId: string): Promise<Chart> {
+    return call("open_patient", { patientId });
+  }
+}

@@ -1,0 +1,27 @@
+// Typed Svelte contexts: the App sets them once, components read them.
+import { getContext, setContext } from "svelte";
+import type { Backend } from "./backend";
+import type { I18n } from "./locale.svelte";
+
+const BACKEND = Symbol("backend");
+const I18N = Symbol("i18n");
+
+export function setBackend(backend: Backend): void {
+  setContext(BACKEND, backend);
+}
+
+export function getBackend(): Backend {
+  const backend = getContext<Backend | undefined>(BACKEND);
+  if (!backend) throw new Error("Backend context missing: render inside <App>");
+  return backend;
+}
+
+export function setI18n(i18n: I18n): void {
+  setContext(I18N, i18n);
+}
+
+export function getI18n(): I18n {
+  const i18n = getContext<I18n | undefined>(I18N);
+  if (!i18n) throw new Error("I18n context missing: render inside <App>");
+  return i18n;
+}

@@ -1,0 +1,256 @@
+// An in-memory Backend for unit tests and for `npm run dev` in a plain browser.
+// The data is synthetic (made-up people; resident IDs carry valid checksums) but
+// shaped like what the core sends: several hospitals, Chinese and Western names.
+// It is never part of the production bundle: main.ts imports it only in dev.
+import type { Backend } from "./backend";
+import { BackendError } from "./backend";
+import type { AppInfo } from "../bindings/AppInfo";
+import type { Chart } from "../bindings/Chart";
+import type { ErrorCode } from "../bindings/ErrorCode";
+import type { LoginFlow } from "../bindings/LoginFlow";
+import type { PatientSummary } from "../bindings/PatientSummary";
+import type { SessionInfo } from "../bindings/SessionInfo";
+
+const PUMCH = "北京协和医院";
+const PKUFH = "北京大学第一医院";
+const CHAOYANG = "首都医科大学附属北京朝阳医院";
+const UFH = "北京和睦家医院";
+
+export const SAMPLE_USERNAME = "zhangwei";
+export const SAMPLE_PASSWORD = "demo-password";
+export const LOCKED_USERNAME = "locked";
+
+export const sampleSession: SessionInfo = {
+  subject: "f3c1a2d4-8e1b-4c55-9a0e-6b2d7e5f1a90",
+  displayName: "张伟",
+  staffNo: "A10238",
+  department: "心内科",
+  roles: ["clinician"],
+};
+
+export const sampleCharts: Chart[] = [
+  {
+    patient: {
+      id: "pat-cn-0001",
+      name: "王秀英",
+      gender: "female",
+      birthDate: "1958-04-12",
+      identifiers: [
+        { kind: "residentId", system: "urn:oid:2.16.156.10011.1.3", value: "110105195804120020" },
+        { kind: "mrn", system: PUMCH, value: "BJXH-00482913" },
+        { kind: "insurance", system: "北京市医疗保障局", value: "11010519580412002" },
+      ],
+      phone: "13901234567",
+      address: "北京市朝阳区建国路88号3单元502室",
+    },
+    problems: [
+      { id: "cond-1", text: "2型糖尿病", code: "E11.9", clinicalStatus: "active", onset: "2012-06-18", source: PUMCH },
+      { id: "cond-2", text: "原发性高血压", code: "I10", clinicalStatus: "active", onset: "2009-03-02", source: PUMCH },
+      { id: "cond-3", text: "慢性肾脏病3期", code: "N18.3", clinicalStatus: "active", onset: "2021-10-27", source: PKUFH },
+    ],
+    medications: [
+      { id: "med-1", text: "盐酸二甲双胍缓释片 0.5g", status: "active", authored: "2024-05-20", dosage: "每日两次，每次1片，随餐服用", source: PUMCH },
+      { id: "med-2", text: "苯磺酸氨氯地平片 5mg", status: "active", authored: "2024-05-20", dosage: "每日一次，每次1片", source: PUMCH },
+      { id: "med-3", text: "阿托伐他汀钙片 20mg", status: "active", authored: "2023-11-09", dosage: "每晚一次，每次1片", source: PKUFH },
+    ],
+    allergies: [
+      { id: "alg-1", substance: "青霉素", criticality: "high", reactions: ["全身皮疹", "呼吸困难"], source: PUMCH },
+      { id: "alg-2", substance: "磺胺类药物", criticality: "low", reactions: ["荨麻疹"], source: CHAOYANG },
+    ],
+    labs: [
+      { id: "obs-1", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", value: "7.8", unit: "%", effective: "2024-05-20", interpretation: "H", source: PUMCH },
+      { id: "obs-2", code: "1558-6", name: "空腹血糖", value: "8.1", unit: "mmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH },
+      { id: "obs-3", code: "2160-0", name: "血肌酐", value: "132", unit: "μmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH },
+      { id: "obs-4", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", value: "52", unit: "mL/min/1.73m²", effective: "2024-05-20", interpretation: "L", source: PUMCH },
+      { id: "obs-5", code: "2823-3", name: "血钾", value: "4.3", unit: "mmol/L", effective: "2023-11-03", interpretation: "N", source: PKUFH },
+    ],
+    encounters: [
+      { id: "enc-2", class: "住院", kind: "肾内科", start: "2023-11-02T09:30:00+08:00", end: "2023-11-09T11:00:00+08:00", hospital: PKUFH, reason: "肾功能下降评估" },
+      { id: "enc-1", class: "门诊", kind: "内分泌科复诊", start: "2024-05-20T08:40:00+08:00", end: "2024-05-20T09:05:00+08:00", hospital: PUMCH, reason: "糖尿病随访" },
+      { id: "enc-3", class: "急诊", kind: "急诊内科", start: "2024-01-15T22:10:00+08:00", end: "2024-01-16T02:30:00+08:00", hospital: CHAOYANG, reason: "头晕、血压升高" },
+    ],
+    resourceCount: 47,
+  },
+  {
+    patient: {
+      id: "pat-cn-0002",
+      name: "王建国",
+      gender: "male",
+      birthDate: "1961-09-30",
+      identifiers: [{ kind: "mrn", system: CHAOYANG, value: "CY-2019-557120" }],
+      phone: null,
+      address: null,
+    },
+    problems: [],
+    medications: [],
+    allergies: [],
+    labs: [],
+    encounters: [],
+    resourceCount: 1,
+  },
+  {
+    patient: {
+      id: "pat-en-0001",
+      name: "Margaret Thompson",
+      gender: "female",
+      birthDate: "1949-11-03",
+      identifiers: [
+        { kind: "passport", system: "GBR", value: "533401872" },
+        { kind: "mrn", system: UFH, value: "UFH-7731024" },
+      ],
+      phone: "+86 10 5927 7000",
+      address: "北京市朝阳区将台路2号",
+    },
+    problems: [
+      { id: "cond-11", text: "Atrial fibrillation", code: "I48.91", clinicalStatus: "active", onset: "2019-02-14", source: UFH },
+      { id: "cond-12", text: "Primary osteoarthritis of both knees", code: "M17.0", clinicalStatus: "active", onset: "2015", source: UFH },
+    ],
+    medications: [
+      { id: "med-11", text: "Apixaban 5 mg tablet", status: "active", authored: "2024-03-12", dosage: "1 tablet twice daily", source: UFH },
+      { id: "med-12", text: "Paracetamol 500 mg tablet", status: "active", authored: "2022-08-30", dosage: "1–2 tablets every 6 hours as needed, max 8 per day", source: PUMCH },
+    ],
+    allergies: [
+      { id: "alg-11", substance: "Codeine", criticality: "low", reactions: ["Nausea", "Vomiting"], source: UFH },
+    ],
+    labs: [
+      { id: "obs-11", code: "718-7", name: "Hemoglobin", value: "118", unit: "g/L", effective: "2024-03-12", interpretation: "L", source: UFH },
+      { id: "obs-12", code: "2160-0", name: "Creatinine", value: "88", unit: "μmol/L", effective: "2024-03-12", interpretation: "N", source: UFH },
+      { id: "obs-13", code: "3016-3", name: "TSH", value: "2.1", unit: "mIU/L", effective: "2023-09-05", interpretation: null, source: null },
+    ],
+    encounters: [
+      { id: "enc-11", class: "outpatient", kind: "Cardiology follow-up", start: "2024-03-12T10:00:00+08:00", end: null, hospital: UFH, reason: "Anticoagulation review" },
+      { id: "enc-12", class: "emergency", kind: "Emergency department", start: "2022-08-30T19:45:00+08:00", end: "2022-08-30T23:10:00+08:00", hospital: PUMCH, reason: "Fall at home, right wrist pain" },
+    ],
+    resourceCount: 23,
+  },
+];
+
+export function summaryOf(chart: Chart): PatientSummary {
+  const { id, name, gender, birthDate, identifiers } = chart.patient;
+  return { id, name, gender, birthDate, identifiers };
+}
+
+export interface FakeBackendOptions {
+  loginFlows?: LoginFlow[];
+  /** `AppInfo.locale`, the locale configured by IT (null: follow the system). */
+  locale?: string | null;
+  /** Start already signed in (as if a session survived a reload). */
+  loggedIn?: boolean;
+  charts?: Chart[];
+  /** Artificial latency for every call, to see loading states in dev. */
+  delayMs?: number;
+  /** How long a browser login takes; `Infinity` waits until cancelled. */
+  browserLoginMs?: number;
+  /** Make the named method reject with this code (e.g. to test error screens). */
+  failures?: Partial<Record<keyof Backend, { code: ErrorCode; message: string }>>;
+}
+
+export interface FakeCall {
+  method: keyof Backend;
+  args: unknown[];
+}
+
+export class FakeBackend implements Backend {
+  readonly calls: FakeCall[] = [];
+  private session: SessionInfo | null;
+  private readonly charts: Chart[];
+  private readonly options: FakeBackendOptions;
+  private cancelPending: (() => void) | null = null;
+
+  constructor(options: FakeBackendOptions = {}) {
+    this.options = options;
+    this.charts = options.charts ?? sampleCharts;
+    this.session = options.loggedIn ? sampleSession : null;
+  }
+
+  private async enter(method: keyof Backend, ...args: unknown[]): Promise<void> {
+    this.calls.push({ method, args });
+    if (this.options.delayMs) {
+      await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    }
+    const failure = this.options.failures?.[method];
+    if (failure) throw new BackendError(failure.code, failure.message);
+  }
+
+  private requireSession(): SessionInfo {
+    if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
+    return this.session;
+  }
+
+  async appInfo(): Promise<AppInfo> {
+    await this.enter("appInfo");
+    return {
+      version: "0.1.0-fake",
+      loginFlows: this.options.loginFlows ?? ["password", "browser"],
+      platformUrl: "https://platform.example.invalid/fhir",
+      idpIssuer: "https://idp.example.invalid/realms/hospital",
+      locale: this.options.locale ?? null,
+    };
+  }
+
+  async sessionInfo(): Promise<SessionInfo | null> {
+    await this.enter("sessionInfo");
+    return this.session;
+  }
+
+  async loginPassword(username: string, password: string): Promise<SessionInfo> {
+    // The password is not recorded in `calls`.
+    await this.enter("loginPassword", username);
+    if (username === LOCKED_USERNAME) {
+      throw new BackendError("AccountLocked", "The account is locked. Contact the IT service desk.");
+    }
+    if (username !== SAMPLE_USERNAME || password !== SAMPLE_PASSWORD) {
+      throw new BackendError("InvalidCredentials", "The username or password is incorrect.");
+    }
+    this.session = sampleSession;
+    return sampleSession;
+  }
+
+  async loginBrowser(): Promise<SessionInfo> {
+    await this.enter("loginBrowser");
+    const waitMs = this.options.browserLoginMs ?? 1500;
+    await new Promise<void>((resolve, reject) => {
+      const timer = Number.isFinite(waitMs) ? setTimeout(resolve, waitMs) : undefined;
+      this.cancelPending = () => {
+        clearTimeout(timer);
+        reject(new BackendError("LoginCancelled", "Sign-in was cancelled."));
+      };
+    }).finally(() => {
+      this.cancelPending = null;
+    });
+    this.session = sampleSession;
+    return sampleSession;
+  }
+
+  async cancelLogin(): Promise<void> {
+    await this.enter("cancelLogin");
+    this.cancelPending?.();
+  }
+
+  async logout(): Promise<void> {
+    await this.enter("logout");
+    this.session = null;
+  }
+
+  async searchPatients(query: string): Promise<PatientSummary[]> {
+    await this.enter("searchPatients", query);
+    this.requireSession();
+    const needle = query.trim().toLowerCase();
+    if (!needle) return [];
+    return this.charts
+      .filter(({ patient }) =>
+        patient.name.toLowerCase().includes(needle) ||
+        patient.birthDate === needle ||
+        patient.identifiers.some((identifier) => identifier.value.toLowerCase() === needle),
+      )
+      .map(summaryOf);
+  }
+
+  async openPatient(patientId: string): Promise<Chart> {
+    await this.enter("openPatient", patientId);
+    this.requireSession();
+    const chart = this.charts.find(({ patient }) => patient.id === patientId);
+    if (!chart) throw new BackendError("NotFound", "The patient record was not found on the platform.");
+    return structuredClone(chart);
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { EncounterView } from "../bindings/EncounterView";
+import { formatDate, formatDateTime, interpretationFlag, newestFirst } from "./format";
+
+function encounter(id: string, start: string | null): EncounterView {
+  return { id, class: null, kind: null, start, end: null, hospital: null, reason: null };
+}
+
+describe("format", () => {
+  it.each([
+    ["2024-05-20T08:40:00+08:00", "2024-05-20 08:40"],
+    ["2024-05-20", "2024-05-20"],
+    ["2024-05", "2024-05"],
+    ["2015", "2015"],
+    ["****", "****"],
+  ])("formatDateTime(%s) = %s", (input, expected) => {
+    expect(formatDateTime(input)).toBe(expected);
+  });
+
+  it("formatDate keeps only the date of a date-time", () => {
+    expect(formatDate("2024-05-20T08:40:00+08:00")).toBe("2024-05-20");
+    expect(formatDate("2024-05")).toBe("2024-05");
+  });
+
+  it("sorts encounters newest first, undated last in original order", () => {
+    const sorted = newestFirst([
+      encounter("a", "2023-11-02T09:30:00+08:00"),
+      encounter("x", null),
+      encounter("b", "2024-05-20"),
+      encounter("y", "not a date"),
+      encounter("c", "2024-01-15T22:10:00+08:00"),
+    ]);
+    expect(sorted.map((e) => e.id)).toEqual(["b", "c", "a", "x", "y"]);
+  });
+
+  it.each([
+    ["H", "high"],
+    ["HH", "high"],
+    ["l", "low"],
+    ["LL", "low"],
+    ["A", "abnormal"],
+    ["N", null],
+    [null, null],
+    ["偏高", null],
+  ] as const)("interpretationFlag(%s) = %s", (input, flag) => {
+    expect(interpretationFlag(input)).toBe(flag);
+  });
+});

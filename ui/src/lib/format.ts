@@ -1,0 +1,50 @@
+// Presentation helpers. They change how values look, never which values are shown.
+import type { EncounterView } from "../bindings/EncounterView";
+
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/;
+
+/**
+ * Shows an ISO date-time as "YYYY-MM-DD HH:mm" (the wall-clock time as the
+ * source recorded it). Dates, partial dates ("2015", "2024-03", as the core may
+ * generalise them) and anything else pass through unchanged.
+ */
+export function formatDateTime(value: string): string {
+  const match = ISO_DATE_TIME.exec(value);
+  return match ? `${match[1]} ${match[2]}` : value;
+}
+
+/** Only the date part of an ISO date or date-time. */
+export function formatDate(value: string): string {
+  const match = ISO_DATE_TIME.exec(value);
+  return match?.[1] ?? value;
+}
+
+function startTime(encounter: EncounterView): number {
+  if (!encounter.start) return Number.NEGATIVE_INFINITY;
+  const time = Date.parse(encounter.start);
+  return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
+
+/** Newest first; encounters without a (parsable) start go last, in their original order. */
+export function newestFirst(encounters: readonly EncounterView[]): EncounterView[] {
+  return encounters
+    .map((encounter, index) => ({ encounter, index, time: startTime(encounter) }))
+    .sort((a, b) => (a.time === b.time ? a.index - b.index : b.time - a.time))
+    .map(({ encounter }) => encounter);
+}
+
+export type Flag = "high" | "low" | "abnormal" | null;
+
+/**
+ * Classifies a lab interpretation (FHIR v3 ObservationInterpretation codes such
+ * as H, HH, L, LL, A, or the words) for highlighting only; the text itself is
+ * shown as sent.
+ */
+export function interpretationFlag(interpretation: string | null): Flag {
+  if (!interpretation) return null;
+  const value = interpretation.trim().toUpperCase();
+  if (value === "H" || value === "HH" || value === "HU" || value === "HIGH" || value === ">") return "high";
+  if (value === "L" || value === "LL" || value === "LU" || value === "LOW" || value === "<") return "low";
+  if (value === "A" || value === "AA" || value === "ABNORMAL" || value === "CRITICAL") return "abnormal";
+  return null;
+}

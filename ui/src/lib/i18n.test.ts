@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { detectLocale, dictionaries, errorHeadlineKey, genderLabel, translate } from "./i18n";
+import type { ErrorCode } from "../bindings/ErrorCode";
+
+describe("i18n", () => {
+  it("has the same keys in zh-CN and en", () => {
+    const zh = Object.keys(dictionaries["zh-CN"]).sort();
+    const en = Object.keys(dictionaries.en).sort();
+    expect(zh).toEqual(en);
+  });
+
+  it("has no empty strings", () => {
+    for (const dictionary of Object.values(dictionaries)) {
+      for (const [key, value] of Object.entries(dictionary)) {
+        expect(value.trim(), key).not.toBe("");
+      }
+    }
+  });
+
+  it("uses the same placeholders in both languages", () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(dictionaries.en) as (keyof typeof dictionaries.en)[]) {
+      expect(placeholders(dictionaries["zh-CN"][key]), key).toEqual(placeholders(dictionaries.en[key]));
+    }
+  });
+
+  it("has a headline for every error code", () => {
+    const codes: ErrorCode[] = [
+      "ConfigInvalid", "NotLoggedIn", "InvalidCredentials", "AccountLocked", "SessionExpired",
+      "IdpUnreachable", "CertificateUntrusted", "PlatformUnreachable", "PlatformError", "NotFound",
+      "MalformedData", "KeyringUnavailable", "LoginCancelled", "Internal",
+    ];
+    for (const code of codes) {
+      expect(dictionaries.en[errorHeadlineKey(code)]).toBeTruthy();
+      expect(dictionaries["zh-CN"][errorHeadlineKey(code)]).toBeTruthy();
+    }
+  });
+
+  it("fills placeholders", () => {
+    expect(translate("en", "topbar.staffNo", { staffNo: "A10238" })).toBe("Staff No. A10238");
+    expect(translate("zh-CN", "topbar.staffNo", { staffNo: "A10238" })).toBe("工号 A10238");
+  });
+
+  it.each([
+    ["zh-CN", "zh-CN"],
+    ["zh", "zh-CN"],
+    ["zh-TW", "zh-CN"],
+    ["en-US", "en"],
+    ["de-DE", "en"],
+    [undefined, "en"],
+  ] as const)("detects %s as %s", (tag, locale) => {
+    expect(detectLocale(tag)).toBe(locale);
+  });
+
+  it("labels FHIR gender codes and passes other values through", () => {
+    expect(genderLabel("zh-CN", "female")).toBe("女");
+    expect(genderLabel("en", "male")).toBe("Male");
+    expect(genderLabel("en", "*")).toBe("*");
+  });
+});

@@ -1,0 +1,257 @@
+// Every string the UI itself shows, in both languages. Clinical content from
+// the core is never translated here: it is displayed exactly as received.
+import type { ErrorCode } from "../bindings/ErrorCode";
+import type { IdentifierKind } from "../bindings/IdentifierKind";
+
+export type Locale = "zh-CN" | "en";
+export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
+
+const en = {
+  "app.title": "ChartGuard Health Record Viewer",
+  "app.subtitle": "Shared patient history from the regional health information platform",
+  "app.loading": "Starting…",
+  "app.startFailed": "ChartGuard could not start",
+  "app.retry": "Retry",
+  "app.version": "Version {version}",
+
+  "lang.toggle": "Switch language",
+
+  "login.heading": "Sign in",
+  "login.username": "Username",
+  "login.password": "Password",
+  "login.submit": "Sign in",
+  "login.submitting": "Signing in…",
+  "login.or": "or",
+  "login.browser": "Sign in with hospital account (browser)",
+  "login.browserWaiting": "Complete the sign-in in your web browser. This window will continue automatically.",
+  "login.cancel": "Cancel",
+  "login.noFlows": "No sign-in method is configured. Please contact IT.",
+  "login.sessionLost": "Your session has ended. Please sign in again.",
+
+  "topbar.user": "Signed in as",
+  "topbar.staffNo": "Staff No. {staffNo}",
+  "topbar.logout": "Sign out",
+
+  "search.heading": "Find a patient",
+  "search.label": "Name, resident ID, MRN, insurance number or birth date (YYYY-MM-DD)",
+  "search.submit": "Search",
+  "search.searching": "Searching…",
+  "search.empty": "No patients found",
+  "search.count": "Patients found: {count}",
+  "search.needQuery": "Enter a name, an identifier or a birth date.",
+
+  "patient.gender": "Gender",
+  "patient.birthDate": "Date of birth",
+  "patient.phone": "Phone",
+  "patient.address": "Address",
+  "patient.identifiers": "Identifiers",
+
+  "gender.male": "Male",
+  "gender.female": "Female",
+  "gender.other": "Other",
+  "gender.unknown": "Unknown",
+
+  "idkind.residentId": "Resident ID",
+  "idkind.mrn": "MRN",
+  "idkind.insurance": "Insurance No.",
+  "idkind.passport": "Passport",
+  "idkind.other": "Other ID",
+
+  "chart.back": "Back to search",
+  "chart.loading": "Loading chart…",
+  "chart.summary": "Summary",
+  "chart.resourceCount": "{count} records from the platform",
+  "chart.problems": "Active problems",
+  "chart.problemsEmpty": "No active problems on the platform",
+  "chart.medications": "Current medications",
+  "chart.medicationsEmpty": "No current medications on the platform",
+  "chart.allergies": "Allergies",
+  "chart.allergiesEmpty": "No allergy records on the platform (this does not mean the patient has no allergies)",
+  "chart.labs": "Recent labs",
+  "chart.labsEmpty": "No lab results on the platform",
+  "chart.encounters": "Encounters",
+  "chart.encountersEmpty": "No encounters on the platform",
+
+  "field.code": "Code",
+  "field.status": "Status",
+  "field.onset": "Onset",
+  "field.authored": "Prescribed",
+  "field.dosage": "Dosage",
+  "field.criticality": "Criticality",
+  "field.reactions": "Reactions",
+  "field.source": "Source",
+  "field.reason": "Reason",
+
+  "labs.name": "Test",
+  "labs.value": "Result",
+  "labs.date": "Date",
+  "labs.flag": "Flag",
+  "labs.source": "Source",
+
+  "error.ConfigInvalid": "Configuration problem",
+  "error.NotLoggedIn": "Not signed in",
+  "error.InvalidCredentials": "Wrong username or password",
+  "error.AccountLocked": "Account locked",
+  "error.SessionExpired": "Session expired",
+  "error.IdpUnreachable": "Sign-in service unreachable",
+  "error.IdpError": "Sign-in service refused the login",
+  "error.CertificateUntrusted": "Server certificate not trusted",
+  "error.PlatformUnreachable": "Regional platform unreachable",
+  "error.PlatformError": "Regional platform error",
+  "error.NotFound": "Not found",
+  "error.MalformedData": "The platform sent data that could not be read",
+  "error.KeyringUnavailable": "System keyring unavailable",
+  "error.LoginCancelled": "Sign-in cancelled",
+  "error.Internal": "Unexpected error",
+} as const;
+
+export type MessageKey = keyof typeof en;
+
+// Typed against the English keys: a missing or extra key fails `npm run check`,
+// and i18n.test.ts checks the same at run time.
+const zhCN: Record<MessageKey, string> = {
+  "app.title": "ChartGuard 医疗信息调阅",
+  "app.subtitle": "区域健康信息平台共享病历调阅",
+  "app.loading": "正在启动…",
+  "app.startFailed": "ChartGuard 无法启动",
+  "app.retry": "重试",
+  "app.version": "版本 {version}",
+
+  "lang.toggle": "切换语言",
+
+  "login.heading": "登录",
+  "login.username": "用户名",
+  "login.password": "密码",
+  "login.submit": "登录",
+  "login.submitting": "正在登录…",
+  "login.or": "或",
+  "login.browser": "使用医院账号登录（浏览器）",
+  "login.browserWaiting": "请在浏览器中完成登录，完成后本窗口将自动继续。",
+  "login.cancel": "取消",
+  "login.noFlows": "未配置登录方式，请联系信息科。",
+  "login.sessionLost": "会话已结束，请重新登录。",
+
+  "topbar.user": "当前用户",
+  "topbar.staffNo": "工号 {staffNo}",
+  "topbar.logout": "退出登录",
+
+  "search.heading": "查找患者",
+  "search.label": "姓名、身份证号、病历号、医保号或出生日期（YYYY-MM-DD）",
+  "search.submit": "搜索",
+  "search.searching": "正在搜索…",
+  "search.empty": "未找到患者",
+  "search.count": "找到 {count} 位患者",
+  "search.needQuery": "请输入姓名、证件号或出生日期。",
+
+  "patient.gender": "性别",
+  "patient.birthDate": "出生日期",
+  "patient.phone": "电话",
+  "patient.address": "地址",
+  "patient.identifiers": "证件号",
+
+  "gender.male": "男",
+  "gender.female": "女",
+  "gender.other": "其他",
+  "gender.unknown": "未知",
+
+  "idkind.residentId": "身份证号",
+  "idkind.mrn": "病历号",
+  "idkind.insurance": "医保号",
+  "idkind.passport": "护照号",
+  "idkind.other": "其他证件",
+
+  "chart.back": "返回搜索",
+  "chart.loading": "正在加载病历…",
+  "chart.summary": "摘要",
+  "chart.resourceCount": "平台记录共 {count} 条",
+  "chart.problems": "当前诊断/问题",
+  "chart.problemsEmpty": "平台无当前诊断记录",
+  "chart.medications": "当前用药",
+  "chart.medicationsEmpty": "平台无当前用药记录",
+  "chart.allergies": "过敏史",
+  "chart.allergiesEmpty": "平台无过敏记录（不代表患者无过敏）",
+  "chart.labs": "近期检验",
+  "chart.labsEmpty": "平台无检验结果",
+  "chart.encounters": "就诊记录",
+  "chart.encountersEmpty": "平台无就诊记录",
+
+  "field.code": "编码",
+  "field.status": "状态",
+  "field.onset": "起病",
+  "field.authored": "开具",
+  "field.dosage": "用法用量",
+  "field.criticality": "严重程度",
+  "field.reactions": "反应",
+  "field.source": "来源",
+  "field.reason": "就诊原因",
+
+  "labs.name": "项目",
+  "labs.value": "结果",
+  "labs.date": "日期",
+  "labs.flag": "提示",
+  "labs.source": "来源",
+
+  "error.ConfigInvalid": "配置有误",
+  "error.NotLoggedIn": "尚未登录",
+  "error.InvalidCredentials": "用户名或密码错误",
+  "error.AccountLocked": "账号已锁定",
+  "error.SessionExpired": "会话已过期",
+  "error.IdpUnreachable": "无法连接统一身份认证服务",
+  "error.IdpError": "统一身份认证服务拒绝了本次登录",
+  "error.CertificateUntrusted": "服务器证书不受信任",
+  "error.PlatformUnreachable": "无法连接区域平台",
+  "error.PlatformError": "区域平台返回错误",
+  "error.NotFound": "未找到",
+  "error.MalformedData": "平台数据无法解析",
+  "error.KeyringUnavailable": "系统密钥环不可用",
+  "error.LoginCancelled": "已取消登录",
+  "error.Internal": "发生意外错误",
+};
+
+export const dictionaries: Readonly<Record<Locale, Record<MessageKey, string>>> = {
+  "zh-CN": zhCN,
+  en,
+};
+
+/** Looks up `key` and fills `{name}` placeholders from `params`. */
+export function translate(
+  locale: Locale,
+  key: MessageKey,
+  params?: Record<string, string | number>,
+): string {
+  const template = dictionaries[locale][key];
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** Maps a BCP 47 tag such as `navigator.language` to a supported locale. */
+export function detectLocale(tag: string | null | undefined): Locale {
+  return tag?.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+}
+
+export function errorHeadlineKey(code: ErrorCode): MessageKey {
+  return `error.${code}`;
+}
+
+export function identifierKindKey(kind: IdentifierKind): MessageKey {
+  return `idkind.${kind}`;
+}
+
+const GENDER_KEYS: Record<string, MessageKey> = {
+  male: "gender.male",
+  female: "gender.female",
+  other: "gender.other",
+  unknown: "gender.unknown",
+};
+
+/**
+ * Localised label for a FHIR administrative-gender code; any other value is
+ * shown as the core sent it.
+ */
+export function genderLabel(locale: Locale, gender: string): string {
+  const key = GENDER_KEYS[gender];
+  return key ? translate(locale, key) : gender;
+}
