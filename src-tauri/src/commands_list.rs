@@ -1,0 +1,13 @@
+//! The names of every command the webview may call. Shared by `build.rs`
+//! (app manifest) and the test that checks the capability grants exactly these.
+
+pub const ALL: &[&str] = &[
+    "app_info",
+    "session_info",
+    "login_password",
+    "login_browser",
+    "cancel_login",
+    "logout",
+    "search_patients",
+    "open_patient",
+];

@@ -1,0 +1,136 @@
+//! The desktop shell: one window, and commands that each parse their
+//! arguments, call one [`chartguard::Viewer`] method and map its error to
+//! `{code, message}`. No logic lives here (DESIGN.md §1, invariant 6).
+
+use chartguard::view::{AppInfo, Chart, PatientSummary, SessionInfo};
+use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
+use tauri::State;
+
+pub mod commands_list;
+
+/// The core, or why it could not start (shown in the window, never a crash).
+#[derive(Debug)]
+pub struct AppState(Result<Viewer, ErrorPayload>);
+
+impl AppState {
+    pub fn from_config(config: chartguard::Result<Config>) -> Self {
+        AppState(
+            config
+                .and_then(Viewer::new)
+                .map_err(|e| ErrorPayload::from(&e)),
+        )
+    }
+
+    /// Why the core could not start, if it could not.
+    pub fn error(&self) -> Option<&ErrorPayload> {
+        self.0.as_ref().err()
+    }
+
+    fn viewer(&self) -> Result<&Viewer, ErrorPayload> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
+
+type Reply<T> = Result<T, ErrorPayload>;
+
+fn payload(e: chartguard::Error) -> ErrorPayload {
+    ErrorPayload::from(&e)
+}
+
+#[tauri::command]
+fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
+    Ok(state.viewer()?.app_info())
+}
+
+#[tauri::command]
+async fn session_info(state: State<'_, AppState>) -> Reply<Option<SessionInfo>> {
+    Ok(state.viewer()?.session_info().await)
+}
+
+#[tauri::command]
+async fn login_password(
+    state: State<'_, AppState>,
+    username: String,
+    password: String,
+) -> Reply<SessionInfo> {
+    state
+        .viewer()?
+        .login_password(&username, &password)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn login_browser(state: State<'_, AppState>) -> Reply<SessionInfo> {
+    state
+        .viewer()?
+        .login_browser(&SystemBrowser)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+fn cancel_login(state: State<'_, AppState>) -> Reply<()> {
+    state.viewer()?.cancel_login();
+    Ok(())
+}
+
+#[tauri::command]
+async fn logout(state: State<'_, AppState>) -> Reply<()> {
+    state.viewer()?.logout().await.map_err(payload)
+}
+
+#[tauri::command]
+async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<Vec<PatientSummary>> {
+    state
+        .viewer()?
+        .search_patients(&query)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn open_patient(state: State<'_, AppState>, patient_id: String) -> Reply<Chart> {
+    state
+        .viewer()?
+        .open_patient(&patient_id)
+        .await
+        .map_err(payload)
+}
+
+/// Every command, in one place, so the builder and the tests agree.
+pub fn handlers<R: tauri::Runtime>(
+) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        session_info,
+        login_password,
+        login_browser,
+        cancel_login,
+        logout,
+        search_patients,
+        open_patient
+    ]
+}
+
+// `generate_context!` expands to code that uses eprintln!; the text is
+// Tauri's own start-up diagnostics, never patient data.
+#[allow(clippy::disallowed_macros)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHARTGUARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let state = AppState::from_config(Config::load());
+    if let Some(e) = state.error() {
+        tracing::error!(code = ?e.code, "ChartGuard could not start its core");
+    }
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(handlers())
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|_| std::process::exit(1));
+}
