@@ -1,0 +1,11 @@
+//! Integration tests of the demo platform: the real server on an ephemeral
+//! port over TLS, called with a reqwest client that trusts only the test CA.
+
+mod auth;
+mod cli;
+mod everything;
+mod faults;
+mod fixtures;
+mod generator;
+mod search;
+mod support;
