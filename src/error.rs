@@ -126,9 +126,15 @@ pub struct ErrorPayload {
 
 impl From<&Error> for ErrorPayload {
     fn from(err: &Error) -> Self {
+        let message = err.to_string();
+        let mut chars = message.chars();
+        let message = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => message,
+        };
         ErrorPayload {
             code: err.code(),
-            message: err.to_string(),
+            message,
         }
     }
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of ChartGuard: formatting, lints, the GUI-free check of the
+# core, the Rust tests (core, shell, demo platform), the UI unit tests, the
+# identity provider's tests, and the end-to-end journey through the real
+# window under Xvfb. Installs what is missing first. Honours CARGO_TARGET_DIR.
+set -euo pipefail
+export CHARTGUARD_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CHARTGUARD_TARGET_DIR=${CARGO_TARGET_DIR:-$CHARTGUARD_ROOT/target}
+cd "$CHARTGUARD_ROOT"
+
+if [ -z "${CHARTGUARD_IN_TEST_SESSION:-}" ]; then
+  scripts/setup.sh
+  # The OS keyring (Secret Service) runs in a D-Bus session of its own, and
+  # all test data (keyring files, app data) lives in a throwaway XDG_DATA_HOME.
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  status=0
+  XDG_DATA_HOME="$scratch" CHARTGUARD_IN_TEST_SESSION=1 dbus-run-session -- "$0" "$@" || status=$?
+  exit $status
+fi
+
+echo -n chartguard-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+
+started=$SECONDS
+step() {
+  local name=$1; shift
+  local t=$SECONDS
+  echo "==> $name"
+  "$@"
+  echo "<== $name ($((SECONDS - t)) s)"
+}
+
+core_is_gui_free() {
+  if cargo tree -p chartguard -e normal,build --prefix none | grep -Ei '^(tauri|wry|webkit2gtk|gtk) '; then
+    echo "the core depends on a GUI crate (DESIGN.md invariant 1)" >&2
+    return 1
+  fi
+}
+
+ui_checks() {
+  (cd ui && npm run --silent check && npm test --silent && npm run --silent build)
+}
+
+step "rustfmt" cargo fmt --all --check
+step "ui: types, unit tests, build" ui_checks
+step "clippy (workspace)" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "core has no GUI dependency" core_is_gui_free
+step "build demo platform and app" cargo build --locked -p platform-sim -p chartguard-app
+export CHARTGUARD_SIM_BIN="$CHARTGUARD_TARGET_DIR/debug/platform-sim"
+step "rust tests (core, shell, demo platform)" cargo test --workspace --locked
+step "identity provider tests" bash -c 'cd tools/idp && npm test --silent'
+step "end-to-end journey (real window, Xvfb)" \
+  xvfb-run -a -s "-screen 0 1280x800x24" "$CHARTGUARD_ROOT/.venv-e2e/bin/pytest" -q tests/e2e
+echo "all tests passed in $((SECONDS - started)) s"

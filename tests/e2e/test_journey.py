@@ -1,0 +1,104 @@
+"""The first journey through the real window: a doctor logs in with hospital
+credentials, finds patients and reads their shared history; and the two
+login failures a doctor must understand without help."""
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import PASSWORD
+
+
+def css(testid):
+    return (By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+
+def wait_for(app, testid, timeout=30):
+    return WebDriverWait(app.driver, timeout).until(EC.visibility_of_element_located(css(testid)))
+
+
+def wait_text(app, testid, text, timeout=30):
+    WebDriverWait(app.driver, timeout).until(EC.text_to_be_present_in_element(css(testid), text))
+    return app.driver.find_element(*css(testid)).text
+
+
+def texts(app, testid):
+    """The text of every element with this test id, scrolled into view or not."""
+    return [e.get_attribute("textContent").strip() for e in app.driver.find_elements(*css(testid))]
+
+
+def log_in(app, username, password):
+    wait_for(app, "login-username").send_keys(username)
+    app.driver.find_element(*css("login-password")).send_keys(password)
+    app.driver.find_element(*css("login-submit")).click()
+
+
+def search(app, query):
+    box = wait_for(app, "search-input")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+    return wait_for(app, "search-results")
+
+
+def open_patient(app, patient_id=None, name_part=None):
+    def row(driver):
+        for r in driver.find_elements(*css("patient-row")):
+            if patient_id and r.get_attribute("data-patient-id") == patient_id:
+                return r
+            if name_part and name_part in r.text:
+                return r
+        return False
+
+    WebDriverWait(app.driver, 30).until(row).click()
+    return wait_for(app, "chart", timeout=60)
+
+
+def test_wrong_password_is_told_plainly(launch):
+    app = launch()
+    log_in(app, "wangyi", "not-the-password")
+    wait_text(app, "login-error", "Wrong username or password")
+    assert app.driver.find_element(*css("login-error")).get_attribute("data-error-code") == "InvalidCredentials"
+    assert not app.driver.find_elements(*css("topbar"))
+    assert app.driver.find_element(*css("login-password")).get_attribute("value") == ""
+    app.screenshot("login-wrong-password")
+
+
+def test_untrusted_certificate_is_told_plainly(launch, foreign_ca):
+    app = launch("untrusted.toml", ca=foreign_ca)
+    log_in(app, "wangyi", PASSWORD)
+    text = wait_text(app, "login-error", "CA bundle")
+    assert "certificate" in text.lower()
+    assert app.driver.find_element(*css("login-error")).get_attribute("data-error-code") == "CertificateUntrusted"
+    assert not app.driver.find_elements(*css("topbar"))
+    app.screenshot("login-untrusted-certificate")
+
+
+def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
+    app = launch(lang="zh_CN.UTF-8")
+    log_in(app, "wangyi", PASSWORD)
+    user = wait_for(app, "topbar-user").text
+    assert "王毅" in user and "D1001" in user
+
+    # The synthetic Chinese patient, found by name.
+    search(app, "张伟")
+    open_patient(app, patient_id="cn-0001")
+    assert wait_for(app, "patient-name").text == "张伟"
+    assert app.driver.find_elements(*css("problem-row")), "active problems are listed"
+    assert app.driver.find_elements(*css("medication-row")), "current medications are listed"
+    assert app.driver.find_elements(*css("lab-row")), "recent labs are listed"
+    encounters = app.driver.find_elements(*css("encounter-row"))
+    assert len(encounters) > 3
+    badges = texts(app, "source-badge")
+    assert badges and all(badges), "every source badge names a hospital"
+    assert len(set(badges)) > 1, "the history comes from several hospitals"
+    app.screenshot("chart-chinese-patient")
+
+    # A Synthea patient (third-party data), found by family name.
+    app.driver.find_element(*css("chart-back")).click()
+    search(app, "Portillo")
+    open_patient(app, name_part="Portillo")
+    assert "Portillo" in wait_for(app, "patient-name").text
+    assert app.driver.find_elements(*css("encounter-row"))
+    assert all(texts(app, "source-badge"))
+    app.screenshot("chart-synthea-patient")
