@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the demo identity provider and regional platform on loopback and
-# prints their URLs; sourced by run-demo.sh and the e2e tests' launcher.
+# Starts the demo identity provider and regional platform on loopback for
+# scripts/run-demo.sh. (The tests start their own pairs on ephemeral ports:
+# tests/support.rs for the core, tests/e2e/conftest.py for the window.)
 #   demo_services_start STATE_DIR IDP_PORT PLATFORM_PORT
 # sets IDP_URL, PLATFORM_URL, DEMO_PIDS. Both write "READY <url>" when up.
 demo_services_start() {

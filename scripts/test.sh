@@ -31,10 +31,14 @@ step() {
 }
 
 core_is_gui_free() {
-  if cargo tree -p chartguard -e normal,build --prefix none | grep -Ei '^(tauri|wry|webkit2gtk|gtk) '; then
+  local tree
+  tree=$(cargo tree --locked -p chartguard -e normal,build --prefix none)
+  [ -n "$tree" ] || { echo "cargo tree printed nothing" >&2; return 1; }
+  if grep -Ei '^(tauri|wry|tao|webkit2gtk|javascriptcore|soup|gtk|gdk|glib|winit|cocoa|objc2-app-kit|windows-sys-webview|webview2)[-_a-z0-9]* ' <<<"$tree"; then
     echo "the core depends on a GUI crate (DESIGN.md invariant 1)" >&2
     return 1
   fi
+  echo "core dependency tree: $(wc -l <<<"$tree") crates, none of them GUI"
 }
 
 ui_checks() {

@@ -56,6 +56,7 @@ pub(crate) struct Identity {
     pub(crate) roles: Vec<String>,
     pub(crate) department: Option<String>,
     nonce: Option<String>,
+    azp: Option<String>,
 }
 
 /// The outcome of a successful grant.
@@ -81,6 +82,7 @@ struct Discovery {
     authorization_endpoint: Url,
     token_endpoint: Url,
     jwks_uri: Url,
+    revocation_endpoint: Option<Url>,
 }
 
 #[derive(Deserialize)]
@@ -106,11 +108,16 @@ enum GrantKind {
     Refresh,
 }
 
+/// Token lifetimes beyond this are treated as this: a provider's typo must
+/// not keep a token "fresh" for years (or overflow the clock arithmetic).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 pub(crate) struct Idp {
     http: reqwest::Client,
     issuer: Url,
     client_id: String,
     scope: String,
+    allow_http: bool,
     discovery: OnceCell<Discovery>,
 }
 
@@ -126,6 +133,7 @@ impl Idp {
             issuer: config.idp.issuer.clone(),
             client_id: config.idp.client_id.clone(),
             scope: scope.to_owned(),
+            allow_http: config.dev.allow_http,
             discovery: OnceCell::new(),
         })
     }
@@ -139,6 +147,24 @@ impl Idp {
                     return Err(Error::Idp(
                         "the discovery document names a different issuer than configured".into(),
                     ));
+                }
+                // The authorization endpoint is opened in the system browser
+                // and the others receive secrets: https only.
+                let endpoints = [
+                    &doc.authorization_endpoint,
+                    &doc.token_endpoint,
+                    &doc.jwks_uri,
+                ]
+                .into_iter()
+                .chain(doc.revocation_endpoint.as_ref());
+                for url in endpoints {
+                    let secure =
+                        url.scheme() == "https" || (self.allow_http && url.scheme() == "http");
+                    if !secure {
+                        return Err(Error::Idp(
+                            "the discovery document names an endpoint that is not https".into(),
+                        ));
+                    }
                 }
                 Ok(doc)
             })
@@ -186,9 +212,36 @@ impl Idp {
         self.token_request(&form, GrantKind::Refresh, None).await
     }
 
-    /// Authorization code + PKCE (S256) in the browser, with a one-shot
-    /// loopback listener on an ephemeral port as the redirect URI. Ends when
-    /// the browser comes back, `cancel` fires, or the wait times out.
+    /// Revokes a refresh token at the provider (RFC 7009), where it offers
+    /// revocation, so a logged-out session cannot be revived from a copy.
+    pub(crate) async fn revoke(&self, refresh_token: &str) -> Result<()> {
+        let Some(endpoint) = self.discovery().await?.revocation_endpoint.clone() else {
+            return Ok(());
+        };
+        let form = [
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+        ];
+        let response = self
+            .http
+            .post(endpoint)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Error::from_http(Remote::IdentityProvider, &e))?;
+        match response.status().is_success() {
+            true => Ok(()),
+            false => Err(Error::Idp(format!(
+                "HTTP {} from the revocation endpoint",
+                response.status().as_u16()
+            ))),
+        }
+    }
+
+    /// Authorization code + PKCE (S256) in the browser, with a loopback
+    /// listener on an ephemeral port as the redirect URI. Ends when the
+    /// browser comes back, `cancel` fires, or the wait times out.
     pub(crate) async fn browser(
         &self,
         opener: &dyn BrowserOpener,
@@ -223,7 +276,7 @@ impl Idp {
         opener.open(&url)?;
 
         let code = tokio::select! {
-            code = wait_for_callback(&listener, &state) => code?,
+            code = wait_for_callback(listener, state) => code?,
             _ = cancel => return Err(Error::LoginCancelled),
             _ = tokio::time::sleep(BROWSER_LOGIN_TIMEOUT) => {
                 return Err(Error::Idp("the browser login was not completed in time".into()))
@@ -273,71 +326,84 @@ impl Idp {
             ));
         }
         let identity = match &tokens.id_token {
-            Some(id_token) => Some(self.verify_id_token(id_token, nonce).await?),
+            Some(id_token) => {
+                let keys: JwkSet = self.get_json(discovery.jwks_uri.clone()).await?;
+                Some(validate_id_token(
+                    id_token,
+                    &keys,
+                    &self.issuer,
+                    &self.client_id,
+                    nonce,
+                )?)
+            }
             None if kind == GrantKind::Refresh => None,
             None => return Err(Error::Idp("the login service sent no ID token".into())),
         };
+        let lifetime =
+            Duration::from_secs(tokens.expires_in.unwrap_or(300)).min(MAX_TOKEN_LIFETIME);
         Ok(Grant {
             access_token: tokens.access_token,
-            expires_at: started + Duration::from_secs(tokens.expires_in.unwrap_or(300)),
+            expires_at: started + lifetime,
             refresh_token: tokens.refresh_token,
             identity,
         })
     }
+}
 
-    async fn verify_id_token(&self, id_token: &str, nonce: Option<&str>) -> Result<Identity> {
-        use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
-        let bad =
-            || Error::Idp("the login service sent an ID token that failed verification".into());
-        let header = jsonwebtoken::decode_header(id_token).map_err(|_| bad())?;
-        let allowed = [
-            Algorithm::RS256,
-            Algorithm::PS256,
-            Algorithm::ES256,
-            Algorithm::EdDSA,
-        ];
-        if !allowed.contains(&header.alg) {
+/// Checks an ID token as OpenID Connect Core §3.1.3.7 asks: signature by
+/// one of the provider's keys with an asymmetric algorithm, issuer, audience
+/// (and `azp`), expiry with a little leeway, the nonce of this login, and a
+/// role for this application.
+fn validate_id_token(
+    id_token: &str,
+    keys: &JwkSet,
+    issuer: &Url,
+    client_id: &str,
+    nonce: Option<&str>,
+) -> Result<Identity> {
+    use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
+    let bad = || Error::Idp("the login service sent an ID token that failed verification".into());
+    let header = jsonwebtoken::decode_header(id_token).map_err(|_| bad())?;
+    let allowed = [
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ];
+    if !allowed.contains(&header.alg) {
+        return Err(bad());
+    }
+    let jwk = match &header.kid {
+        Some(kid) => keys.find(kid),
+        // Without a key id, only an unambiguous key set will do.
+        None if keys.keys.len() == 1 => keys.keys.first(),
+        None => None,
+    }
+    .ok_or_else(bad)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[issuer.as_str(), issuer.as_str().trim_end_matches('/')]);
+    validation.set_audience(&[client_id]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = CLOCK_LEEWAY_SECS;
+    let identity = jsonwebtoken::decode::<Identity>(id_token, &key, &validation)
+        .map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => Error::ClockSkew,
+            _ => bad(),
+        })?
+        .claims;
+    if identity.azp.as_deref().is_some_and(|azp| azp != client_id) {
+        return Err(bad());
+    }
+    if let Some(expected) = nonce {
+        if identity.nonce.as_deref() != Some(expected) {
             return Err(bad());
         }
-        let keys: JwkSet = self
-            .get_json(self.discovery().await?.jwks_uri.clone())
-            .await?;
-        let jwk = match &header.kid {
-            Some(kid) => keys.find(kid),
-            None => keys.keys.first(),
-        }
-        .ok_or_else(bad)?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[
-            self.issuer.as_str(),
-            self.issuer.as_str().trim_end_matches('/'),
-        ]);
-        validation.set_audience(&[&self.client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = CLOCK_LEEWAY_SECS;
-        let data = jsonwebtoken::decode::<Identity>(id_token, &key, &validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => Error::Idp(
-                    "the login token's time does not match this workstation's clock; ask IT to check the time settings"
-                        .into(),
-                ),
-                _ => bad(),
-            }
-        })?;
-        let identity = data.claims;
-        if let Some(expected) = nonce {
-            if identity.nonce.as_deref() != Some(expected) {
-                return Err(bad());
-            }
-        }
-        if identity.roles.is_empty() {
-            return Err(Error::Idp(
-                "this account has no role that may use ChartGuard".into(),
-            ));
-        }
-        Ok(identity)
     }
+    if identity.roles.is_empty() {
+        return Err(Error::MissingRole);
+    }
+    Ok(identity)
 }
 
 fn token_error(kind: GrantKind, status: u16, err: Option<TokenError>) -> Error {
@@ -383,39 +449,54 @@ const CALLBACK_FAILED: &str = "<!doctype html><meta charset=utf-8><title>ChartGu
 <p>登录未完成。</p><p>The login was not completed. Return to ChartGuard to try again.</p>";
 
 /// Serves the loopback redirect until a request with our `state` arrives,
-/// and returns its authorization code. Requests without our state (a stray
-/// favicon fetch, another page) are answered and ignored.
-async fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
+/// and returns its authorization code. Each connection is handled on its
+/// own task with a short read timeout, so a local process holding
+/// connections open cannot block the real callback.
+async fn wait_for_callback(listener: TcpListener, state: String) -> Result<String> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let state = std::sync::Arc::new(state);
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let Some(target) = read_request_target(&mut stream).await else {
-            continue;
-        };
-        let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(&target)) else {
-            respond(&mut stream, 400, CALLBACK_FAILED).await;
-            continue;
-        };
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        if url.path() != "/callback" || param("state").as_deref() != Some(state) {
-            respond(&mut stream, 404, CALLBACK_FAILED).await;
-            continue;
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let (tx, state) = (tx.clone(), state.clone());
+                tokio::spawn(async move {
+                    if let Some(outcome) = handle_callback(stream, &state).await {
+                        let _ = tx.send(outcome).await;
+                    }
+                });
+            }
+            Some(outcome) = rx.recv() => return outcome,
         }
-        if let Some(code) = param("code") {
-            respond(&mut stream, 200, CALLBACK_DONE).await;
-            return Ok(code);
-        }
-        respond(&mut stream, 200, CALLBACK_FAILED).await;
-        return Err(match param("error").as_deref() {
-            Some("access_denied") => Error::LoginCancelled,
-            _ => Error::Idp("the login service did not complete the login".into()),
-        });
     }
+}
+
+/// One request to the loopback listener: `None` when it is not our
+/// callback (a stray favicon fetch, a probe), else the login's outcome.
+async fn handle_callback(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
+    let target = read_request_target(&mut stream).await?;
+    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(&target)) else {
+        respond(&mut stream, 400, CALLBACK_FAILED).await;
+        return None;
+    };
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if url.path() != "/callback" || param("state").as_deref() != Some(state) {
+        respond(&mut stream, 404, CALLBACK_FAILED).await;
+        return None;
+    }
+    if let Some(code) = param("code") {
+        respond(&mut stream, 200, CALLBACK_DONE).await;
+        return Some(Ok(code));
+    }
+    respond(&mut stream, 200, CALLBACK_FAILED).await;
+    Some(Err(match param("error").as_deref() {
+        Some("access_denied") => Error::LoginCancelled,
+        _ => Error::Idp("the login service did not complete the login".into()),
+    }))
 }
 
 async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
@@ -431,7 +512,7 @@ async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
         }
         Some(())
     };
-    tokio::time::timeout(Duration::from_secs(10), read)
+    tokio::time::timeout(Duration::from_secs(3), read)
         .await
         .ok()??;
     let head = std::str::from_utf8(&buf).ok()?;
@@ -510,6 +591,194 @@ mod tests {
                 well_known(&Url::parse(issuer).unwrap(), "openid-configuration").as_str(),
                 expected
             );
+        }
+    }
+
+    mod id_token {
+        use super::super::*;
+        use crate::error::ErrorCode;
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
+        use serde_json::{json, Value};
+
+        const ISSUER: &str = "https://idp.example";
+        const CLIENT: &str = "chartguard-desktop";
+
+        /// A P-256 key pair made for the test, and its public JWK set.
+        struct TestKey {
+            pkcs8: Vec<u8>,
+            jwks: JwkSet,
+        }
+
+        fn test_key(kid: &str) -> TestKey {
+            let rng = ring::rand::SystemRandom::new();
+            let alg = &ECDSA_P256_SHA256_FIXED_SIGNING;
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+            let pair = EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap();
+            let point = pair.public_key().as_ref(); // 0x04 ‖ x ‖ y
+            let jwk = json!({
+                "kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+            });
+            TestKey {
+                pkcs8: pkcs8.as_ref().to_vec(),
+                jwks: serde_json::from_value(json!({ "keys": [jwk] })).unwrap(),
+            }
+        }
+
+        fn now() -> u64 {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        }
+
+        fn claims(change: impl FnOnce(&mut Value)) -> Value {
+            let mut claims = json!({
+                "iss": ISSUER, "aud": CLIENT, "sub": "doc-1", "iat": now(), "exp": now() + 300,
+                "nonce": "n-1", "roles": ["doctor"], "name": "王毅",
+            });
+            change(&mut claims);
+            claims
+        }
+
+        fn es256(key: &TestKey, kid: Option<&str>, claims: &Value) -> String {
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = kid.map(str::to_owned);
+            jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&key.pkcs8)).unwrap()
+        }
+
+        fn check(token: &str, keys: &JwkSet, nonce: Option<&str>) -> Result<Identity> {
+            validate_id_token(token, keys, &Url::parse(ISSUER).unwrap(), CLIENT, nonce)
+        }
+
+        #[test]
+        fn id_tokens_are_checked_like_oidc_core_says() {
+            let key = test_key("k1");
+            let other = test_key("k1");
+            let hs256 = jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims(|_| {}),
+                &EncodingKey::from_secret(b"shared secret"),
+            )
+            .unwrap();
+            let cases: Vec<(&str, String, Option<&str>, Option<ErrorCode>)> = vec![
+                (
+                    "valid",
+                    es256(&key, Some("k1"), &claims(|_| {})),
+                    Some("n-1"),
+                    None,
+                ),
+                (
+                    "refresh without nonce",
+                    es256(&key, Some("k1"), &claims(|_| {})),
+                    None,
+                    None,
+                ),
+                (
+                    "single key, no kid",
+                    es256(&key, None, &claims(|_| {})),
+                    Some("n-1"),
+                    None,
+                ),
+                (
+                    "other issuer",
+                    es256(
+                        &key,
+                        Some("k1"),
+                        &claims(|c| c["iss"] = json!("https://evil.example")),
+                    ),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "other audience",
+                    es256(
+                        &key,
+                        Some("k1"),
+                        &claims(|c| c["aud"] = json!("someone-else")),
+                    ),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "azp of another client",
+                    es256(
+                        &key,
+                        Some("k1"),
+                        &claims(|c| c["azp"] = json!("someone-else")),
+                    ),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "expired",
+                    es256(
+                        &key,
+                        Some("k1"),
+                        &claims(|c| c["exp"] = json!(now() - 3600)),
+                    ),
+                    Some("n-1"),
+                    Some(ErrorCode::ClockSkew),
+                ),
+                (
+                    "replayed nonce",
+                    es256(&key, Some("k1"), &claims(|c| c["nonce"] = json!("n-0"))),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "no nonce in the login",
+                    es256(
+                        &key,
+                        Some("k1"),
+                        &claims(|c| {
+                            c.as_object_mut().unwrap().remove("nonce");
+                        }),
+                    ),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "no role",
+                    es256(&key, Some("k1"), &claims(|c| c["roles"] = json!([]))),
+                    Some("n-1"),
+                    Some(ErrorCode::MissingRole),
+                ),
+                (
+                    "signed by a foreign key",
+                    es256(&other, Some("k1"), &claims(|_| {})),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "unknown key id",
+                    es256(&key, Some("k2"), &claims(|_| {})),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "symmetric algorithm",
+                    hs256,
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+                (
+                    "not a JWT",
+                    "garbage".to_owned(),
+                    Some("n-1"),
+                    Some(ErrorCode::IdpError),
+                ),
+            ];
+            for (name, token, nonce, expected) in cases {
+                let outcome = check(&token, &key.jwks, nonce);
+                assert_eq!(outcome.as_ref().err().map(Error::code), expected, "{name}");
+                if let Ok(identity) = outcome {
+                    assert_eq!(identity.sub, "doc-1", "{name}");
+                    assert_eq!(identity.name.as_deref(), Some("王毅"), "{name}");
+                }
+            }
         }
     }
 }

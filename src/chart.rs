@@ -62,12 +62,25 @@ pub(crate) fn build_chart(patient_id: &str, resources: &[Value]) -> Result<Chart
         labs: Vec::new(),
         encounters: Vec::new(),
         resource_count: u32::try_from(resources.len()).unwrap_or(u32::MAX),
+        sealed: 0,
     };
     let mut latest_labs: HashMap<String, LabView> = HashMap::new();
     let mut skipped = 0usize;
+    let mut foreign = 0usize;
 
     for r in resources {
         if is_entered_in_error(r) {
+            continue;
+        }
+        // A platform bug must never put another patient's data in this chart.
+        if !belongs_to(r, patient_id) {
+            foreign += 1;
+            continue;
+        }
+        // Until tiers and break-the-glass exist, sensitive records stay
+        // sealed for everyone; the chart says how many.
+        if is_sealed(r) {
+            chart.sealed += 1;
             continue;
         }
         let Some(rid) = id(r).map(str::to_owned) else {
@@ -153,8 +166,12 @@ pub(crate) fn build_chart(patient_id: &str, resources: &[Value]) -> Result<Chart
             _ => {}
         }
     }
-    if skipped > 0 {
-        tracing::warn!(skipped, "skipped resources that could not be read");
+    if skipped > 0 || foreign > 0 {
+        tracing::warn!(
+            skipped,
+            foreign,
+            "left out resources that could not be read or name another patient"
+        );
     }
 
     chart.labs = latest_labs.into_values().collect();
@@ -242,6 +259,49 @@ impl<'a> Index<'a> {
             None => owned(reference, "display"),
         }
     }
+}
+
+/// Whether a resource is about `patient_id` or about no patient at all
+/// (organisations, medications): never about another patient.
+fn belongs_to(r: &Value, patient_id: &str) -> bool {
+    if resource_type(r) == Some("Patient") {
+        return id(r) == Some(patient_id);
+    }
+    ["subject", "patient"]
+        .iter()
+        .filter_map(|key| r.get(*key))
+        .all(|reference| match reference_target(reference) {
+            Some(("Patient", target)) => target == patient_id,
+            Some(_) => true,
+            // A subject we cannot resolve cannot be shown as this patient's.
+            None => false,
+        })
+}
+
+const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+/// Sensitivity codes (HL7 v3 ActCode, InformationSensitivityPolicy) that seal a record.
+const SENSITIVE: &[&str] = &[
+    "ETH", "ETHUD", "GDIS", "HIV", "MH", "PSY", "PSYTHPN", "SCA", "SDV", "SEX", "STD", "SUD",
+    "TBOO", "BH", "OPIOIDUD", "ALCUD", "COCAUD", "DRGUD", "SICKLE",
+];
+
+/// Whether `meta.security` labels the resource restricted (R), very
+/// restricted (V) or sensitive (HIV, PSY, SUD…).
+fn is_sealed(r: &Value) -> bool {
+    let labels = r
+        .get("meta")
+        .map(|m| array(m, "security"))
+        .into_iter()
+        .flatten();
+    labels.into_iter().any(|label| {
+        let code = str_field(label, "code").unwrap_or("");
+        match str_field(label, "system") {
+            Some(CONFIDENTIALITY) => matches!(code, "R" | "V"),
+            Some(ACT_CODE) => SENSITIVE.contains(&code),
+            _ => false,
+        }
+    })
 }
 
 fn is_entered_in_error(r: &Value) -> bool {
@@ -376,4 +436,84 @@ fn address(patient: &Value) -> Option<String> {
         )
         .collect();
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn labelled(system: &str, code: &str) -> Value {
+        json!({ "resourceType": "Condition", "id": "c", "meta": { "security": [{ "system": system, "code": code }] } })
+    }
+
+    #[test]
+    fn security_labels_seal_restricted_and_sensitive_records() {
+        let cases = [
+            (labelled(CONFIDENTIALITY, "R"), true),
+            (labelled(CONFIDENTIALITY, "V"), true),
+            (labelled(CONFIDENTIALITY, "N"), false),
+            (labelled(ACT_CODE, "HIV"), true),
+            (labelled(ACT_CODE, "PSY"), true),
+            (labelled(ACT_CODE, "SUD"), true),
+            (labelled("http://example.org/other", "R"), false),
+            (json!({ "resourceType": "Condition", "id": "c" }), false),
+        ];
+        for (resource, sealed) in cases {
+            assert_eq!(is_sealed(&resource), sealed, "{resource}");
+        }
+    }
+
+    #[test]
+    fn only_this_patients_resources_belong_to_the_chart() {
+        let cases = [
+            (
+                json!({ "resourceType": "Condition", "subject": { "reference": "Patient/p1" } }),
+                true,
+            ),
+            (
+                json!({ "resourceType": "AllergyIntolerance", "patient": { "reference": "Patient/p1" } }),
+                true,
+            ),
+            (
+                json!({ "resourceType": "Condition", "subject": { "reference": "Patient/p2" } }),
+                false,
+            ),
+            (
+                json!({ "resourceType": "Condition", "subject": { "display": "someone" } }),
+                false,
+            ),
+            (
+                json!({ "resourceType": "Observation", "subject": { "reference": "Group/g1" } }),
+                true,
+            ),
+            (json!({ "resourceType": "Organization", "id": "o1" }), true),
+            (json!({ "resourceType": "Patient", "id": "p1" }), true),
+            (json!({ "resourceType": "Patient", "id": "p2" }), false),
+        ];
+        for (resource, belongs) in cases {
+            assert_eq!(belongs_to(&resource, "p1"), belongs, "{resource}");
+        }
+    }
+
+    #[test]
+    fn another_patients_problem_never_reaches_the_chart() {
+        let resources = [
+            json!({ "resourceType": "Patient", "id": "p1", "name": [{ "family": "张", "given": ["伟"] }] }),
+            json!({ "resourceType": "Condition", "id": "mine", "subject": { "reference": "Patient/p1" }, "code": { "text": "Hypertension" } }),
+            json!({ "resourceType": "Condition", "id": "theirs", "subject": { "reference": "Patient/p2" }, "code": { "text": "Asthma" } }),
+            json!({ "resourceType": "Condition", "id": "sealed", "subject": { "reference": "Patient/p1" }, "code": { "text": "Depression" },
+                    "meta": { "security": [{ "system": ACT_CODE, "code": "PSY" }] } }),
+        ];
+        let chart = build_chart("p1", &resources).unwrap();
+        assert_eq!(
+            chart
+                .problems
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>(),
+            ["mine"]
+        );
+        assert_eq!(chart.sealed, 1);
+    }
 }

@@ -28,6 +28,8 @@ pub struct Config {
     #[serde(default)]
     pub session: SessionConfig,
     #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
     pub dev: DevConfig,
 }
 
@@ -88,11 +90,24 @@ impl Default for SessionConfig {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// `zh-CN` or `en`; without it the UI follows the system locale.
+    pub locale: Option<String>,
+}
+
+/// The UI languages ChartGuard ships.
+pub(crate) const LOCALES: &[&str] = &["zh-CN", "en"];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DevConfig {
     /// Allows plain `http://` URLs. Only for development; never in a deployment.
     #[serde(default)]
     pub allow_http: bool,
 }
+
+/// Upper bound of `platform.max_response_mib`.
+const MAX_RESPONSE_MIB: u64 = 1024;
 
 fn default_timeout_secs() -> u64 {
     30
@@ -160,6 +175,7 @@ impl Config {
                 ca_bundle: Some(demo_state_dir().join("ca.pem")),
             },
             session: SessionConfig::default(),
+            ui: UiConfig::default(),
             dev: DevConfig::default(),
         }
     }
@@ -196,10 +212,18 @@ impl Config {
                 "platform.timeout_secs: must be at least 1".into(),
             ));
         }
-        if self.platform.max_response_mib == 0 {
-            return Err(Error::Config(
-                "platform.max_response_mib: must be at least 1".into(),
-            ));
+        if let Some(locale) = &self.ui.locale {
+            if !LOCALES.contains(&locale.as_str()) {
+                return Err(Error::Config(format!(
+                    "ui.locale: must be one of {}",
+                    LOCALES.join(", ")
+                )));
+            }
+        }
+        if !(1..=MAX_RESPONSE_MIB).contains(&self.platform.max_response_mib) {
+            return Err(Error::Config(format!(
+                "platform.max_response_mib: must be between 1 and {MAX_RESPONSE_MIB}"
+            )));
         }
         Ok(())
     }
@@ -223,6 +247,18 @@ fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     }
 }
 
+/// The UI language: the configured one, else the system's where ChartGuard
+/// speaks it (any Chinese locale → zh-CN), else English.
+pub(crate) fn ui_locale(config: &Config, system: Option<&str>) -> String {
+    if let Some(locale) = &config.ui.locale {
+        return locale.clone();
+    }
+    match system {
+        Some(tag) if tag.to_ascii_lowercase().starts_with("zh") => "zh-CN".to_owned(),
+        _ => "en".to_owned(),
+    }
+}
+
 /// The machine-wide config file IT deploys.
 pub fn machine_config_path() -> PathBuf {
     if cfg!(windows) {
@@ -241,4 +277,26 @@ pub fn demo_state_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("chartguard")
         .join("demo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_locale_prefers_config_then_a_chinese_system_then_english() {
+        let mut configured = Config::demo();
+        configured.ui.locale = Some("en".into());
+        let cases = [
+            (Config::demo(), Some("zh-CN"), "zh-CN"),
+            (Config::demo(), Some("zh_TW.UTF-8"), "zh-CN"),
+            (Config::demo(), Some("en-US"), "en"),
+            (Config::demo(), Some("de-DE"), "en"),
+            (Config::demo(), None, "en"),
+            (configured, Some("zh-CN"), "en"),
+        ];
+        for (config, system, expected) in cases {
+            assert_eq!(ui_locale(&config, system), expected, "{system:?}");
+        }
+    }
 }

@@ -22,6 +22,9 @@ pub enum ErrorCode {
     PlatformUnreachable,
     PlatformError,
     NotFound,
+    AccessDenied,
+    ClockSkew,
+    MissingRole,
     MalformedData,
     KeyringUnavailable,
     LoginCancelled,
@@ -66,6 +69,12 @@ pub enum Error {
     Platform(u16),
     #[error("not found on the regional platform")]
     NotFound,
+    #[error("this account may not view patient records")]
+    AccessDenied,
+    #[error("the login token's time does not match this workstation's clock; ask IT to check the time settings")]
+    ClockSkew,
+    #[error("this account has no role that may use ChartGuard; ask IT to grant one")]
+    MissingRole,
     #[error("the {0} sent data that could not be read: {1}")]
     Malformed(Remote, &'static str),
     #[error("the OS keyring is unavailable: {0}")]
@@ -92,6 +101,9 @@ impl Error {
             Error::CertificateUntrusted(_) => ErrorCode::CertificateUntrusted,
             Error::Platform(_) => ErrorCode::PlatformError,
             Error::NotFound => ErrorCode::NotFound,
+            Error::AccessDenied => ErrorCode::AccessDenied,
+            Error::ClockSkew => ErrorCode::ClockSkew,
+            Error::MissingRole => ErrorCode::MissingRole,
             Error::Malformed(..) => ErrorCode::MalformedData,
             Error::Keyring(_) => ErrorCode::KeyringUnavailable,
             Error::LoginCancelled => ErrorCode::LoginCancelled,

@@ -18,7 +18,7 @@ mod viewer;
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
     demo_state_dir, machine_config_path, Config, DevConfig, IdpConfig, LoginFlow, PlatformConfig,
-    SessionConfig, TlsConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
+    SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
 pub use viewer::Viewer;

@@ -20,6 +20,8 @@ use crate::fhir::{array, reference_target, resource_type, str_field};
 
 const PAGE_SIZE: u32 = 200;
 const MAX_PAGES: usize = 1000;
+/// What one patient's history may add up to over all its pages.
+const MAX_HISTORY_BYTES: usize = 512 * 1024 * 1024;
 const MAX_ATTEMPTS: u32 = 3;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
@@ -177,10 +179,13 @@ impl Platform {
     }
 
     /// Follows `Bundle.link[next]` to the end and returns every resource.
+    /// Stops with an error when the paging loops, does not advance, leaves
+    /// the platform, or grows beyond what a workstation should hold.
     async fn all_pages(&self, first: Url, token: &str) -> Result<Vec<Value>> {
         let mut seen = HashSet::new();
         let mut next = Some(first);
         let mut resources = Vec::new();
+        let mut total_bytes = 0usize;
         while let Some(url) = next.take() {
             if !seen.insert(url.to_string()) {
                 return Err(Error::Malformed(
@@ -194,32 +199,27 @@ impl Platform {
                     "the history has too many pages",
                 ));
             }
-            let bundle = self.get(url, token).await?;
-            resources.extend(bundle_entries(&bundle)?.into_iter().map(|(_, r)| r));
-            next = match next_link(&bundle) {
-                Some(link) => Some(self.same_platform(link)?),
-                None => None,
-            };
+            let (bundle, bytes) = self.get_sized(url, token).await?;
+            total_bytes += bytes;
+            if total_bytes > MAX_HISTORY_BYTES {
+                return Err(Error::Malformed(
+                    Remote::Platform,
+                    "the history is larger than allowed",
+                ));
+            }
+            let entries = bundle_entries(&bundle)?;
+            next = next_link(&bundle)
+                .map(|link| on_platform(&self.base, link))
+                .transpose()?;
+            if entries.is_empty() && next.is_some() {
+                return Err(Error::Malformed(
+                    Remote::Platform,
+                    "its paging does not advance",
+                ));
+            }
+            resources.extend(entries.into_iter().map(|(_, r)| r));
         }
         Ok(resources)
-    }
-
-    /// Paging links are followed only while they stay on the platform: the
-    /// bearer token must never be sent anywhere else.
-    fn same_platform(&self, link: &str) -> Result<Url> {
-        let url = self
-            .base
-            .join(link)
-            .map_err(|_| Error::Malformed(Remote::Platform, "a paging link is not a URL"))?;
-        let same_origin =
-            url.origin() == self.base.origin() && url.path().starts_with(self.base.path());
-        if !same_origin {
-            return Err(Error::Malformed(
-                Remote::Platform,
-                "a paging link points outside the platform",
-            ));
-        }
-        Ok(url)
     }
 
     fn url(&self, path: &str) -> Result<Url> {
@@ -231,6 +231,11 @@ impl Platform {
     /// One idempotent GET with bounded retries: connection failures, 429 and
     /// 502–504 are retried with backoff and jitter, honouring `Retry-After`.
     async fn get(&self, url: Url, token: &str) -> Result<Value> {
+        self.get_sized(url, token).await.map(|(value, _)| value)
+    }
+
+    /// [`Platform::get`], also telling the size of the body.
+    async fn get_sized(&self, url: Url, token: &str) -> Result<(Value, usize)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -252,7 +257,7 @@ impl Platform {
         }
     }
 
-    async fn get_once(&self, url: Url, token: &str) -> Result<Value, Retryable> {
+    async fn get_once(&self, url: Url, token: &str) -> Result<(Value, usize), Retryable> {
         let remote = Remote::Platform;
         let response = self
             .http
@@ -275,6 +280,8 @@ impl Platform {
             200..=299 => {}
             401 => return Err(Retryable::No(Error::SessionExpired)),
             404 | 410 => return Err(Retryable::No(Error::NotFound)),
+            // Redirects are not followed (they could carry the token elsewhere).
+            300..=399 => return Err(Retryable::No(Error::Platform(status))),
             429 | 502..=504 => {
                 let after = response
                     .headers()
@@ -313,12 +320,14 @@ impl Platform {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|_| {
-            Retryable::No(Error::Malformed(
-                remote,
-                "a response was not valid FHIR JSON",
-            ))
-        })
+        serde_json::from_slice(&body)
+            .map(|value| (value, body.len()))
+            .map_err(|_| {
+                Retryable::No(Error::Malformed(
+                    remote,
+                    "a response was not valid FHIR JSON",
+                ))
+            })
     }
 }
 
@@ -334,12 +343,28 @@ fn checked_id(id: &str) -> Result<&str> {
         && id.len() <= 64
         && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !id.chars().all(|c| c == '.');
     if valid {
         Ok(id)
     } else {
         Err(Error::NotFound)
     }
+}
+
+/// Paging links are followed only while they stay beneath the platform's
+/// base URL: the bearer token must never be sent anywhere else.
+fn on_platform(base: &Url, link: &str) -> Result<Url> {
+    let url = base
+        .join(link)
+        .map_err(|_| Error::Malformed(Remote::Platform, "a paging link is not a URL"))?;
+    if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+        return Err(Error::Malformed(
+            Remote::Platform,
+            "a paging link points outside the platform",
+        ));
+    }
+    Ok(url)
 }
 
 /// `(search.mode, resource)` of every entry of a Bundle.
@@ -388,9 +413,38 @@ mod tests {
 
     #[test]
     fn ids_outside_the_fhir_alphabet_are_refused() {
-        for bad in ["", "../metadata", "a/b", "x?y=1", &"a".repeat(65)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../metadata",
+            "a/b",
+            "x?y=1",
+            &"a".repeat(65),
+        ] {
             assert!(checked_id(bad).is_err(), "{bad}");
         }
         assert_eq!(checked_id("cn-0001").ok(), Some("cn-0001"));
+    }
+
+    #[test]
+    fn paging_links_must_stay_beneath_the_platform() {
+        let base = Url::parse("https://hie.example/fhir/").unwrap();
+        let cases = [
+            (
+                "https://hie.example/fhir/Patient/p/$everything?_page=2",
+                true,
+            ),
+            ("Patient?name=x&_offset=50", true),
+            ("https://evil.example/fhir/Patient", false),
+            ("http://hie.example/fhir/Patient", false),
+            ("https://hie.example:8443/fhir/Patient", false),
+            ("https://hie.example/admin/export", false),
+            ("/fhirish/Patient", false),
+            ("https://hie.example/fhir/../admin", false),
+        ];
+        for (link, allowed) in cases {
+            assert_eq!(on_platform(&base, link).is_ok(), allowed, "{link}");
+        }
     }
 }

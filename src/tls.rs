@@ -57,8 +57,9 @@ pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig> {
     Ok(config)
 }
 
-/// An HTTP client for one remote: preconfigured TLS, timeouts, no redirects
-/// to plain HTTP unless the dev flag allows it.
+/// An HTTP client for one remote: preconfigured TLS, timeouts, and no
+/// redirects at all: a redirect could carry the bearer token, or replay a
+/// token request with its secrets, to somewhere else.
 pub(crate) fn http_client(
     config: &Config,
     timeout: std::time::Duration,
@@ -66,6 +67,7 @@ pub(crate) fn http_client(
     reqwest::Client::builder()
         .use_preconfigured_tls(client_config(config)?)
         .https_only(!config.dev.allow_http)
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(timeout)
         .user_agent(concat!("ChartGuard/", env!("CARGO_PKG_VERSION")))

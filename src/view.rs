@@ -19,8 +19,9 @@ pub struct AppInfo {
     pub login_flows: Vec<LoginFlow>,
     pub platform_url: String,
     pub idp_issuer: String,
-    /// Locale forced by configuration; `null` = follow the system.
-    pub locale: Option<String>,
+    /// The UI language to start in (`zh-CN` or `en`): configured by IT, else
+    /// the system's. The doctor can still switch.
+    pub locale: String,
 }
 
 /// The logged-in doctor, from the verified ID token.
@@ -148,4 +149,8 @@ pub struct Chart {
     pub encounters: Vec<EncounterView>,
     /// How many resources the platform returned for this patient.
     pub resource_count: u32,
+    /// Records left out because their security labels seal them (R, V,
+    /// sensitive); the UI says so, so the chart never looks complete when it
+    /// is not.
+    pub sealed: u32,
 }

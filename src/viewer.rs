@@ -18,6 +18,9 @@ use crate::platform::{PatientQuery, Platform};
 use crate::view::{AppInfo, Chart, PatientSummary, SessionInfo};
 use crate::{chart, secrets};
 
+/// Roles that may read patient records, until the policy file's tiers decide.
+const CLINICAL_ROLES: &[&str] = &["doctor", "department_head"];
+
 /// Access tokens are renewed this long before they expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
@@ -61,7 +64,7 @@ impl Viewer {
             login_flows: self.config.idp.flows.clone(),
             platform_url: self.config.platform.base_url.to_string(),
             idp_issuer: self.config.idp.issuer.to_string(),
-            locale: None,
+            locale: crate::config::ui_locale(&self.config, sys_locale::get_locale().as_deref()),
         }
     }
 
@@ -109,27 +112,27 @@ impl Viewer {
         }
     }
 
-    /// Ends the session: forgets the access token and deletes the refresh
-    /// token from the keyring.
+    /// Ends the session: forgets the access token, revokes the refresh
+    /// token at the provider and deletes it from the keyring.
     pub async fn logout(&self) -> Result<()> {
         let Some(session) = self.session.lock().await.take() else {
             return Ok(());
         };
         tracing::info!("logout");
-        secrets::delete_refresh_token(&session.identity.sub).await
+        self.forget_refresh_token(&session.identity.sub).await
     }
 
     pub async fn search_patients(&self, query: &str) -> Result<Vec<PatientSummary>> {
         let Some(query) = PatientQuery::parse(query) else {
             return Ok(Vec::new());
         };
-        let token = self.access_token().await?;
+        let token = self.clinical_access().await?;
         let patients = self.platform.search_patients(&token, &query).await?;
         Ok(patients.iter().filter_map(chart::patient_summary).collect())
     }
 
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
-        let token = self.access_token().await?;
+        let token = self.clinical_access().await?;
         let resources = self.platform.history(&token, patient_id).await?;
         chart::build_chart(patient_id, &resources)
     }
@@ -149,17 +152,12 @@ impl Viewer {
         let identity = grant
             .identity
             .ok_or(Error::Internal("login without identity"))?;
+        // A new login on a shared workstation ends whoever was logged in.
+        if let Err(e) = self.logout().await {
+            tracing::warn!(code = ?e.code(), "the previous session's refresh token was not removed");
+        }
         let can_refresh = match (&grant.refresh_token, self.config.session.offline) {
-            (Some(refresh), true) => {
-                match secrets::store_refresh_token(&identity.sub, refresh).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        // The session still works until the access token expires.
-                        tracing::warn!(code = ?e.code(), "refresh token not stored; session ends at token expiry");
-                        false
-                    }
-                }
-            }
+            (Some(refresh), true) => self.keep_refresh_token(&identity.sub, refresh).await,
             _ => false,
         };
         tracing::info!(can_refresh, "login succeeded");
@@ -171,6 +169,45 @@ impl Viewer {
             can_refresh,
         });
         Ok(info)
+    }
+
+    /// Stores a refresh token; if the keyring refuses, the session goes on
+    /// without one and ends when its access token expires.
+    async fn keep_refresh_token(&self, subject: &str, token: &str) -> bool {
+        match secrets::store_refresh_token(subject, token).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(code = ?e.code(), "refresh token not stored; session ends at token expiry");
+                false
+            }
+        }
+    }
+
+    async fn forget_refresh_token(&self, subject: &str) -> Result<()> {
+        if let Ok(Some(token)) = secrets::load_refresh_token(subject).await {
+            if let Err(e) = self.idp.revoke(&token).await {
+                // Deleting it locally still ends the session on this workstation.
+                tracing::warn!(code = ?e.code(), "refresh token not revoked at the login service");
+            }
+        }
+        secrets::delete_refresh_token(subject).await
+    }
+
+    /// The access token, for a doctor whose roles allow reading patient
+    /// records. IT staff and roles unknown to ChartGuard see no PHI (the
+    /// policy file with its tiers will refine this).
+    async fn clinical_access(&self) -> Result<String> {
+        let clinical = self.session.lock().await.as_ref().map(|s| {
+            s.identity
+                .roles
+                .iter()
+                .any(|r| CLINICAL_ROLES.contains(&r.as_str()))
+        });
+        match clinical {
+            None => Err(Error::NotLoggedIn),
+            Some(false) => Err(Error::AccessDenied),
+            Some(true) => self.access_token().await,
+        }
     }
 
     /// A valid access token, renewed shortly before it expires. A refused
@@ -203,16 +240,22 @@ impl Viewer {
             .await?
             .ok_or(Error::SessionExpired)?;
         let grant = self.idp.refresh(&refresh).await?;
-        if let Some(identity) = &grant.identity {
+        if let Some(identity) = grant.identity {
             if identity.sub != session.identity.sub {
                 return Err(Error::SessionExpired);
             }
-        }
-        if let Some(rotated) = &grant.refresh_token {
-            secrets::store_refresh_token(&session.identity.sub, rotated).await?;
+            // Roles can change (or be withdrawn) during a shift.
+            session.identity = identity;
         }
         session.access_token = grant.access_token;
         session.expires_at = grant.expires_at;
+        if let Some(rotated) = &grant.refresh_token {
+            // The old token is spent once rotated: without the new one the
+            // session ends at this token's expiry.
+            session.can_refresh = self
+                .keep_refresh_token(&session.identity.sub, rotated)
+                .await;
+        }
         tracing::info!("access token renewed");
         Ok(session.access_token.clone())
     }

@@ -49,6 +49,7 @@ fn config_mistakes_name_the_key() {
             "telepathy",
         ),
         (format!("{VALID}\n[platform2]\nx = 1\n"), "platform2"),
+        (format!("{VALID}\n[ui]\nlocale = \"fr\"\n"), "ui.locale"),
         (
             VALID.replace("[platform]", "[platform]\ntimeout_secs = \"soon\""),
             "line 3",

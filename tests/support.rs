@@ -182,6 +182,11 @@ impl Demo {
 
 pub(crate) const DEMO_PASSWORD: &str = "chartguard-demo";
 
+/// Tests that assert on a doctor's keyring entry hold this, so that two of
+/// them never log the same doctor in at once (tests run in parallel, and
+/// the keyring is shared).
+pub(crate) static KEYRING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl Drop for Demo {
     fn drop(&mut self) {
         for child in &mut self.children {

@@ -9,4 +9,5 @@ mod bindings;
 mod config;
 mod history;
 mod login;
+mod privacy;
 mod search;

@@ -4,7 +4,7 @@
 
 use chartguard::view::{AppInfo, Chart, PatientSummary, SessionInfo};
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
-use tauri::State;
+use tauri::{Manager as _, State};
 
 pub mod commands_list;
 
@@ -128,9 +128,18 @@ pub fn run() {
     if let Some(e) = state.error() {
         tracing::error!(code = ?e.code, "ChartGuard could not start its core");
     }
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .manage(state)
         .invoke_handler(handlers())
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .unwrap_or_else(|_| std::process::exit(1));
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Closing the app ends the session, so nothing of it is left for
+            // the next user of a shared workstation.
+            if let Ok(viewer) = handle.state::<AppState>().viewer() {
+                let _ = tauri::async_runtime::block_on(viewer.logout());
+            }
+        }
+    });
 }

@@ -82,6 +82,8 @@ fn a_broken_config_is_reported_by_every_command() {
         err.message
     );
 
-    let ok = AppState::from_config(Ok(Config::demo()));
-    assert!(ok.error().is_none());
+    let valid = "[platform]\nbase_url = \"https://hie.example/fhir\"\n\n\
+                 [idp]\nissuer = \"https://idp.example\"\nclient_id = \"chartguard-desktop\"\n";
+    let ok = AppState::from_config(Config::from_toml(valid));
+    assert!(ok.error().is_none(), "{:?}", ok.error());
 }

@@ -92,6 +92,8 @@ def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
     badges = texts(app, "source-badge")
     assert badges and all(badges), "every source badge names a hospital"
     assert len(set(badges)) > 1, "the history comes from several hospitals"
+    # Her psychiatric (PSY, R) and HIV (V) records are sealed, and the chart says so.
+    assert wait_for(app, "chart-sealed").text
     app.screenshot("chart-chinese-patient")
 
     # A Synthea patient (third-party data), found by family name.

@@ -43,6 +43,15 @@ export const ACCOUNTS = Object.freeze({
     hospital: DEFAULT_HOSPITAL,
     locked: false,
   }),
+  zhou: Object.freeze({
+    sub: 'doc-zhou',
+    name: '周敏',
+    staff_no: 'D1003',
+    roles: Object.freeze(['doctor']),
+    department: 'endocrinology',
+    hospital: DEFAULT_HOSPITAL,
+    locked: false,
+  }),
   itadmin: Object.freeze({
     sub: 'it-zhao',
     name: '赵工',

@@ -14,7 +14,8 @@ import {
 import { I18n } from "./lib/locale.svelte";
 
 function start(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
-  const backend = new FakeBackend(options);
+  // The core reports the start locale; by default the one the test starts in.
+  const backend = new FakeBackend({ locale, ...options });
   const user = userEvent.setup();
   const view = render(App, { props: { backend, i18n: new I18n(locale) } });
   return { backend, user, view };
@@ -239,6 +240,20 @@ describe("chart", () => {
     ]) {
       expect(within(row).getByTestId("source-badge")).not.toBeEmptyDOMElement();
     }
+  });
+
+  it("says how many restricted records are sealed, and only when there are some", async () => {
+    await openWangXiuying();
+    expect(screen.getByTestId("chart-sealed")).toHaveTextContent("2 restricted records are sealed");
+  });
+
+  it("shows no sealed note for a chart without sealed records", async () => {
+    const { user } = start();
+    await signIn(user);
+    await searchFor(user, "王建国");
+    await user.click(await screen.findByTestId("patient-row"));
+    await screen.findByTestId("patient-name");
+    expect(screen.queryByTestId("chart-sealed")).toBeNull();
   });
 
   it("shows an empty state per panel", async () => {

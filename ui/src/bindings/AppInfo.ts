@@ -3,6 +3,7 @@ import type { LoginFlow } from "./LoginFlow";
 
 export type AppInfo = { version: string, loginFlows: Array<LoginFlow>, platformUrl: string, idpIssuer: string, 
 /**
- * Locale forced by configuration; `null` = follow the system.
+ * The UI language to start in (`zh-CN` or `en`): configured by IT, else
+ * the system's. The doctor can still switch.
  */
-locale: string | null, };
+locale: string, };

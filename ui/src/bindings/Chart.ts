@@ -17,4 +17,10 @@ encounters: Array<EncounterView>,
 /**
  * How many resources the platform returned for this patient.
  */
-resourceCount: number, };
+resourceCount: number, 
+/**
+ * Records left out because their security labels seal them (R, V,
+ * sensitive); the UI says so, so the chart never looks complete when it
+ * is not.
+ */
+sealed: number, };

@@ -24,22 +24,29 @@ export interface Backend {
   openPatient(patientId: string): Promise<Chart>;
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "ConfigInvalid",
-  "NotLoggedIn",
-  "InvalidCredentials",
-  "AccountLocked",
-  "SessionExpired",
-  "IdpUnreachable",
-  "CertificateUntrusted",
-  "PlatformUnreachable",
-  "PlatformError",
-  "NotFound",
-  "MalformedData",
-  "KeyringUnavailable",
-  "LoginCancelled",
-  "Internal",
-]);
+// A record keyed by the generated `ErrorCode` type: when the core adds a
+// code, this stops compiling until the code is listed here too.
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  ConfigInvalid: true,
+  NotLoggedIn: true,
+  InvalidCredentials: true,
+  AccountLocked: true,
+  SessionExpired: true,
+  IdpUnreachable: true,
+  IdpError: true,
+  CertificateUntrusted: true,
+  PlatformUnreachable: true,
+  PlatformError: true,
+  NotFound: true,
+  AccessDenied: true,
+  ClockSkew: true,
+  MissingRole: true,
+  MalformedData: true,
+  KeyringUnavailable: true,
+  LoginCancelled: true,
+  Internal: true,
+};
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.keys(KNOWN_CODES));
 
 /** A failed backend call: a stable code to act on and a PHI-free English message. */
 export class BackendError extends Error implements ErrorPayload {

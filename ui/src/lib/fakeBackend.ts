@@ -70,6 +70,7 @@ export const sampleCharts: Chart[] = [
       { id: "enc-3", class: "急诊", kind: "急诊内科", start: "2024-01-15T22:10:00+08:00", end: "2024-01-16T02:30:00+08:00", hospital: CHAOYANG, reason: "头晕、血压升高" },
     ],
     resourceCount: 47,
+    sealed: 2,
   },
   {
     patient: {
@@ -87,6 +88,7 @@ export const sampleCharts: Chart[] = [
     labs: [],
     encounters: [],
     resourceCount: 1,
+    sealed: 0,
   },
   {
     patient: {
@@ -122,6 +124,7 @@ export const sampleCharts: Chart[] = [
       { id: "enc-12", class: "emergency", kind: "Emergency department", start: "2022-08-30T19:45:00+08:00", end: "2022-08-30T23:10:00+08:00", hospital: PUMCH, reason: "Fall at home, right wrist pain" },
     ],
     resourceCount: 23,
+    sealed: 0,
   },
 ];
 
@@ -132,8 +135,8 @@ export function summaryOf(chart: Chart): PatientSummary {
 
 export interface FakeBackendOptions {
   loginFlows?: LoginFlow[];
-  /** `AppInfo.locale`, the locale configured by IT (null: follow the system). */
-  locale?: string | null;
+  /** `AppInfo.locale`: the start locale the core chose (IT config, else the system's). */
+  locale?: string;
   /** Start already signed in (as if a session survived a reload). */
   loggedIn?: boolean;
   charts?: Chart[];
@@ -184,7 +187,7 @@ export class FakeBackend implements Backend {
       loginFlows: this.options.loginFlows ?? ["password", "browser"],
       platformUrl: "https://platform.example.invalid/fhir",
       idpIssuer: "https://idp.example.invalid/realms/hospital",
-      locale: this.options.locale ?? null,
+      locale: this.options.locale ?? "en",
     };
   }
 
