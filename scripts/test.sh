@@ -49,7 +49,9 @@ step "rustfmt" cargo fmt --all --check
 step "ui: types, unit tests, build" ui_checks
 step "clippy (workspace)" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "core has no GUI dependency" core_is_gui_free
-step "build demo platform and app" cargo build --locked -p platform-sim -p chartguard-app
+# cargo builds every test target, the demo platform's and the app's binaries
+# among them, before it runs any test: the core's tests and the e2e journey
+# use those binaries.
 export CHARTGUARD_SIM_BIN="$CHARTGUARD_TARGET_DIR/debug/platform-sim"
 step "rust tests (core, shell, demo platform)" cargo test --workspace --locked
 step "identity provider tests" bash -c 'cd tools/idp && npm test --silent'

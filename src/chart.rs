@@ -12,8 +12,8 @@ use crate::fhir::{
     reference_target, resource_type, str_field,
 };
 use crate::view::{
-    AllergyView, Chart, EncounterView, IdentifierKind, IdentifierView, LabView, MedicationView,
-    PatientHeader, PatientSummary, ProblemView,
+    AllergyView, Chart, EncounterView, Freshness, IdentifierKind, IdentifierView, LabView,
+    MedicationView, PatientHeader, PatientSummary, ProblemView,
 };
 
 pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
@@ -32,7 +32,11 @@ pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
 /// Assembles the chart of `patient_id` from everything the platform sent.
 /// Resources that cannot be read are skipped (and counted in the log), so
 /// one bad record from one hospital does not hide the rest of the history.
-pub(crate) fn build_chart(patient_id: &str, resources: &[Value]) -> Result<Chart> {
+pub(crate) fn build_chart(
+    patient_id: &str,
+    resources: &[Value],
+    freshness: Freshness,
+) -> Result<Chart> {
     let index = Index::new(resources);
     let patient = resources
         .iter()
@@ -63,6 +67,7 @@ pub(crate) fn build_chart(patient_id: &str, resources: &[Value]) -> Result<Chart
         encounters: Vec::new(),
         resource_count: u32::try_from(resources.len()).unwrap_or(u32::MAX),
         sealed: 0,
+        freshness,
     };
     let mut latest_labs: HashMap<String, LabView> = HashMap::new();
     let mut skipped = 0usize;
@@ -505,7 +510,11 @@ mod tests {
             json!({ "resourceType": "Condition", "id": "sealed", "subject": { "reference": "Patient/p1" }, "code": { "text": "Depression" },
                     "meta": { "security": [{ "system": ACT_CODE, "code": "PSY" }] } }),
         ];
-        let chart = build_chart("p1", &resources).unwrap();
+        let freshness = Freshness {
+            as_of: "2026-11-28T08:00:00Z".into(),
+            from_cache: false,
+        };
+        let chart = build_chart("p1", &resources, freshness).unwrap();
         assert_eq!(
             chart
                 .problems

@@ -28,6 +28,8 @@ pub struct Config {
     #[serde(default)]
     pub session: SessionConfig,
     #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
     pub ui: UiConfig,
     #[serde(default)]
     pub dev: DevConfig,
@@ -86,6 +88,50 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig { offline: true }
     }
+}
+
+/// The encrypted local cache of charts (SQLCipher, one file per doctor).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Without the cache every chart comes from the platform, and nothing
+    /// is shown while the platform is down.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Folder of the cache files; default: the user's data folder.
+    pub dir: Option<PathBuf>,
+    /// Patients not refreshed for this long are purged unless pinned.
+    #[serde(default = "default_ttl_hours")]
+    pub ttl_hours: u64,
+    /// Purge the doctor's cached patients when they log out.
+    #[serde(default)]
+    pub purge_on_logout: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            dir: None,
+            ttl_hours: default_ttl_hours(),
+            purge_on_logout: false,
+        }
+    }
+}
+
+impl CacheConfig {
+    pub fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("chartguard")
+                .join("cache")
+        })
+    }
+}
+
+fn default_ttl_hours() -> u64 {
+    72
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -175,6 +221,7 @@ impl Config {
                 ca_bundle: Some(demo_state_dir().join("ca.pem")),
             },
             session: SessionConfig::default(),
+            cache: CacheConfig::default(),
             ui: UiConfig::default(),
             dev: DevConfig::default(),
         }

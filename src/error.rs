@@ -28,6 +28,10 @@ pub enum ErrorCode {
     MalformedData,
     KeyringUnavailable,
     LoginCancelled,
+    CacheKeyMissing,
+    CacheUnreadable,
+    CacheBusy,
+    DiskFull,
     Internal,
 }
 
@@ -81,6 +85,14 @@ pub enum Error {
     Keyring(String),
     #[error("login cancelled")]
     LoginCancelled,
+    #[error("the local cache's key is missing from the OS keyring; the cache can be rebuilt from the platform")]
+    CacheKeyMissing,
+    #[error("the local cache cannot be read (wrong key or damaged file); it can be moved aside and rebuilt from the platform")]
+    CacheUnreadable,
+    #[error("the local cache is in use by another ChartGuard window")]
+    CacheBusy,
+    #[error("the disk is full; the local cache could not be written")]
+    DiskFull,
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -107,6 +119,10 @@ impl Error {
             Error::Malformed(..) => ErrorCode::MalformedData,
             Error::Keyring(_) => ErrorCode::KeyringUnavailable,
             Error::LoginCancelled => ErrorCode::LoginCancelled,
+            Error::CacheKeyMissing => ErrorCode::CacheKeyMissing,
+            Error::CacheUnreadable => ErrorCode::CacheUnreadable,
+            Error::CacheBusy => ErrorCode::CacheBusy,
+            Error::DiskFull => ErrorCode::DiskFull,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

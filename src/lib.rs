@@ -5,6 +5,7 @@
 //! The public API is [`Viewer`] plus the types in [`view`].
 
 mod auth;
+mod cache;
 mod chart;
 mod config;
 mod error;
@@ -17,8 +18,9 @@ mod viewer;
 
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
-    demo_state_dir, machine_config_path, Config, DevConfig, IdpConfig, LoginFlow, PlatformConfig,
-    SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
+    demo_state_dir, machine_config_path, CacheConfig, Config, DevConfig, IdpConfig, LoginFlow,
+    PlatformConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT,
+    DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
 pub use viewer::Viewer;

@@ -127,21 +127,35 @@ impl Platform {
     }
 
     /// Every resource of the patient's shared history.
-    pub(crate) async fn history(&self, token: &str, patient_id: &str) -> Result<Vec<Value>> {
+    /// With `since`, only what changed after that instant (`_since`).
+    pub(crate) async fn history(
+        &self,
+        token: &str,
+        patient_id: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<Value>> {
         let id = checked_id(patient_id)?;
         let mut url = self.url(&format!("Patient/{id}/$everything"))?;
         url.query_pairs_mut()
             .append_pair("_count", &PAGE_SIZE.to_string());
+        if let Some(since) = since {
+            url.query_pairs_mut().append_pair("_since", since);
+        }
         match self.all_pages(url, token).await {
             Err(Error::NotFound | Error::Platform(400 | 405 | 501)) => {
                 tracing::info!("$everything unavailable; falling back to per-type searches");
-                self.history_by_type(token, id).await
+                self.history_by_type(token, id, since).await
             }
             other => other,
         }
     }
 
-    async fn history_by_type(&self, token: &str, id: &str) -> Result<Vec<Value>> {
+    async fn history_by_type(
+        &self,
+        token: &str,
+        id: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<Value>> {
         let patient = self.get(self.url(&format!("Patient/{id}"))?, token).await?;
         if resource_type(&patient) != Some("Patient") {
             return Err(Error::Malformed(
@@ -155,6 +169,9 @@ impl Platform {
             url.query_pairs_mut()
                 .append_pair("patient", id)
                 .append_pair("_count", &PAGE_SIZE.to_string());
+            if let Some(since) = since {
+                url.query_pairs_mut().append_pair("_since", since);
+            }
             resources.extend(self.all_pages(url, token).await?);
         }
         // Provenance: the hospitals the encounters name.

@@ -1,6 +1,7 @@
 //! The OS keyring (Secret Service on Linux, Keychain on macOS, Credential
-//! Manager on Windows), for secrets that must outlive the process: today the
-//! refresh token of an offline session, one entry per doctor.
+//! Manager on Windows), for secrets that must outlive the process: the
+//! refresh token of an offline session and the key of the encrypted local
+//! cache, one entry of each per doctor.
 //!
 //! keyring calls block (D-Bus round trips), so they run on the blocking pool.
 
@@ -55,5 +56,125 @@ pub(crate) async fn delete_refresh_token(subject: &str) -> Result<()> {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(keyring_error(e)),
     })
+    .await
+}
+
+/// The raw 256-bit key of a doctor's encrypted cache (SQLCipher). It leaves
+/// this process only towards the OS keyring and SQLCipher; its memory is
+/// wiped when dropped.
+pub(crate) struct CacheKey([u8; 32]);
+
+// Used by the cache, which the Viewer starts using in a separate change.
+impl CacheKey {
+    /// A fresh key from the OS CSPRNG.
+    pub(crate) fn random() -> Self {
+        use rand::RngCore as _;
+        let mut key = CacheKey([0; 32]);
+        rand::rngs::OsRng.fill_bytes(&mut key.0);
+        key
+    }
+
+    /// The key as 64 lower-case hex digits, wiped from memory when dropped.
+    pub(crate) fn to_hex(&self) -> zeroize::Zeroizing<String> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = zeroize::Zeroizing::new(String::with_capacity(64));
+        for byte in self.0 {
+            hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        }
+        hex
+    }
+
+    /// Reads 64 hex digits (either case); anything else is not a key.
+    pub(crate) fn from_hex(hex: &str) -> Option<Self> {
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| char::from(c).to_digit(16);
+        let mut key = CacheKey([0; 32]);
+        for (byte, pair) in key.0.iter_mut().zip(hex.chunks_exact(2)) {
+            let value = (digit(pair[0])? << 4) | digit(pair[1])?;
+            *byte = u8::try_from(value).ok()?;
+        }
+        Some(key)
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        // Constant time: no timing side channel on a secret.
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for CacheKey {}
+
+impl Drop for CacheKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl std::fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CacheKey(..)")
+    }
+}
+
+fn cache_key_entry(subject: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, &format!("cache-key:{subject}")).map_err(keyring_error)
+}
+
+/// The doctor's cache key, `None` when the keyring has none (first run, or
+/// the keyring was reset). An entry that is not a key counts as missing:
+/// the cache it belonged to cannot be opened either way.
+pub(crate) async fn cache_key(subject: &str) -> Result<Option<CacheKey>> {
+    let subject = subject.to_owned();
+    blocking(move || match cache_key_entry(&subject)?.get_password() {
+        Ok(hex) => {
+            let hex = zeroize::Zeroizing::new(hex);
+            match CacheKey::from_hex(hex.trim()) {
+                Some(key) => Ok(Some(key)),
+                None => {
+                    tracing::warn!("the keyring holds a cache key entry that is not a key");
+                    Ok(None)
+                }
+            }
+        }
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(e)),
+    })
+    .await
+}
+
+/// Makes a new random cache key for the doctor and stores it in the keyring,
+/// replacing any key stored before (a cache made with that one can then no
+/// longer be opened: move it aside first).
+pub(crate) async fn create_cache_key(subject: &str) -> Result<CacheKey> {
+    let subject = subject.to_owned();
+    blocking(move || {
+        let key = CacheKey::random();
+        cache_key_entry(&subject)?
+            .set_password(&key.to_hex())
+            .map_err(keyring_error)?;
+        Ok(key)
+    })
+    .await
+}
+
+#[cfg(test)]
+pub(crate) async fn delete_cache_key(subject: &str) -> Result<()> {
+    let subject = subject.to_owned();
+    blocking(
+        move || match cache_key_entry(&subject)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keyring_error(e)),
+        },
+    )
     .await
 }

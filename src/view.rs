@@ -33,6 +33,9 @@ pub struct SessionInfo {
     pub staff_no: Option<String>,
     pub department: Option<String>,
     pub roles: Vec<String>,
+    /// Why this doctor's local cache is not in use, if it is not; charts
+    /// still come from the platform.
+    pub cache_problem: Option<ErrorPayload>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -153,4 +156,26 @@ pub struct Chart {
     /// sensitive); the UI says so, so the chart never looks complete when it
     /// is not.
     pub sealed: u32,
+    /// When and where this chart's data was current.
+    pub freshness: Freshness,
+}
+
+/// How current a chart is: the time its data was fetched from the platform,
+/// and whether it was read from this workstation's cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Freshness {
+    /// RFC 3339, UTC, seconds.
+    pub as_of: String,
+    pub from_cache: bool,
+}
+
+/// Patient search results.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    pub patients: Vec<PatientSummary>,
+    /// The platform could not be reached: these patients come from this
+    /// workstation's cache and may be incomplete.
+    pub offline: bool,
 }

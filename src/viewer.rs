@@ -2,24 +2,32 @@
 //! front end) talks to. Each method is one user action; it returns a type
 //! from [`crate::view`] or an [`Error`] with a stable code.
 //!
+//! Charts come from the doctor's encrypted cache when it has them (at once,
+//! labelled with the time they were current) and from the platform
+//! otherwise; `refresh_patient` brings a cached chart up to date. When the
+//! platform is down the cached chart stays usable.
+//!
 //! Seams for the capabilities that come next: the tier/masking step sits
-//! between `Platform::history` and `chart::build_chart`; the audit write
-//! comes first in every method that shows PHI; the cache sits in front of
-//! `Platform`.
+//! between the history (platform or cache) and `chart::build_chart`; the
+//! audit write comes first in every method that shows PHI.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{oneshot, Mutex};
 
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
+use crate::cache::{self, Cache};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::platform::{PatientQuery, Platform};
-use crate::view::{AppInfo, Chart, PatientSummary, SessionInfo};
+use crate::view::{AppInfo, Chart, Freshness, SearchResults, SessionInfo};
 use crate::{chart, secrets};
 
 /// Roles that may read patient records, until the policy file's tiers decide.
 const CLINICAL_ROLES: &[&str] = &["doctor", "department_head"];
+
+/// How far before the last sync an incremental refresh asks from.
+const SINCE_MARGIN: Duration = Duration::from_secs(300);
 
 /// Access tokens are renewed this long before they expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
@@ -29,7 +37,18 @@ pub struct Viewer {
     idp: Idp,
     platform: Platform,
     session: Mutex<Option<Session>>,
+    /// The logged-in doctor's cache. Locked after `session` when both are needed.
+    cache: Mutex<CacheSlot>,
     cancel_login: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+}
+
+/// The state of the logged-in doctor's cache.
+enum CacheSlot {
+    /// Nobody logged in, or the cache is switched off.
+    Closed,
+    Open(Cache),
+    /// It could not be opened; charts come from the platform only.
+    Unavailable(ErrorPayload),
 }
 
 /// The logged-in doctor. The access token lives only here, in memory; the
@@ -54,6 +73,7 @@ impl Viewer {
             platform: Platform::new(&config)?,
             config,
             session: Mutex::new(None),
+            cache: Mutex::new(CacheSlot::Closed),
             cancel_login: std::sync::Mutex::new(None),
         })
     }
@@ -69,11 +89,9 @@ impl Viewer {
     }
 
     pub async fn session_info(&self) -> Option<SessionInfo> {
-        self.session
-            .lock()
-            .await
-            .as_ref()
-            .map(|s| session_info(&s.identity))
+        let session = self.session.lock().await;
+        let identity = &session.as_ref()?.identity;
+        Some(session_info(identity, self.cache_problem().await))
     }
 
     pub async fn login_password(&self, username: &str, password: &str) -> Result<SessionInfo> {
@@ -113,28 +131,148 @@ impl Viewer {
     }
 
     /// Ends the session: forgets the access token, revokes the refresh
-    /// token at the provider and deletes it from the keyring.
+    /// token at the provider and deletes it from the keyring, closes the
+    /// cache (purging it first where the policy says so).
     pub async fn logout(&self) -> Result<()> {
         let Some(session) = self.session.lock().await.take() else {
             return Ok(());
         };
         tracing::info!("logout");
+        let slot = std::mem::replace(&mut *self.cache.lock().await, CacheSlot::Closed);
+        if let (CacheSlot::Open(mut cache), true) = (slot, self.config.cache.purge_on_logout) {
+            let purged = cache.purge_all()?;
+            tracing::info!(purged, "cache purged at logout");
+        }
         self.forget_refresh_token(&session.identity.sub).await
     }
 
-    pub async fn search_patients(&self, query: &str) -> Result<Vec<PatientSummary>> {
-        let Some(query) = PatientQuery::parse(query) else {
-            return Ok(Vec::new());
+    /// Searches the platform; when it cannot be reached, the patients in
+    /// this workstation's cache (marked `offline`).
+    pub async fn search_patients(&self, query: &str) -> Result<SearchResults> {
+        self.require_clinical_role().await?;
+        let Some(parsed) = PatientQuery::parse(query) else {
+            return Ok(SearchResults {
+                patients: Vec::new(),
+                offline: false,
+            });
         };
-        let token = self.clinical_access().await?;
-        let patients = self.platform.search_patients(&token, &query).await?;
-        Ok(patients.iter().filter_map(chart::patient_summary).collect())
+        let online = async {
+            let token = self.access_token().await?;
+            self.platform.search_patients(&token, &parsed).await
+        };
+        let (patients, offline) = match online.await {
+            Ok(patients) => (patients, false),
+            Err(e) if is_offline(&e) => match &*self.cache.lock().await {
+                CacheSlot::Open(cache) => {
+                    tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
+                    (cache.search_patients(query.trim())?, true)
+                }
+                _ => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
+        Ok(SearchResults {
+            patients: patients.iter().filter_map(chart::patient_summary).collect(),
+            offline,
+        })
     }
 
+    /// The patient's chart: from the cache at once when it is there (the UI
+    /// then calls [`Viewer::refresh_patient`]), else from the platform.
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
-        let token = self.clinical_access().await?;
-        let resources = self.platform.history(&token, patient_id).await?;
-        chart::build_chart(patient_id, &resources)
+        self.require_clinical_role().await?;
+        let cached = match &*self.cache.lock().await {
+            CacheSlot::Open(cache) => cache.load_history(patient_id)?,
+            _ => None,
+        };
+        match cached {
+            Some(history) => {
+                let freshness = Freshness {
+                    as_of: rfc3339(history.synced_at),
+                    from_cache: true,
+                };
+                chart::build_chart(patient_id, &history.resources, freshness)
+            }
+            None => self.refresh_patient(patient_id).await,
+        }
+    }
+
+    /// Brings the patient's chart up to date from the platform and returns
+    /// it. A cached patient is refreshed incrementally (`_since` the last
+    /// sync, merged into the cache); otherwise the whole history is fetched
+    /// and stored. Either is one transaction: on any failure the cached copy
+    /// is left exactly as it was.
+    pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
+        self.require_clinical_role().await?;
+        let token = self.access_token().await?;
+        let synced_at = SystemTime::now();
+        let freshness = Freshness {
+            as_of: rfc3339(synced_at),
+            from_cache: false,
+        };
+        let last_sync = match &*self.cache.lock().await {
+            CacheSlot::Open(cache) => cache.synced_at(patient_id)?,
+            _ => None,
+        };
+        if let Some(last_sync) = last_sync {
+            // A margin for clock differences between workstation and platform.
+            let since = last_sync
+                .checked_sub(SINCE_MARGIN)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let changed = self
+                .platform
+                .history(&token, patient_id, Some(&rfc3339(since)))
+                .await?;
+            let mut slot = self.cache.lock().await;
+            if let CacheSlot::Open(cache) = &mut *slot {
+                cache.merge_history(patient_id, &changed, &[], synced_at)?;
+                if let Some(history) = cache.load_history(patient_id)? {
+                    tracing::debug!(changed = changed.len(), "incremental refresh");
+                    return chart::build_chart(patient_id, &history.resources, freshness);
+                }
+            }
+        }
+        let resources = self.platform.history(&token, patient_id, None).await?;
+        // Built before it is stored: history the viewer cannot read is not cached.
+        let chart = chart::build_chart(patient_id, &resources, freshness)?;
+        if let CacheSlot::Open(cache) = &mut *self.cache.lock().await {
+            if let Err(e) = cache.store_history(patient_id, &resources, synced_at) {
+                // The doctor still gets the chart; only the offline copy is missing.
+                tracing::warn!(code = ?e.code(), "chart not cached");
+            }
+        }
+        Ok(chart)
+    }
+
+    /// Keeps a patient in the cache beyond the retention period (or lets
+    /// them expire again).
+    pub async fn pin_patient(&self, patient_id: &str, pinned: bool) -> Result<()> {
+        self.require_clinical_role().await?;
+        match &mut *self.cache.lock().await {
+            CacheSlot::Open(cache) => cache.set_pinned(patient_id, pinned),
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the doctor's unreadable cache aside (it is kept for IT, never
+    /// deleted) and starts a fresh one, to be filled from the platform.
+    pub async fn reset_cache(&self) -> Result<SessionInfo> {
+        let subject = self
+            .session
+            .lock()
+            .await
+            .as_ref()
+            .ok_or(Error::NotLoggedIn)?
+            .identity
+            .sub
+            .clone();
+        *self.cache.lock().await = CacheSlot::Closed;
+        let path = cache::cache_path(&self.config.cache.dir(), &subject);
+        if path.exists() {
+            cache::move_aside(&path)?;
+        }
+        self.open_cache(&subject).await;
+        self.session_info().await.ok_or(Error::NotLoggedIn)
     }
 
     fn require_flow(&self, flow: crate::config::LoginFlow) -> Result<()> {
@@ -161,7 +299,8 @@ impl Viewer {
             _ => false,
         };
         tracing::info!(can_refresh, "login succeeded");
-        let info = session_info(&identity);
+        self.open_cache(&identity.sub).await;
+        let info = session_info(&identity, self.cache_problem().await);
         *self.session.lock().await = Some(Session {
             identity,
             access_token: grant.access_token,
@@ -169,6 +308,41 @@ impl Viewer {
             can_refresh,
         });
         Ok(info)
+    }
+
+    /// Opens the doctor's cache and applies the retention policy. A cache
+    /// that cannot be opened is reported in the session, not as a failed
+    /// login: the doctor can still work from the platform.
+    async fn open_cache(&self, subject: &str) {
+        if !self.config.cache.enabled {
+            return;
+        }
+        let slot = match cache::open_with_keyring(&self.config.cache.dir(), subject).await {
+            Ok(mut cache) => {
+                let ttl = Duration::from_secs(self.config.cache.ttl_hours.saturating_mul(3600));
+                let cutoff = SystemTime::now()
+                    .checked_sub(ttl)
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                match cache.purge_older_than(cutoff) {
+                    Ok(purged) if purged > 0 => tracing::info!(purged, "expired patients purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(code = ?e.code(), "retention purge failed"),
+                }
+                CacheSlot::Open(cache)
+            }
+            Err(e) => {
+                tracing::warn!(code = ?e.code(), "local cache unavailable");
+                CacheSlot::Unavailable(ErrorPayload::from(&e))
+            }
+        };
+        *self.cache.lock().await = slot;
+    }
+
+    async fn cache_problem(&self) -> Option<ErrorPayload> {
+        match &*self.cache.lock().await {
+            CacheSlot::Unavailable(problem) => Some(problem.clone()),
+            _ => None,
+        }
     }
 
     /// Stores a refresh token; if the keyring refuses, the session goes on
@@ -193,20 +367,15 @@ impl Viewer {
         secrets::delete_refresh_token(subject).await
     }
 
-    /// The access token, for a doctor whose roles allow reading patient
-    /// records. IT staff and roles unknown to ChartGuard see no PHI (the
-    /// policy file with its tiers will refine this).
-    async fn clinical_access(&self) -> Result<String> {
-        let clinical = self.session.lock().await.as_ref().map(|s| {
-            s.identity
-                .roles
-                .iter()
-                .any(|r| CLINICAL_ROLES.contains(&r.as_str()))
-        });
-        match clinical {
-            None => Err(Error::NotLoggedIn),
-            Some(false) => Err(Error::AccessDenied),
-            Some(true) => self.access_token().await,
+    /// Only doctors whose roles allow reading patient records get past
+    /// here. IT staff and roles unknown to ChartGuard see no PHI (the policy
+    /// file with its tiers will refine this).
+    async fn require_clinical_role(&self) -> Result<()> {
+        let session = self.session.lock().await;
+        let roles = &session.as_ref().ok_or(Error::NotLoggedIn)?.identity.roles;
+        match roles.iter().any(|r| CLINICAL_ROLES.contains(&r.as_str())) {
+            true => Ok(()),
+            false => Err(Error::AccessDenied),
         }
     }
 
@@ -261,7 +430,19 @@ impl Viewer {
     }
 }
 
-fn session_info(identity: &Identity) -> SessionInfo {
+/// Failures after which the cache stands in for the platform.
+fn is_offline(e: &Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::PlatformUnreachable | ErrorCode::PlatformError | ErrorCode::IdpUnreachable
+    )
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn session_info(identity: &Identity, cache_problem: Option<ErrorPayload>) -> SessionInfo {
     SessionInfo {
         subject: identity.sub.clone(),
         display_name: identity
@@ -272,5 +453,6 @@ fn session_info(identity: &Identity) -> SessionInfo {
         staff_no: identity.staff_no.clone(),
         department: identity.department.clone(),
         roles: identity.roles.clone(),
+        cache_problem,
     }
 }

@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chartguard::view::{AppInfo, Chart, ErrorPayload, PatientSummary, SessionInfo};
+use chartguard::view::{AppInfo, Chart, ErrorPayload, SearchResults, SessionInfo};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
     let cfg = ts_rs::Config::new().with_out_dir(dir);
     AppInfo::export_all(&cfg).unwrap();
     SessionInfo::export_all(&cfg).unwrap();
-    PatientSummary::export_all(&cfg).unwrap();
+    SearchResults::export_all(&cfg).unwrap();
     Chart::export_all(&cfg).unwrap();
     ErrorPayload::export_all(&cfg).unwrap();
 }

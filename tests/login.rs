@@ -175,6 +175,7 @@ async fn doctor_logs_in_through_the_browser_with_pkce() {
         .search_patients("张伟")
         .await
         .expect("search")
+        .patients
         .is_empty());
 }
 
@@ -219,6 +220,7 @@ async fn the_session_renews_its_token_from_the_keyring() {
         .search_patients("张伟")
         .await
         .expect("renewed")
+        .patients
         .is_empty());
     let rotated = entry.get_password().expect("still in the keyring");
     assert_ne!(first, rotated, "the provider rotates refresh tokens");

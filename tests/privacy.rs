@@ -62,10 +62,18 @@ async fn a_whole_journey_logs_no_phi_tokens_or_passwords() {
         .login_password("wangyi", DEMO_PASSWORD)
         .await
         .unwrap();
-    let found = viewer.search_patients("张伟").await.unwrap();
+    let found = viewer.search_patients("张伟").await.unwrap().patients;
     let chart = viewer.open_patient("cn-0001").await.unwrap();
     demo.faults(json!({ "truncate": true })).await;
-    assert!(viewer.open_patient("cn-0001").await.is_err());
+    assert!(viewer.refresh_patient("cn-0001").await.is_err());
+    assert!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
     demo.faults(json!({})).await;
     viewer.logout().await.unwrap();
 

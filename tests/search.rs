@@ -29,7 +29,7 @@ async fn search_finds_patients_by_name_id_and_birth_date() {
         .expect("demo patient 张伟");
     let resident_id = zhang["resident_id"].as_str().unwrap();
 
-    let by_name = viewer.search_patients("张伟").await.unwrap();
+    let by_name = viewer.search_patients("张伟").await.unwrap().patients;
     assert!(
         by_name
             .iter()
@@ -37,7 +37,7 @@ async fn search_finds_patients_by_name_id_and_birth_date() {
         "{by_name:?}"
     );
 
-    let by_id = viewer.search_patients(resident_id).await.unwrap();
+    let by_id = viewer.search_patients(resident_id).await.unwrap().patients;
     assert_eq!(
         by_id.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["cn-0001"]
@@ -49,23 +49,29 @@ async fn search_finds_patients_by_name_id_and_birth_date() {
         .any(|i| i.kind == chartguard::view::IdentifierKind::ResidentId && i.value == resident_id));
 
     let birth_date = shown.birth_date.clone().expect("birth date");
-    let by_birth = viewer.search_patients(&birth_date).await.unwrap();
+    let by_birth = viewer.search_patients(&birth_date).await.unwrap().patients;
     assert!(by_birth.iter().any(|p| p.id == "cn-0001"));
     assert!(by_birth
         .iter()
         .all(|p| p.birth_date.as_deref() == Some(birth_date.as_str())));
 
-    let western = viewer.search_patients("Portillo").await.unwrap();
+    let western = viewer.search_patients("Portillo").await.unwrap().patients;
     assert!(
         western.iter().any(|p| p.name.contains("Portillo")),
         "{western:?}"
     );
 
-    assert!(viewer.search_patients("   ").await.unwrap().is_empty());
+    assert!(viewer
+        .search_patients("   ")
+        .await
+        .unwrap()
+        .patients
+        .is_empty());
     assert!(viewer
         .search_patients("Zzyzx-nobody")
         .await
         .unwrap()
+        .patients
         .is_empty());
 }
 

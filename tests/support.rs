@@ -120,16 +120,24 @@ impl Demo {
         }
     }
 
+    /// Each demo has its own cache folder: parallel tests that log the same
+    /// doctor in must not share (and lock) one cache file.
+    pub(crate) fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
     pub(crate) fn ca(&self) -> PathBuf {
         self.dir.path().join("certs/ca.pem")
     }
 
     pub(crate) fn config_toml(&self) -> String {
         format!(
-            "[platform]\nbase_url = \"{}\"\n\n[idp]\nissuer = \"{}\"\nclient_id = \"chartguard-desktop\"\n\n[tls]\nca_bundle = {:?}\n",
+            "[platform]\nbase_url = \"{}\"\n\n[idp]\nissuer = \"{}\"\nclient_id = \"chartguard-desktop\"\n\n\
+             [tls]\nca_bundle = {:?}\n\n[cache]\ndir = {:?}\n",
             self.platform_url,
             self.issuer.as_str().trim_end_matches('/'),
-            self.ca()
+            self.ca(),
+            self.cache_dir()
         )
     }
 
@@ -168,6 +176,21 @@ impl Demo {
             "setting faults failed: {}",
             response.status()
         );
+    }
+
+    /// Takes the regional platform down (the identity provider stays up).
+    pub(crate) fn stop_platform(&mut self) {
+        let sim = &mut self.children[1];
+        let _ = sim.kill();
+        let _ = sim.wait();
+    }
+
+    /// A viewer with extra config lines appended (e.g. a `[cache]` policy).
+    pub(crate) fn viewer_with(&self, extra_toml: &str) -> chartguard::Viewer {
+        let toml = self
+            .config_toml()
+            .replace("[cache]\n", &format!("[cache]\n{extra_toml}\n"));
+        chartguard::Viewer::new(Config::from_toml(&toml).expect("valid config")).expect("viewer")
     }
 
     pub(crate) async fn logged_in_viewer(&self, username: &str) -> chartguard::Viewer {

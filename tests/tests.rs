@@ -6,8 +6,10 @@
 mod support;
 
 mod bindings;
+mod cache;
 mod config;
 mod history;
 mod login;
+mod offline;
 mod privacy;
 mod search;

@@ -10,4 +10,7 @@ pub const ALL: &[&str] = &[
     "logout",
     "search_patients",
     "open_patient",
+    "refresh_patient",
+    "pin_patient",
+    "reset_cache",
 ];

@@ -2,7 +2,7 @@
 //! arguments, call one [`chartguard::Viewer`] method and map its error to
 //! `{code, message}`. No logic lives here (DESIGN.md §1, invariant 6).
 
-use chartguard::view::{AppInfo, Chart, PatientSummary, SessionInfo};
+use chartguard::view::{AppInfo, Chart, SearchResults, SessionInfo};
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
 
@@ -81,7 +81,7 @@ async fn logout(state: State<'_, AppState>) -> Reply<()> {
 }
 
 #[tauri::command]
-async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<Vec<PatientSummary>> {
+async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<SearchResults> {
     state
         .viewer()?
         .search_patients(&query)
@@ -98,6 +98,29 @@ async fn open_patient(state: State<'_, AppState>, patient_id: String) -> Reply<C
         .map_err(payload)
 }
 
+#[tauri::command]
+async fn refresh_patient(state: State<'_, AppState>, patient_id: String) -> Reply<Chart> {
+    state
+        .viewer()?
+        .refresh_patient(&patient_id)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn pin_patient(state: State<'_, AppState>, patient_id: String, pinned: bool) -> Reply<()> {
+    state
+        .viewer()?
+        .pin_patient(&patient_id, pinned)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn reset_cache(state: State<'_, AppState>) -> Reply<SessionInfo> {
+    state.viewer()?.reset_cache().await.map_err(payload)
+}
+
 /// Every command, in one place, so the builder and the tests agree.
 pub fn handlers<R: tauri::Runtime>(
 ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -109,7 +132,10 @@ pub fn handlers<R: tauri::Runtime>(
         cancel_login,
         logout,
         search_patients,
-        open_patient
+        open_patient,
+        refresh_patient,
+        pin_patient,
+        reset_cache
     ]
 }
 

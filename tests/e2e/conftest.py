@@ -74,6 +74,11 @@ class Demo:
             f'[tls]\nca_bundle = {json.dumps(str(ca))}\n')
         return path
 
+    def stop_platform(self):
+        """Takes the regional platform down; the identity provider stays up."""
+        self.sim.terminate()
+        self.sim.wait(10)
+
     def stop(self):
         for proc in (self.sim, self.idp):
             proc.terminate()
@@ -87,6 +92,16 @@ class Demo:
 def demo():
     assert APP.exists(), f"build the app first: {APP}"
     workdir = Path(tempfile.mkdtemp(prefix="chartguard-e2e-"))
+    d = Demo(workdir)
+    yield d
+    d.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_demo():
+    """A demo of its own, for a test that takes the platform down."""
+    workdir = Path(tempfile.mkdtemp(prefix="chartguard-e2e-own-"))
     d = Demo(workdir)
     yield d
     d.stop()
@@ -162,6 +177,20 @@ def launch(demo, _open_apps):
 
     yield _launch
     for app in apps:
+        app.quit()
+
+
+@pytest.fixture
+def launch_on(_open_apps):
+    """launch_on(demo) starts the app against the given demo."""
+
+    def _launch(demo, lang="en_US.UTF-8"):
+        app = App(demo.write_config("config.toml", demo.certs / "ca.pem"), demo.dir, lang)
+        _open_apps.append(app)
+        return app
+
+    yield _launch
+    for app in _open_apps:
         app.quit()
 
 

@@ -104,3 +104,27 @@ def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
     assert app.driver.find_elements(*css("encounter-row"))
     assert all(texts(app, "source-badge"))
     app.screenshot("chart-synthea-patient")
+
+
+def test_a_cached_chart_stays_readable_when_the_platform_goes_down(own_demo, launch_on):
+    app = launch_on(own_demo)
+    log_in(app, "wangyi", PASSWORD)
+    search(app, "张伟")
+    open_patient(app, patient_id="cn-0001")
+    # The chart says how current it is.
+    assert wait_for(app, "chart-freshness").text
+    wait_for(app, "chart-as-of")
+    app.screenshot("chart-as-of")
+
+    app.driver.find_element(*css("chart-back")).click()
+    own_demo.stop_platform()
+
+    # Search falls back to this workstation's cache, and says so.
+    search(app, "张伟")
+    assert wait_for(app, "search-offline").text
+    open_patient(app, patient_id="cn-0001")
+    assert wait_for(app, "patient-name").text == "张伟"
+    warning = wait_for(app, "chart-refresh-failed")
+    assert warning.get_attribute("role") == "alert"
+    assert app.driver.find_elements(*css("problem-row")), "the cached chart stays on screen"
+    app.screenshot("chart-platform-down")

@@ -2,15 +2,17 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
-import type { Chart } from "./bindings/Chart";
 import {
+  CACHED_PATIENT_ID,
   FakeBackend,
   LOCKED_USERNAME,
   SAMPLE_PASSWORD,
   SAMPLE_USERNAME,
   sampleCharts,
+  type ChartContent,
   type FakeBackendOptions,
 } from "./lib/fakeBackend";
+import { formatInstant } from "./lib/format";
 import { I18n } from "./lib/locale.svelte";
 
 function start(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
@@ -294,7 +296,7 @@ describe("chart", () => {
   it("renders markup in clinical text as literal text", async () => {
     const payload = "<img src=x onerror=alert(1)>";
     const base = sampleCharts[2]!;
-    const hostile: Chart = {
+    const hostile: ChartContent = {
       ...base,
       patient: { ...base.patient, id: "pat-xss", name: `Mallory ${payload}`, address: payload },
       problems: [{ ...base.problems[0]!, text: payload }],
@@ -362,5 +364,282 @@ describe("top bar", () => {
     await signIn(user);
     expect(screen.queryByTestId("search-results")).not.toBeInTheDocument();
     expect(screen.getByTestId("search-input")).toHaveValue("");
+  });
+});
+
+describe("local cache", () => {
+  const NOW = new Date("2026-11-28T14:05:09Z");
+  const CACHED_AS_OF = "2026-11-28T10:40:09Z"; // the fake's default: 3 h 25 min before NOW
+  const WANG_RESIDENT_ID = "110105195804120020";
+  const UNREACHABLE = "The regional platform cannot be reached: the connection failed.";
+
+  function startCached(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
+    return start({ now: () => NOW, ...options }, locale);
+  }
+
+  async function openFirst(user: ReturnType<typeof userEvent.setup>, query: string) {
+    await searchFor(user, query);
+    const [row] = await screen.findAllByTestId("patient-row");
+    await user.click(row!);
+    return screen.findByTestId("patient-name");
+  }
+
+  /** Lets every pending promise (the fake has no delays) settle. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+  it("shows a cached chart at once with its time, then replaces it with the platform's", async () => {
+    const base = sampleCharts[0]!;
+    // The cache holds an older copy: one allergy fewer than the platform has now.
+    const older = { ...base, allergies: base.allergies.slice(0, 1) };
+    const { user, backend } = startCached({ staleCharts: [older] });
+    const release = backend.hold("refreshPatient");
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+
+    const banner = await screen.findByTestId("chart-freshness");
+    expect(banner).toHaveAttribute("role", "status");
+    expect(banner).toHaveTextContent(`As of ${formatInstant(CACHED_AS_OF, "en")} · from this workstation's cache`);
+    expect(within(banner).getByTestId("chart-refreshing")).toHaveTextContent("Updating from the regional platform");
+    expect(within(screen.getByTestId("allergies")).getAllByTestId("allergy-row")).toHaveLength(1);
+    expect(backend.calls).toContainEqual({ method: "refreshPatient", args: [CACHED_PATIENT_ID] });
+
+    release();
+    await waitFor(() => expect(screen.queryByTestId("chart-refreshing")).not.toBeInTheDocument());
+    expect(screen.getByTestId("chart-freshness")).toHaveTextContent(
+      `As of ${formatInstant("2026-11-28T14:05:09Z", "en")} · from the regional platform`,
+    );
+    expect(within(screen.getByTestId("allergies")).getAllByTestId("allergy-row")).toHaveLength(2);
+    expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
+  });
+
+  it("says when a chart came from the platform, and does not refresh it", async () => {
+    const { user, backend } = startCached();
+    await signIn(user);
+    await openFirst(user, "Margaret");
+    expect(screen.getByTestId("chart-freshness")).toHaveTextContent(
+      `As of ${formatInstant("2026-11-28T14:05:09Z", "en")} · from the regional platform`,
+    );
+    await settle();
+    expect(backend.calls.map((c) => c.method)).not.toContain("refreshPatient");
+  });
+
+  it("shows the banner in Chinese", async () => {
+    const { user } = startCached({ platformUnreachable: true }, "zh-CN");
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+    const stale = await screen.findByTestId("chart-refresh-failed");
+    expect(stale).toHaveTextContent(`当前显示截至 ${formatInstant(CACHED_AS_OF, "zh-CN")} 的数据：无法连接区域平台`);
+    expect(within(stale).getByTestId("chart-refresh-retry")).toHaveTextContent("重试");
+  });
+
+  it("keeps the cached chart visible with a stale warning when the refresh fails, and retries", async () => {
+    const { user, backend } = startCached({ platformUnreachable: true });
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+
+    const stale = await screen.findByTestId("chart-refresh-failed");
+    expect(stale).toHaveAttribute("role", "alert");
+    expect(stale).toHaveTextContent(
+      `Showing data as of ${formatInstant(CACHED_AS_OF, "en")}: the regional platform could not be reached`,
+    );
+    expect(stale).toHaveTextContent(UNREACHABLE);
+    expect(screen.queryByTestId("chart-freshness")).not.toBeInTheDocument();
+    // Not an error page: the cached chart stays readable.
+    expect(screen.queryByTestId("chart-error")).not.toBeInTheDocument();
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
+    expect(within(screen.getByTestId("allergies")).getAllByTestId("allergy-row")).toHaveLength(2);
+
+    backend.platformUnreachable = false;
+    await user.click(within(stale).getByTestId("chart-refresh-retry"));
+    const banner = await screen.findByTestId("chart-freshness");
+    await waitFor(() => expect(banner).toHaveTextContent("from the regional platform"));
+    expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
+    expect(backend.calls.filter((c) => c.method === "refreshPatient")).toHaveLength(2);
+  });
+
+  it("shows the stale warning again when the retry fails too", async () => {
+    const { user, backend } = startCached({ platformUnreachable: true });
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+    await user.click(await screen.findByTestId("chart-refresh-retry"));
+    expect(await screen.findByTestId("chart-refresh-failed")).toHaveTextContent(UNREACHABLE);
+    expect(backend.calls.filter((c) => c.method === "refreshPatient")).toHaveLength(2);
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
+  });
+
+  it("names other refresh failures by their headline", async () => {
+    const { user } = startCached({
+      failures: { refreshPatient: { code: "PlatformError", message: "The regional platform answered with an error (HTTP 503)." } },
+    });
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+    const stale = await screen.findByTestId("chart-refresh-failed");
+    expect(stale).toHaveTextContent("the chart could not be updated from the regional platform");
+    expect(stale).toHaveTextContent("Regional platform error");
+    expect(stale).toHaveTextContent("HTTP 503");
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
+  });
+
+  it("takes the cached chart away when the refresh says access is denied", async () => {
+    const { user } = startCached({
+      failures: { refreshPatient: { code: "AccessDenied", message: "This account may not view patient records." } },
+    });
+    await signIn(user);
+    await searchFor(user, WANG_RESIDENT_ID);
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("chart-error")).toHaveTextContent("Not permitted");
+    expect(screen.queryByTestId("patient-header")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
+  });
+
+  it("returns to the login screen when the session expired during the refresh", async () => {
+    const { user } = startCached({
+      failures: { refreshPatient: { code: "SessionExpired", message: "The session has expired." } },
+    });
+    await signIn(user);
+    await searchFor(user, WANG_RESIDENT_ID);
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("login-form")).toBeInTheDocument();
+    expect(screen.getByTestId("login-notice")).toHaveTextContent("Your session has ended");
+    expect(screen.queryByTestId("patient-name")).not.toBeInTheDocument();
+  });
+
+  it("never shows a late refresh of the previous patient in the next patient's chart", async () => {
+    const { user, backend } = startCached();
+    const releaseWang = backend.hold("refreshPatient", CACHED_PATIENT_ID);
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+    expect(await screen.findByTestId("chart-refreshing")).toBeInTheDocument();
+
+    // Record every state of the chart from here on.
+    const seen: string[] = [];
+    const observer = new MutationObserver(() => {
+      const chart = document.querySelector('[data-testid="chart"]');
+      if (chart) seen.push(chart.textContent ?? "");
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+
+    await user.click(screen.getByTestId("chart-back"));
+    seen.length = 0; // from here on only the next patient's chart may appear
+    expect(await openFirst(user, "Margaret")).toHaveTextContent("Margaret Thompson");
+
+    releaseWang();
+    await settle();
+    await settle();
+    observer.disconnect();
+
+    expect(backend.calls).toContainEqual({ method: "refreshPatient", args: [CACHED_PATIENT_ID] });
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("Margaret Thompson");
+    expect(screen.getByTestId("chart")).not.toHaveTextContent("王秀英");
+    expect(screen.getByTestId("chart-freshness")).toHaveTextContent("from the regional platform");
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((text) => text.includes("王秀英") || text.includes("110105195804120020"))).toEqual([]);
+  });
+
+  it("never shows a late open of the previous patient", async () => {
+    const { user, backend } = startCached();
+    const releaseMargaret = backend.hold("openPatient", "pat-en-0001");
+    await signIn(user);
+    await searchFor(user, "Margaret");
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("chart-loading")).toBeInTheDocument();
+    await user.click(screen.getByTestId("chart-back"));
+
+    await openFirst(user, WANG_RESIDENT_ID);
+    releaseMargaret();
+    await settle();
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
+    expect(screen.getByTestId("chart")).not.toHaveTextContent("Margaret");
+  });
+
+  it("says when search results come from this workstation's cache", async () => {
+    const { user } = startCached({ platformUnreachable: true });
+    await signIn(user);
+    await searchFor(user, "王");
+    const notice = await screen.findByTestId("search-offline");
+    expect(notice).toHaveAttribute("role", "status");
+    expect(notice).toHaveTextContent(
+      "The regional platform cannot be reached: showing patients cached on this workstation",
+    );
+    const rows = within(screen.getByTestId("search-results")).getAllByTestId("patient-row");
+    expect(rows.map((row) => row.getAttribute("data-patient-id"))).toEqual([CACHED_PATIENT_ID]);
+    expect(rows[0]).toHaveTextContent("王秀英");
+    expect(rows[0]).toHaveTextContent("110105195804120020");
+  });
+
+  it("shows no offline notice for results from the platform", async () => {
+    const { user, backend } = startCached({ platformUnreachable: true });
+    await signIn(user);
+    await searchFor(user, "王");
+    expect(await screen.findByTestId("search-offline")).toBeInTheDocument();
+    backend.platformUnreachable = false;
+    await searchFor(user, "王");
+    await waitFor(() => expect(screen.getAllByTestId("patient-row")).toHaveLength(2));
+    expect(screen.queryByTestId("search-offline")).not.toBeInTheDocument();
+  });
+
+  it("shows the session's cache problem and rebuilds the cache", async () => {
+    const message =
+      "The local cache cannot be read (wrong key or damaged file); it can be moved aside and rebuilt from the platform.";
+    const { user, backend } = startCached({ cacheProblem: { code: "CacheUnreadable", message } });
+    await signIn(user);
+
+    const notice = screen.getByTestId("cache-problem");
+    expect(notice).toHaveAttribute("role", "alert");
+    expect(notice).toHaveTextContent("Local cache cannot be read");
+    expect(notice).toHaveTextContent(message);
+    expect(notice).toHaveTextContent("ChartGuard keeps working without the local cache");
+
+    // The app keeps working: the chart comes from the platform, with no refresh.
+    await openFirst(user, WANG_RESIDENT_ID);
+    expect(screen.getByTestId("chart-freshness")).toHaveTextContent("from the regional platform");
+    expect(backend.calls.map((c) => c.method)).not.toContain("refreshPatient");
+
+    await user.click(within(notice).getByTestId("cache-reset"));
+    await waitFor(() => expect(screen.queryByTestId("cache-problem")).not.toBeInTheDocument());
+    expect(backend.calls.map((c) => c.method)).toContain("resetCache");
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
+  });
+
+  it("offers a rebuild when the cache key is missing, shown at start", async () => {
+    start({
+      loggedIn: true,
+      locale: "zh-CN",
+      cacheProblem: { code: "CacheKeyMissing", message: "The local cache's key is missing from the OS keyring." },
+    }, "zh-CN");
+    const notice = await screen.findByTestId("cache-problem");
+    expect(notice).toHaveTextContent("本机缓存密钥缺失");
+    expect(within(notice).getByTestId("cache-reset")).toHaveTextContent("重建本机缓存");
+  });
+
+  it("offers no rebuild while another window holds the cache", async () => {
+    const { user } = startCached({
+      cacheProblem: { code: "CacheBusy", message: "The local cache is in use by another ChartGuard window." },
+    });
+    await signIn(user);
+    const notice = screen.getByTestId("cache-problem");
+    expect(notice).toHaveTextContent("Local cache in use by another window");
+    expect(notice).toHaveTextContent("in use by another ChartGuard window");
+    expect(within(notice).queryByTestId("cache-reset")).not.toBeInTheDocument();
+  });
+
+  it("shows why the rebuild failed and keeps the notice", async () => {
+    const { user } = startCached({
+      cacheProblem: { code: "CacheUnreadable", message: "The local cache cannot be read." },
+      failures: { resetCache: { code: "DiskFull", message: "The disk is full; the local cache could not be written." } },
+    });
+    await signIn(user);
+    await user.click(screen.getByTestId("cache-reset"));
+    const error = await screen.findByTestId("cache-reset-error");
+    expect(error).toHaveTextContent("Disk full");
+    expect(error).toHaveTextContent("the local cache could not be written");
+    expect(screen.getByTestId("cache-problem")).toBeInTheDocument();
+    expect(screen.getByTestId("cache-reset")).toBeEnabled();
+  });
+
+  it("shows no cache notice when the cache is fine", async () => {
+    const { user } = startCached();
+    await signIn(user);
+    expect(screen.queryByTestId("cache-problem")).not.toBeInTheDocument();
   });
 });

@@ -10,7 +10,8 @@ async function chooseBackend(): Promise<Backend> {
   // patients) is not even bundled into ui/dist.
   if (import.meta.env.DEV && !isTauri()) {
     const { FakeBackend } = await import("./lib/fakeBackend");
-    return new FakeBackend({ delayMs: 300 });
+    // A slower refresh, so the cached chart and its "updating" state can be seen.
+    return new FakeBackend({ delayMs: 300, delays: { refreshPatient: 1500 } });
   }
   return new TauriBackend();
 }

@@ -21,6 +21,8 @@ describe("TauriBackend", () => {
     await backend.logout();
     await backend.searchPatients("王秀英");
     await backend.openPatient("pat-1");
+    await backend.refreshPatient("pat-1");
+    await backend.resetCache();
     expect(invoke.mock.calls).toEqual([
       ["app_info", undefined],
       ["session_info", undefined],
@@ -30,6 +32,8 @@ describe("TauriBackend", () => {
       ["logout", undefined],
       ["search_patients", { query: "王秀英" }],
       ["open_patient", { patientId: "pat-1" }],
+      ["refresh_patient", { patientId: "pat-1" }],
+      ["reset_cache", undefined],
     ]);
   });
 
@@ -42,6 +46,10 @@ describe("TauriBackend", () => {
 });
 
 describe("toBackendError", () => {
+  it.each(["CacheKeyMissing", "CacheUnreadable", "CacheBusy", "DiskFull"] as const)("knows the cache code %s", (code) => {
+    expect(toBackendError({ code, message: "m" })).toMatchObject({ code, message: "m" });
+  });
+
   it("maps unknown rejections to Internal without showing their text", () => {
     expect(toBackendError("panic at core/src/x.rs: 王秀英")).toMatchObject({
       code: "Internal",

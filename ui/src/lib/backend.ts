@@ -7,7 +7,7 @@ import type { AppInfo } from "../bindings/AppInfo";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
-import type { PatientSummary } from "../bindings/PatientSummary";
+import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
 
 export interface Backend {
@@ -20,8 +20,14 @@ export interface Backend {
   /** Aborts a pending `loginBrowser`, which then rejects with `LoginCancelled`. */
   cancelLogin(): Promise<void>;
   logout(): Promise<void>;
-  searchPatients(query: string): Promise<PatientSummary[]>;
+  /** `offline`: the platform could not be reached; the patients come from this workstation's cache. */
+  searchPatients(query: string): Promise<SearchResults>;
+  /** From the local cache at once when the patient is cached (`freshness.fromCache`), else from the platform. */
   openPatient(patientId: string): Promise<Chart>;
+  /** The chart fresh from the platform; rejects (e.g. `PlatformUnreachable`) when it cannot be fetched. */
+  refreshPatient(patientId: string): Promise<Chart>;
+  /** Moves an unreadable local cache aside and starts a fresh one; `cacheProblem` is `null` on success. */
+  resetCache(): Promise<SessionInfo>;
 }
 
 // A record keyed by the generated `ErrorCode` type: when the core adds a
@@ -44,9 +50,15 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   MalformedData: true,
   KeyringUnavailable: true,
   LoginCancelled: true,
+  CacheKeyMissing: true,
+  CacheUnreadable: true,
+  CacheBusy: true,
+  DiskFull: true,
   Internal: true,
 };
-const ERROR_CODES: ReadonlySet<string> = new Set(Object.keys(KNOWN_CODES));
+/** Every code the UI knows, in the contract's order. */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(KNOWN_CODES) as ErrorCode[];
+const ERROR_CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** A failed backend call: a stable code to act on and a PHI-free English message. */
 export class BackendError extends Error implements ErrorPayload {
@@ -60,7 +72,7 @@ export class BackendError extends Error implements ErrorPayload {
 }
 
 function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && ERROR_CODES.has(value);
+  return typeof value === "string" && ERROR_CODE_SET.has(value);
 }
 
 /**
@@ -108,10 +120,16 @@ export class TauriBackend implements Backend {
   logout(): Promise<void> {
     return call("logout");
   }
-  searchPatients(query: string): Promise<PatientSummary[]> {
+  searchPatients(query: string): Promise<SearchResults> {
     return call("search_patients", { query });
   }
   openPatient(patientId: string): Promise<Chart> {
     return call("open_patient", { patientId });
+  }
+  refreshPatient(patientId: string): Promise<Chart> {
+    return call("refresh_patient", { patientId });
+  }
+  resetCache(): Promise<SessionInfo> {
+    return call("reset_cache");
   }
 }

@@ -7,8 +7,10 @@ import { BackendError } from "./backend";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
+import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { LoginFlow } from "../bindings/LoginFlow";
 import type { PatientSummary } from "../bindings/PatientSummary";
+import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
 
 const PUMCH = "北京协和医院";
@@ -26,9 +28,18 @@ export const sampleSession: SessionInfo = {
   staffNo: "A10238",
   department: "心内科",
   roles: ["clinician"],
+  cacheProblem: null,
 };
 
-export const sampleCharts: Chart[] = [
+/** A chart as the fake stores it; `freshness` is added per call, as the core does. */
+export type ChartContent = Omit<Chart, "freshness">;
+
+/** The sample patient that is in this workstation's cache from the start. */
+export const CACHED_PATIENT_ID = "pat-cn-0001";
+/** How long ago the sample patient was cached: some hours. */
+export const CACHED_AGE_MS = (3 * 60 + 25) * 60 * 1000;
+
+export const sampleCharts: ChartContent[] = [
   {
     patient: {
       id: "pat-cn-0001",
@@ -128,7 +139,7 @@ export const sampleCharts: Chart[] = [
   },
 ];
 
-export function summaryOf(chart: Chart): PatientSummary {
+export function summaryOf(chart: ChartContent): PatientSummary {
   const { id, name, gender, birthDate, identifiers } = chart.patient;
   return { id, name, gender, birthDate, identifiers };
 }
@@ -139,13 +150,31 @@ export interface FakeBackendOptions {
   locale?: string;
   /** Start already signed in (as if a session survived a reload). */
   loggedIn?: boolean;
-  charts?: Chart[];
+  charts?: ChartContent[];
   /** Artificial latency for every call, to see loading states in dev. */
   delayMs?: number;
+  /** Extra latency for single methods (e.g. a slow `refreshPatient`). */
+  delays?: Partial<Record<keyof Backend, number>>;
   /** How long a browser login takes; `Infinity` waits until cancelled. */
   browserLoginMs?: number;
   /** Make the named method reject with this code (e.g. to test error screens). */
   failures?: Partial<Record<keyof Backend, { code: ErrorCode; message: string }>>;
+  /**
+   * The local cache at start: patient id → when it was cached (RFC 3339).
+   * Default: the Chinese sample patient, cached some hours before `now()`.
+   */
+  cached?: Record<string, string>;
+  /**
+   * What the cache holds for these patients when it differs from the
+   * platform's current chart (an older copy); replaced by the next fetch.
+   */
+  staleCharts?: ChartContent[];
+  /** The regional platform cannot be reached: search falls back to the cache, refresh fails. */
+  platformUnreachable?: boolean;
+  /** The session's `cacheProblem` (the cache then stays unused, as in the core). */
+  cacheProblem?: ErrorPayload | null;
+  /** The clock, for deterministic `asOf` times. */
+  now?: () => Date;
 }
 
 export interface FakeCall {
@@ -153,24 +182,88 @@ export interface FakeCall {
   args: unknown[];
 }
 
+interface Hold {
+  method: keyof Backend;
+  patientId: string | undefined;
+  gate: Promise<void>;
+}
+
+const UNREACHABLE: ErrorPayload = {
+  code: "PlatformUnreachable",
+  message: "The regional platform cannot be reached: the connection failed.",
+};
+
+/** An RFC 3339 UTC instant to the second, as the core writes it. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 export class FakeBackend implements Backend {
   readonly calls: FakeCall[] = [];
+  /** Mutable, so a test can bring the platform back before a retry. */
+  platformUnreachable: boolean;
   private session: SessionInfo | null;
-  private readonly charts: Chart[];
+  private cacheProblem: ErrorPayload | null;
+  private readonly charts: ChartContent[];
+  /** patient id → `asOf` of the cached copy. */
+  private readonly cache: Map<string, string>;
+  /** patient id → the cached copy, where it is older than the platform's. */
+  private readonly stale: Map<string, ChartContent>;
   private readonly options: FakeBackendOptions;
+  private readonly now: () => Date;
+  private holds: Hold[] = [];
   private cancelPending: (() => void) | null = null;
 
   constructor(options: FakeBackendOptions = {}) {
     this.options = options;
+    this.now = options.now ?? (() => new Date());
     this.charts = options.charts ?? sampleCharts;
-    this.session = options.loggedIn ? sampleSession : null;
+    this.platformUnreachable = options.platformUnreachable ?? false;
+    this.cacheProblem = options.cacheProblem ?? null;
+    const cached = options.cached ?? {
+      [CACHED_PATIENT_ID]: rfc3339(new Date(this.now().getTime() - CACHED_AGE_MS)),
+    };
+    this.cache = new Map(Object.entries(cached));
+    this.stale = new Map((options.staleCharts ?? []).map((chart) => [chart.patient.id, chart]));
+    this.session = options.loggedIn ? this.sessionFor() : null;
+  }
+
+  /**
+   * Holds every call of `method` (only those for `patientId`, if given) until
+   * the returned function is called: to deliver a response late, on purpose.
+   */
+  hold(method: keyof Backend, patientId?: string): () => void {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const entry: Hold = { method, patientId, gate };
+    this.holds.push(entry);
+    return () => {
+      this.holds = this.holds.filter((hold) => hold !== entry);
+      release();
+    };
+  }
+
+  private sessionFor(): SessionInfo {
+    return { ...sampleSession, cacheProblem: this.cacheProblem };
+  }
+
+  /** The core uses no cache while it has a problem with it. */
+  private get cacheUsable(): boolean {
+    return this.cacheProblem === null;
   }
 
   private async enter(method: keyof Backend, ...args: unknown[]): Promise<void> {
     this.calls.push({ method, args });
-    if (this.options.delayMs) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    const delay = (this.options.delayMs ?? 0) + (this.options.delays?.[method] ?? 0);
+    if (delay > 0) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
+    const holds = this.holds.filter(
+      (hold) => hold.method === method && (hold.patientId === undefined || hold.patientId === args[0]),
+    );
+    await Promise.all(holds.map((hold) => hold.gate));
     const failure = this.options.failures?.[method];
     if (failure) throw new BackendError(failure.code, failure.message);
   }
@@ -178,6 +271,28 @@ export class FakeBackend implements Backend {
   private requireSession(): SessionInfo {
     if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
     return this.session;
+  }
+
+  private requirePlatform(): void {
+    if (this.platformUnreachable) throw new BackendError(UNREACHABLE.code, UNREACHABLE.message);
+  }
+
+  private find(patientId: string): ChartContent {
+    const chart = this.charts.find(({ patient }) => patient.id === patientId);
+    if (!chart) throw new BackendError("NotFound", "The patient record was not found on the platform.");
+    return chart;
+  }
+
+  /** A chart fetched from the platform now, written to the cache when it is usable. */
+  private fetch(patientId: string): Chart {
+    this.requirePlatform();
+    const chart = this.find(patientId);
+    const asOf = rfc3339(this.now());
+    if (this.cacheUsable) {
+      this.cache.set(patientId, asOf);
+      this.stale.delete(patientId);
+    }
+    return { ...structuredClone(chart), freshness: { asOf, fromCache: false } };
   }
 
   async appInfo(): Promise<AppInfo> {
@@ -205,8 +320,8 @@ export class FakeBackend implements Backend {
     if (username !== SAMPLE_USERNAME || password !== SAMPLE_PASSWORD) {
       throw new BackendError("InvalidCredentials", "The username or password is incorrect.");
     }
-    this.session = sampleSession;
-    return sampleSession;
+    this.session = this.sessionFor();
+    return this.session;
   }
 
   async loginBrowser(): Promise<SessionInfo> {
@@ -221,8 +336,8 @@ export class FakeBackend implements Backend {
     }).finally(() => {
       this.cancelPending = null;
     });
-    this.session = sampleSession;
-    return sampleSession;
+    this.session = this.sessionFor();
+    return this.session;
   }
 
   async cancelLogin(): Promise<void> {
@@ -235,25 +350,52 @@ export class FakeBackend implements Backend {
     this.session = null;
   }
 
-  async searchPatients(query: string): Promise<PatientSummary[]> {
+  async searchPatients(query: string): Promise<SearchResults> {
     await this.enter("searchPatients", query);
     this.requireSession();
     const needle = query.trim().toLowerCase();
-    if (!needle) return [];
-    return this.charts
+    if (!needle) return { patients: [], offline: false };
+    // Unreachable platform: the core answers from the cache, if it has one.
+    const offline = this.platformUnreachable;
+    if (offline && !this.cacheUsable) this.requirePlatform();
+    const patients = this.charts
+      .filter(({ patient }) => !offline || this.cache.has(patient.id))
       .filter(({ patient }) =>
         patient.name.toLowerCase().includes(needle) ||
         patient.birthDate === needle ||
         patient.identifiers.some((identifier) => identifier.value.toLowerCase() === needle),
       )
       .map(summaryOf);
+    return { patients, offline };
   }
 
   async openPatient(patientId: string): Promise<Chart> {
     await this.enter("openPatient", patientId);
     this.requireSession();
-    const chart = this.charts.find(({ patient }) => patient.id === patientId);
-    if (!chart) throw new BackendError("NotFound", "The patient record was not found on the platform.");
-    return structuredClone(chart);
+    const asOf = this.cacheUsable ? this.cache.get(patientId) : undefined;
+    if (asOf !== undefined) {
+      const cached = this.stale.get(patientId) ?? this.find(patientId);
+      return { ...structuredClone(cached), freshness: { asOf, fromCache: true } };
+    }
+    return this.fetch(patientId);
+  }
+
+  async refreshPatient(patientId: string): Promise<Chart> {
+    await this.enter("refreshPatient", patientId);
+    this.requireSession();
+    return this.fetch(patientId);
+  }
+
+  async resetCache(): Promise<SessionInfo> {
+    await this.enter("resetCache");
+    const session = this.requireSession();
+    if (this.cacheProblem?.code === "CacheBusy") {
+      throw new BackendError("CacheBusy", "The local cache is in use by another ChartGuard window.");
+    }
+    this.cacheProblem = null;
+    this.cache.clear();
+    this.stale.clear();
+    this.session = { ...session, cacheProblem: null };
+    return this.session;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EncounterView } from "../bindings/EncounterView";
-import { formatDate, formatDateTime, interpretationFlag, newestFirst } from "./format";
+import { formatDate, formatDateTime, formatInstant, interpretationFlag, newestFirst } from "./format";
 
 function encounter(id: string, start: string | null): EncounterView {
   return { id, class: null, kind: null, start, end: null, hospital: null, reason: null };
@@ -20,6 +20,14 @@ describe("format", () => {
   it("formatDate keeps only the date of a date-time", () => {
     expect(formatDate("2024-05-20T08:40:00+08:00")).toBe("2024-05-20");
     expect(formatDate("2024-05")).toBe("2024-05");
+  });
+
+  it("formatInstant shows an instant in the locale and time zone, to the minute", () => {
+    expect(formatInstant("2026-11-28T14:05:09Z", "en", "Asia/Shanghai")).toBe("Nov 28, 2026, 22:05");
+    expect(formatInstant("2026-11-28T14:05:09Z", "zh-CN", "Asia/Shanghai")).toBe("2026年11月28日 22:05");
+    expect(formatInstant("2026-11-28T14:05:59Z", "en", "UTC")).toBe("Nov 28, 2026, 14:05");
+    expect(formatInstant("2026-11-28T00:30:00Z", "en", "UTC")).toBe("Nov 28, 2026, 00:30");
+    expect(formatInstant("not a time", "en")).toBe("not a time");
   });
 
   it("sorts encounters newest first, undated last in original order", () => {

@@ -1,5 +1,6 @@
 // Presentation helpers. They change how values look, never which values are shown.
 import type { EncounterView } from "../bindings/EncounterView";
+import type { Locale } from "./i18n";
 
 const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/;
 
@@ -11,6 +12,22 @@ const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/;
 export function formatDateTime(value: string): string {
   const match = ISO_DATE_TIME.exec(value);
   return match ? `${match[1]} ${match[2]}` : value;
+}
+
+/**
+ * Shows an instant (RFC 3339, e.g. a chart's `freshness.asOf`) as a local
+ * date and time to the minute, in the UI's locale and the workstation's time
+ * zone (`timeZone` only for tests). Anything unparsable passes through.
+ */
+export function formatInstant(value: string, locale: Locale, timeZone?: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) return value;
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    hourCycle: "h23",
+    ...(timeZone ? { timeZone } : {}),
+  }).format(time);
 }
 
 /** Only the date part of an ISO date or date-time. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { detectLocale, dictionaries, errorHeadlineKey, genderLabel, translate } from "./i18n";
 import type { ErrorCode } from "../bindings/ErrorCode";
+import { ERROR_CODES } from "./backend";
 
 describe("i18n", () => {
   it("has the same keys in zh-CN and en", () => {
@@ -34,6 +35,24 @@ describe("i18n", () => {
       expect(dictionaries.en[errorHeadlineKey(code)]).toBeTruthy();
       expect(dictionaries["zh-CN"][errorHeadlineKey(code)]).toBeTruthy();
     }
+  });
+
+  it("has a headline in both languages for every code the UI knows", () => {
+    expect(ERROR_CODES).toHaveLength(22);
+    for (const code of ERROR_CODES) {
+      expect(dictionaries.en[errorHeadlineKey(code)], code).toBeTruthy();
+      expect(dictionaries["zh-CN"][errorHeadlineKey(code)], code).toBeTruthy();
+    }
+  });
+
+  it.each([
+    ["CacheKeyMissing", "Local cache key missing", "本机缓存密钥缺失"],
+    ["CacheUnreadable", "Local cache cannot be read", "本机缓存无法读取"],
+    ["CacheBusy", "Local cache in use by another window", "本机缓存正被另一个窗口使用"],
+    ["DiskFull", "Disk full", "磁盘空间已满"],
+  ] as const)("has headlines for the cache code %s", (code, en, zh) => {
+    expect(translate("en", errorHeadlineKey(code))).toBe(en);
+    expect(translate("zh-CN", errorHeadlineKey(code))).toBe(zh);
   });
 
   it("fills placeholders", () => {

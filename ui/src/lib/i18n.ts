@@ -39,6 +39,7 @@ const en = {
   "search.empty": "No patients found",
   "search.count": "Patients found: {count}",
   "search.needQuery": "Enter a name, an identifier or a birth date.",
+  "search.offline": "The regional platform cannot be reached: showing patients cached on this workstation",
 
   "patient.gender": "Gender",
   "patient.birthDate": "Date of birth",
@@ -72,6 +73,12 @@ const en = {
   "chart.labsEmpty": "No lab results on the platform",
   "chart.encounters": "Encounters",
   "chart.encountersEmpty": "No encounters on the platform",
+  "chart.asOfCache": "As of {time} · from this workstation's cache",
+  "chart.asOfPlatform": "As of {time} · from the regional platform",
+  "chart.refreshing": "Updating from the regional platform…",
+  "chart.staleUnreachable": "Showing data as of {time}: the regional platform could not be reached",
+  "chart.staleFailed": "Showing data as of {time}: the chart could not be updated from the regional platform",
+  "chart.refreshRetry": "Retry",
 
   "field.code": "Code",
   "field.status": "Status",
@@ -88,6 +95,10 @@ const en = {
   "labs.date": "Date",
   "labs.flag": "Flag",
   "labs.source": "Source",
+
+  "cache.withoutCache": "ChartGuard keeps working without the local cache: charts are loaded from the regional platform.",
+  "cache.reset": "Rebuild the local cache",
+  "cache.resetting": "Rebuilding the local cache…",
 
   "error.ConfigInvalid": "Configuration problem",
   "error.NotLoggedIn": "Not signed in",
@@ -106,6 +117,10 @@ const en = {
   "error.MalformedData": "The platform sent data that could not be read",
   "error.KeyringUnavailable": "System keyring unavailable",
   "error.LoginCancelled": "Sign-in cancelled",
+  "error.CacheKeyMissing": "Local cache key missing",
+  "error.CacheUnreadable": "Local cache cannot be read",
+  "error.CacheBusy": "Local cache in use by another window",
+  "error.DiskFull": "Disk full",
   "error.Internal": "Unexpected error",
 } as const;
 
@@ -146,6 +161,7 @@ const zhCN: Record<MessageKey, string> = {
   "search.empty": "未找到患者",
   "search.count": "找到 {count} 位患者",
   "search.needQuery": "请输入姓名、证件号或出生日期。",
+  "search.offline": "无法连接区域平台：以下为本机缓存的患者",
 
   "patient.gender": "性别",
   "patient.birthDate": "出生日期",
@@ -179,6 +195,12 @@ const zhCN: Record<MessageKey, string> = {
   "chart.labsEmpty": "平台无检验结果",
   "chart.encounters": "就诊记录",
   "chart.encountersEmpty": "平台无就诊记录",
+  "chart.asOfCache": "数据截至 {time} · 来自本机缓存",
+  "chart.asOfPlatform": "数据截至 {time} · 来自区域平台",
+  "chart.refreshing": "正在从区域平台更新…",
+  "chart.staleUnreachable": "当前显示截至 {time} 的数据：无法连接区域平台",
+  "chart.staleFailed": "当前显示截至 {time} 的数据：未能从区域平台更新病历",
+  "chart.refreshRetry": "重试",
 
   "field.code": "编码",
   "field.status": "状态",
@@ -195,6 +217,10 @@ const zhCN: Record<MessageKey, string> = {
   "labs.date": "日期",
   "labs.flag": "提示",
   "labs.source": "来源",
+
+  "cache.withoutCache": "没有本机缓存，ChartGuard 仍可正常使用：病历将从区域平台调取。",
+  "cache.reset": "重建本机缓存",
+  "cache.resetting": "正在重建本机缓存…",
 
   "error.ConfigInvalid": "配置有误",
   "error.NotLoggedIn": "尚未登录",
@@ -213,6 +239,10 @@ const zhCN: Record<MessageKey, string> = {
   "error.MalformedData": "平台数据无法解析",
   "error.KeyringUnavailable": "系统密钥环不可用",
   "error.LoginCancelled": "已取消登录",
+  "error.CacheKeyMissing": "本机缓存密钥缺失",
+  "error.CacheUnreadable": "本机缓存无法读取",
+  "error.CacheBusy": "本机缓存正被另一个窗口使用",
+  "error.DiskFull": "磁盘空间已满",
   "error.Internal": "发生意外错误",
 };
 

@@ -9,6 +9,8 @@ export class SearchState {
   query = $state("");
   /** `null` until a search has completed. */
   results: PatientSummary[] | null = $state(null);
+  /** The platform could not be reached: `results` come from this workstation's cache. */
+  offline = $state(false);
   error: BackendError | null = $state(null);
   pending = $state(false);
   /** The patient whose chart is open, if any. */
@@ -24,15 +26,20 @@ export class SearchState {
     this.error = null;
     if (!query) {
       this.results = null;
+      this.offline = false;
       return;
     }
     this.pending = true;
     try {
-      const results = await backend.searchPatients(query);
-      if (generation === this.generation) this.results = results;
+      const { patients, offline } = await backend.searchPatients(query);
+      if (generation === this.generation) {
+        this.results = patients;
+        this.offline = offline;
+      }
     } catch (reason) {
       if (generation === this.generation) {
         this.results = null;
+        this.offline = false;
         this.error = toBackendError(reason);
       }
     } finally {

@@ -1,0 +1,301 @@
+//! The encrypted cache in the doctor's journey: a second open is instant
+//! and labelled with its time, a platform outage leaves cached charts and
+//! search usable, a failed refresh changes nothing, and a damaged or busy
+//! cache is reported without stopping the doctor from working online.
+
+use chartguard::ErrorCode;
+use serde_json::json;
+
+use crate::support::{Demo, DEMO_PASSWORD};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_second_open_comes_from_the_cache_then_refreshes() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+
+    let first = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(!first.freshness.from_cache);
+
+    let second = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(second.freshness.from_cache);
+    assert_eq!(second.freshness.as_of, first.freshness.as_of);
+    assert_eq!(second.patient.name, "张伟");
+    assert_eq!(second.problems.len(), first.problems.len());
+    assert_eq!(second.encounters.len(), first.encounters.len());
+    assert_eq!(second.sealed, first.sealed);
+
+    let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
+    assert!(!refreshed.freshness.from_cache);
+    assert!(refreshed.freshness.as_of >= first.freshness.as_of);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_platform_down_cached_charts_and_search_still_work() {
+    let mut demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let fresh = viewer.open_patient("cn-0001").await.unwrap();
+
+    demo.stop_platform();
+
+    let cached = viewer
+        .open_patient("cn-0001")
+        .await
+        .expect("the cached chart opens");
+    assert!(cached.freshness.from_cache);
+    assert_eq!(cached.freshness.as_of, fresh.freshness.as_of);
+    let err = viewer
+        .refresh_patient("cn-0001")
+        .await
+        .expect_err("platform is down");
+    assert_eq!(err.code(), ErrorCode::PlatformUnreachable);
+
+    let found = viewer
+        .search_patients("张伟")
+        .await
+        .expect("search falls back to the cache");
+    assert!(found.offline);
+    assert_eq!(
+        found
+            .patients
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>(),
+        ["cn-0001"]
+    );
+    let resident_id = &cached.patient.identifiers[0].value;
+    assert!(!viewer
+        .search_patients(resident_id)
+        .await
+        .unwrap()
+        .patients
+        .is_empty());
+    let not_cached = viewer.search_patients("Portillo").await.unwrap();
+    assert!(not_cached.offline && not_cached.patients.is_empty());
+
+    let err = viewer
+        .open_patient("cn-0002")
+        .await
+        .expect_err("never cached");
+    assert_eq!(err.code(), ErrorCode::PlatformUnreachable);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_refresh_leaves_the_cached_chart_as_it_was() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let fresh = viewer.open_patient("cn-0001").await.unwrap();
+    // (A paging loop needs more than one page; an incremental refresh of an
+    // unchanged chart has one. history.rs covers it on a full fetch.)
+    let faults = [
+        json!({ "truncate": true }),
+        json!({ "status": 500 }),
+        json!({ "latency_ms": 200, "status": 503 }),
+    ];
+    for fault in faults {
+        demo.faults(fault.clone()).await;
+        assert!(viewer.refresh_patient("cn-0001").await.is_err(), "{fault}");
+        let cached = viewer.open_patient("cn-0001").await.unwrap();
+        assert!(cached.freshness.from_cache, "{fault}");
+        assert_eq!(cached.freshness.as_of, fresh.freshness.as_of, "{fault}");
+        assert_eq!(
+            cached.resource_count, fresh.resource_count,
+            "{fault}: nothing half-written"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_cache_is_reported_and_can_be_rebuilt() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    viewer.open_patient("cn-0001").await.unwrap();
+    viewer.logout().await.unwrap();
+    let db = std::fs::read_dir(demo.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .expect("the cache file");
+    std::fs::write(&db, vec![0x5a; 64 * 1024]).unwrap();
+
+    let session = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let problem = session.cache_problem.expect("the damage is reported");
+    assert_eq!(problem.code, ErrorCode::CacheUnreadable);
+    // The doctor keeps working from the platform meanwhile.
+    assert!(
+        !viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+
+    let session = viewer.reset_cache().await.unwrap();
+    assert!(session.cache_problem.is_none());
+    let kept_aside = std::fs::read_dir(demo.cache_dir())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".unreadable-")
+        })
+        .count();
+    assert_eq!(
+        kept_aside, 1,
+        "the damaged file is kept for IT, not deleted"
+    );
+    assert!(
+        !viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+    assert!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_window_of_the_same_doctor_works_without_the_cache() {
+    let demo = Demo::start();
+    let first = demo.logged_in_viewer("wangyi").await;
+    assert!(first.session_info().await.unwrap().cache_problem.is_none());
+
+    let second = demo.viewer();
+    let session = second
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        session.cache_problem.map(|p| p.code),
+        Some(ErrorCode::CacheBusy)
+    );
+    assert!(
+        !second
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+    assert!(
+        !second
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purge_on_logout_leaves_nothing_cached() {
+    let demo = Demo::start();
+    let viewer = demo.viewer_with("purge_on_logout = true");
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    viewer.open_patient("cn-0001").await.unwrap();
+    assert!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+
+    viewer.logout().await.unwrap();
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+
+    assert!(
+        !viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_cache_nothing_is_written() {
+    let demo = Demo::start();
+    let viewer = demo.viewer_with("enabled = false");
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    viewer.open_patient("cn-0001").await.unwrap();
+    assert!(
+        !viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+    assert!(!demo.cache_dir().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incremental_refresh_keeps_the_whole_chart() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let full = viewer.open_patient("cn-0001").await.unwrap();
+
+    let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
+
+    assert!(!refreshed.freshness.from_cache);
+    assert_eq!(refreshed.resource_count, full.resource_count);
+    assert_eq!(refreshed.problems.len(), full.problems.len());
+    let reopened = viewer.open_patient("cn-0001").await.unwrap();
+    assert_eq!(reopened.freshness.as_of, refreshed.freshness.as_of);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_purges_expired_patients_but_keeps_pinned_ones() {
+    let mut demo = Demo::start();
+    // Every patient expires at once: only the pinned one survives the next login.
+    let viewer = demo.viewer_with("ttl_hours = 0");
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    viewer.open_patient("cn-0001").await.unwrap();
+    viewer.open_patient("cn-0002").await.unwrap();
+    viewer.pin_patient("cn-0001", true).await.unwrap();
+    viewer.logout().await.unwrap();
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    demo.stop_platform();
+
+    assert!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+    let err = viewer.open_patient("cn-0002").await.expect_err("purged");
+    assert_eq!(err.code(), ErrorCode::PlatformUnreachable);
+}
