@@ -47,7 +47,7 @@ ui_checks() {
 
 step "rustfmt" cargo fmt --all --check
 step "ui: types, unit tests, build" ui_checks
-step "clippy (workspace)" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (workspace, with the benchmark)" cargo clippy --workspace --all-targets --features chartguard/bench --locked -- -D warnings
 step "core has no GUI dependency" core_is_gui_free
 # cargo builds every test target, the demo platform's and the app's binaries
 # among them, before it runs any test: the core's tests and the e2e journey

@@ -115,6 +115,17 @@ impl Cache {
     /// its key, checks the key really opens it and brings the schema up to
     /// date.
     pub(crate) fn open(base: &Path, subject: &str, key: &CacheKey) -> Result<Cache> {
+        Cache::open_at(base, subject, Some(key))
+    }
+
+    /// The same cache without encryption: only for the benchmark that
+    /// measures what the encryption costs. Never used for patient data.
+    #[cfg(feature = "bench")]
+    pub(crate) fn open_unencrypted_for_benchmark(base: &Path, subject: &str) -> Result<Cache> {
+        Cache::open_at(base, subject, None)
+    }
+
+    fn open_at(base: &Path, subject: &str, key: Option<&CacheKey>) -> Result<Cache> {
         create_private_dir(base)?;
         let path = cache_path(base, subject);
         let lock = lock_exclusive(&path)?;
@@ -444,7 +455,7 @@ fn lock_exclusive(db: &Path) -> Result<File> {
 
 /// Opens the database with its key and proves the key is right: SQLCipher
 /// only notices a wrong key (or a file that is no database) on first read.
-fn open_keyed(path: &Path, key: &CacheKey) -> Result<Connection> {
+fn open_keyed(path: &Path, key: Option<&CacheKey>) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -456,8 +467,10 @@ fn open_keyed(path: &Path, key: &CacheKey) -> Result<Connection> {
     // matters of it reaches tracing through the errors below.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
         .or_cache_error()?;
-    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", &*key.to_hex()));
-    conn.execute_batch(&pragma).or_cache_error()?;
+    if let Some(key) = key {
+        let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", &*key.to_hex()));
+        conn.execute_batch(&pragma).or_cache_error()?;
+    }
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
         row.get::<_, i64>(0)
     })
@@ -1191,7 +1204,7 @@ mod tests {
         create_private_dir(dir.path()).unwrap();
         let db = cache_path(dir.path(), DOCTOR);
         // A WAL that was never checkpointed, as a crashed instance leaves it.
-        let conn = open_keyed(&db, &key).unwrap();
+        let conn = open_keyed(&db, Some(&key)).unwrap();
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .unwrap();
         let wal = with_suffix(&db, "-wal");
@@ -1252,7 +1265,7 @@ mod tests {
             std::fs::write(&db, b"").unwrap();
             return;
         }
-        let conn = open_keyed(&db, key).unwrap();
+        let conn = open_keyed(&db, Some(key)).unwrap();
         for step in &MIGRATIONS[..version] {
             conn.execute_batch(step).unwrap();
         }
@@ -1283,7 +1296,7 @@ mod tests {
         let key = key();
         let newer = MIGRATIONS.len() + 1;
         database_at_version(dir.path(), &key, MIGRATIONS.len());
-        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), &key).unwrap();
+        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), Some(&key)).unwrap();
         set_user_version(&conn, newer).unwrap();
         drop(conn);
 
@@ -1291,7 +1304,7 @@ mod tests {
             code(Cache::open(dir.path(), DOCTOR, &key)),
             ErrorCode::CacheUnreadable
         );
-        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), &key).unwrap();
+        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), Some(&key)).unwrap();
         let version = user_version(&conn).unwrap();
         assert_eq!(version, newer);
     }

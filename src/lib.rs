@@ -5,6 +5,9 @@
 //! The public API is [`Viewer`] plus the types in [`view`].
 
 mod auth;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench;
 mod cache;
 mod chart;
 mod config;

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::error::{Error, Remote, Result};
 use crate::fhir::{array, reference_target, resource_type, str_field};
 
-const PAGE_SIZE: u32 = 200;
+pub(crate) const PAGE_SIZE: u32 = 200;
 const MAX_PAGES: usize = 1000;
 /// What one patient's history may add up to over all its pages.
 const MAX_HISTORY_BYTES: usize = 512 * 1024 * 1024;
@@ -401,7 +401,7 @@ fn bundle_entries(bundle: &Value) -> Result<Vec<(Option<&str>, Value)>> {
         .collect())
 }
 
-fn next_link(bundle: &Value) -> Option<&str> {
+pub(crate) fn next_link(bundle: &Value) -> Option<&str> {
     array(bundle, "link")
         .find(|l| str_field(l, "relation") == Some("next"))
         .and_then(|l| str_field(l, "url"))

@@ -1,0 +1,157 @@
+//! How fast a chart opens, measured on real components in one run: the
+//! largest Synthea patient from the demo platform over loopback TLS, the
+//! encrypted cache, and baselines on the same machine at the same time
+//! (unencrypted SQLite with the same schema, a bare JSON parse, bare GETs).
+//!
+//! `scripts/bench.sh` runs it; the last line printed is the figure line.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chartguard::Config;
+use serde_json::Value;
+
+type Failure = Box<dyn std::error::Error>;
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("CHARTGUARD_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
+}
+
+/// The largest Synthea patient bundle and its patient's id.
+fn largest_synthea_patient() -> Result<(PathBuf, String), Failure> {
+    let dir = fixtures().join("synthea");
+    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.ends_with(".json")
+                && !name.starts_with("hospital")
+                && !name.starts_with("practitioner")
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
+        .collect();
+    files.sort();
+    let (_, file) = files.pop().ok_or("no Synthea bundles in the fixtures")?;
+    let bundle: Value = serde_json::from_slice(&std::fs::read(&file)?)?;
+    let id = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["resource"]["resourceType"] == "Patient")
+        .and_then(|e| e["fullUrl"].as_str())
+        .and_then(|url| url.strip_prefix("urn:uuid:"))
+        .ok_or("no patient in the bundle")?
+        .to_owned();
+    Ok((file, id))
+}
+
+fn main() -> Result<(), Failure> {
+    let (bundle, patient_id) = largest_synthea_patient()?;
+    let work = tempfile::tempdir()?;
+    let sim_bin = std::env::var_os("CHARTGUARD_SIM_BIN").ok_or("set CHARTGUARD_SIM_BIN")?;
+    let certs = work.path().join("certs");
+    let status = Command::new(&sim_bin)
+        .arg("certs")
+        .arg("--dir")
+        .arg(&certs)
+        .status()?;
+    if !status.success() {
+        return Err("platform-sim certs failed".into());
+    }
+    let mut sim = Command::new(&sim_bin)
+        .args(["serve", "--no-auth", "--port", "0", "--dir"])
+        .arg(&certs)
+        .arg("--fixtures")
+        .arg(fixtures())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut ready = String::new();
+    BufReader::new(sim.stdout.take().ok_or("no stdout")?).read_line(&mut ready)?;
+    let platform_url = ready
+        .strip_prefix("READY ")
+        .ok_or("platform-sim did not start")?
+        .trim();
+
+    let config = Config::from_toml(&format!(
+        "[platform]\nbase_url = \"{platform_url}\"\n\n[idp]\nissuer = \"https://127.0.0.1:9\"\n\
+         client_id = \"bench\"\n\n[tls]\nca_bundle = {:?}\n",
+        certs.join("ca.pem")
+    ))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let runs = 7;
+    let report = runtime.block_on(chartguard::bench::run(
+        &config,
+        &patient_id,
+        &bundle,
+        work.path(),
+        runs,
+    ));
+    let _ = sim.kill();
+    let report = report?;
+
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let ratio = report.warm_open.as_secs_f64() / report.plaintext_open.as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "chart: largest Synthea bundle, {} bytes; {} resources in {} pages",
+        report.bundle_bytes, report.resources, report.pages
+    )?;
+    writeln!(
+        out,
+        "medians of {runs} runs (warm, plaintext and parse: {} runs)",
+        runs * 4
+    )?;
+    writeln!(out, "{:<58} {:>10}", "step", "ms")?;
+    writeln!(
+        out,
+        "{:<58} {:>10.2}",
+        "warm open: SQLCipher cache -> view model",
+        ms(report.warm_open)
+    )?;
+    writeln!(
+        out,
+        "{:<58} {:>10.2}",
+        "baseline: same from plaintext SQLite, same schema",
+        ms(report.plaintext_open)
+    )?;
+    writeln!(
+        out,
+        "{:<58} {:>10.2}",
+        "baseline: serde_json parse of the bundle file",
+        ms(report.raw_parse)
+    )?;
+    writeln!(
+        out,
+        "{:<58} {:>10.2}",
+        "cold open: platform over TLS -> view model -> cache",
+        ms(report.cold_open)
+    )?;
+    writeln!(
+        out,
+        "{:<58} {:>10.2}",
+        "baseline: plain GETs of the same pages",
+        ms(report.raw_get)
+    )?;
+    writeln!(out, "{:<58} {:>10.2}", "encrypted / plaintext", ratio)?;
+    writeln!(
+        out,
+        "warm_open_ms={:.2} plaintext_ms={:.2} ratio={:.2} parse_ms={:.2} cold_open_ms={:.2} raw_get_ms={:.2}",
+        ms(report.warm_open),
+        ms(report.plaintext_open),
+        ratio,
+        ms(report.raw_parse),
+        ms(report.cold_open),
+        ms(report.raw_get)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Timings of the steps of opening a chart, on the real components, for
+//! `benches/open.rs` (cargo feature `bench`; not part of the app). Each
+//! figure is the median of several runs.
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use url::Url;
+
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::error::{Error, Remote, Result};
+use crate::platform::{next_link, Platform, PAGE_SIZE};
+use crate::secrets::CacheKey;
+use crate::view::Freshness;
+
+#[derive(Debug)]
+pub struct Report {
+    /// Encrypted cache → view model ready for the UI.
+    pub warm_open: Duration,
+    /// The same from an unencrypted SQLite file with the same schema.
+    pub plaintext_open: Duration,
+    /// `serde_json` parse of the fixture bundle file alone.
+    pub raw_parse: Duration,
+    /// Platform over loopback TLS → view model → written to the cache.
+    pub cold_open: Duration,
+    /// Plain GETs of the same pages, bodies read, nothing parsed.
+    pub raw_get: Duration,
+    pub resources: usize,
+    pub pages: usize,
+    pub bundle_bytes: usize,
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
+    let started = Instant::now();
+    let value = f()?;
+    Ok((started.elapsed(), value))
+}
+
+/// Measures opening `patient_id` from a platform that does not check tokens
+/// (the demo platform with `--no-auth`), with scratch files in `work_dir`.
+pub async fn run(
+    config: &Config,
+    patient_id: &str,
+    bundle_file: &Path,
+    work_dir: &Path,
+    runs: usize,
+) -> Result<Report> {
+    let platform = Platform::new(config)?;
+    let token = "benchmark";
+    let freshness = || Freshness {
+        as_of: "2026-01-01T00:00:00Z".into(),
+        from_cache: false,
+    };
+    let key = CacheKey::random();
+
+    let mut cold = Vec::new();
+    let mut resources = Vec::new();
+    let mut encrypted = None;
+    for run in 0..runs {
+        let mut cache = Cache::open(&work_dir.join(format!("cold-{run}")), "bench", &key)?;
+        let started = Instant::now();
+        resources = platform.history(token, patient_id, None).await?;
+        crate::chart::build_chart(patient_id, &resources, freshness())?;
+        cache.store_history(patient_id, &resources, SystemTime::now())?;
+        cold.push(started.elapsed());
+        encrypted = Some(cache);
+    }
+    let encrypted = encrypted.ok_or(Error::Internal("no benchmark runs"))?;
+
+    let pages = page_urls(config, patient_id).await?;
+    let http = crate::tls::http_client(config, Duration::from_secs(60))?;
+    let mut raw_get = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        for page in &pages {
+            let response = http.get(page.clone()).bearer_auth(token).send().await;
+            let response = response.map_err(|e| Error::from_http(Remote::Platform, &e))?;
+            response
+                .bytes()
+                .await
+                .map_err(|e| Error::from_http(Remote::Platform, &e))?;
+        }
+        raw_get.push(started.elapsed());
+    }
+
+    let mut plain = Cache::open_unencrypted_for_benchmark(&work_dir.join("plain"), "bench")?;
+    plain.store_history(patient_id, &resources, SystemTime::now())?;
+    let open_from = |cache: &Cache| -> Result<Duration> {
+        let (elapsed, _) = time(|| {
+            let history = cache.load_history(patient_id)?.ok_or(Error::NotFound)?;
+            crate::chart::build_chart(patient_id, &history.resources, freshness())
+        })?;
+        Ok(elapsed)
+    };
+    // Alternate the two so that neither gets a warmer machine.
+    let (mut warm, mut plaintext) = (Vec::new(), Vec::new());
+    for _ in 0..runs * 4 {
+        warm.push(open_from(&encrypted)?);
+        plaintext.push(open_from(&plain)?);
+    }
+
+    let bytes = std::fs::read(bundle_file).map_err(|_| Error::Internal("fixture unreadable"))?;
+    let mut parse = Vec::new();
+    for _ in 0..runs * 4 {
+        let (elapsed, _) = time(|| {
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|_| Error::Malformed(Remote::Platform, "fixture"))
+        })?;
+        parse.push(elapsed);
+    }
+
+    Ok(Report {
+        warm_open: median(warm),
+        plaintext_open: median(plaintext),
+        raw_parse: median(parse),
+        cold_open: median(cold),
+        raw_get: median(raw_get),
+        resources: resources.len(),
+        pages: pages.len(),
+        bundle_bytes: bytes.len(),
+    })
+}
+
+/// The `$everything` page URLs of the patient, found by one untimed pass.
+async fn page_urls(config: &Config, patient_id: &str) -> Result<Vec<Url>> {
+    let http = crate::tls::http_client(config, Duration::from_secs(60))?;
+    let mut base = config.platform.base_url.clone();
+    base.set_path(&format!("{}/", base.path().trim_end_matches('/')));
+    let mut next = Some(
+        base.join(&format!(
+            "Patient/{patient_id}/$everything?_count={PAGE_SIZE}"
+        ))
+        .map_err(|_| Error::Internal("page URL"))?,
+    );
+    let mut pages = Vec::new();
+    while let Some(url) = next.take() {
+        let response = http.get(url.clone()).bearer_auth("benchmark").send().await;
+        let bundle: Value = response
+            .map_err(|e| Error::from_http(Remote::Platform, &e))?
+            .json()
+            .await
+            .map_err(|e| Error::from_http(Remote::Platform, &e))?;
+        pages.push(url);
+        next = next_link(&bundle).and_then(|link| base.join(link).ok());
+        if pages.len() > 1000 {
+            return Err(Error::Malformed(Remote::Platform, "too many pages"));
+        }
+    }
+    Ok(pages)
+}
