@@ -90,8 +90,12 @@ pub async fn run(
         raw_get.push(started.elapsed());
     }
 
-    let mut plain = Cache::open_unencrypted_for_benchmark(&work_dir.join("plain"), "bench")?;
-    plain.store_history(patient_id, &resources, SystemTime::now())?;
+    let plain_path = work_dir.join("plain.db");
+    Cache::open_plain_for_benchmark(&plain_path)?.store_history(
+        patient_id,
+        &resources,
+        SystemTime::now(),
+    )?;
     let open_from = |cache: &Cache| -> Result<Duration> {
         let (elapsed, _) = time(|| {
             let history = cache.load_history(patient_id)?.ok_or(Error::NotFound)?;
@@ -99,11 +103,15 @@ pub async fn run(
         })?;
         Ok(elapsed)
     };
-    // Alternate the two so that neither gets a warmer machine.
+    // Each sample reads through a freshly opened connection, so no page
+    // decrypted earlier is still in SQLite's cache; the two kinds alternate
+    // so that neither gets a warmer machine.
+    let encrypted_dir = work_dir.join(format!("cold-{}", runs - 1));
+    drop(encrypted);
     let (mut warm, mut plaintext) = (Vec::new(), Vec::new());
     for _ in 0..runs * 4 {
-        warm.push(open_from(&encrypted)?);
-        plaintext.push(open_from(&plain)?);
+        warm.push(open_from(&Cache::open(&encrypted_dir, "bench", &key)?)?);
+        plaintext.push(open_from(&Cache::open_plain_for_benchmark(&plain_path)?)?);
     }
 
     let bytes = std::fs::read(bundle_file).map_err(|_| Error::Internal("fixture unreadable"))?;

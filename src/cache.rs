@@ -23,10 +23,8 @@
 //! - Purged rows are gone for good: `secure_delete` overwrites them, the WAL
 //!   is checkpointed and truncated, and large purges are vacuumed.
 //!
-//! Every call blocks on disk I/O; async callers run it on the blocking pool.
-
-// The Viewer starts using the cache in a separate change; until then only
-// the tests call it.
+//! Every call blocks on disk I/O (milliseconds for a chart; a purge can
+//! take longer).
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -99,6 +97,14 @@ pub(crate) fn cache_path(base: &Path, subject: &str) -> PathBuf {
     base.join(format!("{name}.db"))
 }
 
+/// The name of the keyring entry that holds the key of the cache file at
+/// `path`: derived from the file's full path, so it names neither the doctor
+/// nor the folder, and a cache in another folder has a key of its own.
+pub(crate) fn key_id(path: &Path) -> String {
+    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn lock_path(db: &Path) -> PathBuf {
     with_suffix(db, ".lock")
 }
@@ -115,17 +121,6 @@ impl Cache {
     /// its key, checks the key really opens it and brings the schema up to
     /// date.
     pub(crate) fn open(base: &Path, subject: &str, key: &CacheKey) -> Result<Cache> {
-        Cache::open_at(base, subject, Some(key))
-    }
-
-    /// The same cache without encryption: only for the benchmark that
-    /// measures what the encryption costs. Never used for patient data.
-    #[cfg(feature = "bench")]
-    pub(crate) fn open_unencrypted_for_benchmark(base: &Path, subject: &str) -> Result<Cache> {
-        Cache::open_at(base, subject, None)
-    }
-
-    fn open_at(base: &Path, subject: &str, key: Option<&CacheKey>) -> Result<Cache> {
         create_private_dir(base)?;
         let path = cache_path(base, subject);
         let lock = lock_exclusive(&path)?;
@@ -329,6 +324,14 @@ impl Cache {
         Ok(removed)
     }
 
+    /// Forgets one patient (the platform withdrew the record or the access).
+    pub(crate) fn remove_patient(&mut self, patient_id: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM patient WHERE id = ?1", params![patient_id])
+            .or_cache_error()?;
+        checkpoint(&self.conn)
+    }
+
     /// Removes all patient data (purge on logout); returns how many patients.
     /// The schema stays, and with it whatever later tables (the audit trail)
     /// must outlive a purge.
@@ -369,13 +372,14 @@ impl Cache {
 /// aside with [`move_aside`] and calls again to start a fresh one.
 pub(crate) async fn open_with_keyring(base: &Path, subject: &str) -> Result<Cache> {
     let path = cache_path(base, subject);
-    let key = match secrets::cache_key(subject).await? {
+    let key_id = key_id(&path);
+    let key = match secrets::cache_key(&key_id).await? {
         Some(key) => key,
         // An empty file is what a crash before the first write leaves.
         None if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) => {
             return Err(Error::CacheKeyMissing)
         }
-        None => secrets::create_cache_key(subject).await?,
+        None => secrets::create_cache_key(&key_id).await?,
     };
     let (base, subject) = (base.to_owned(), subject.to_owned());
     tokio::task::spawn_blocking(move || Cache::open(&base, &subject, &key))
@@ -455,7 +459,28 @@ fn lock_exclusive(db: &Path) -> Result<File> {
 
 /// Opens the database with its key and proves the key is right: SQLCipher
 /// only notices a wrong key (or a file that is no database) on first read.
-fn open_keyed(path: &Path, key: Option<&CacheKey>) -> Result<Connection> {
+/// Only for `benches/open.rs`: the same schema and settings in an
+/// unencrypted file, to measure what the encryption costs. Never used by
+/// the app.
+#[cfg(feature = "bench")]
+impl Cache {
+    pub(crate) fn open_plain_for_benchmark(path: &Path) -> Result<Cache> {
+        let lock = lock_exclusive(path)?;
+        #[allow(clippy::disallowed_methods)]
+        let conn = Connection::open(path).or_cache_error()?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .or_cache_error()?;
+        conn.execute_batch(
+            "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+        )
+        .or_cache_error()?;
+        let mut cache = Cache { conn, _lock: lock };
+        cache.migrate()?;
+        Ok(cache)
+    }
+}
+
+fn open_keyed(path: &Path, key: &CacheKey) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -467,10 +492,14 @@ fn open_keyed(path: &Path, key: Option<&CacheKey>) -> Result<Connection> {
     // matters of it reaches tracing through the errors below.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
         .or_cache_error()?;
-    if let Some(key) = key {
-        let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", &*key.to_hex()));
-        conn.execute_batch(&pragma).or_cache_error()?;
-    }
+    // Built in a buffer of its final size, so no partial copy of the key is
+    // left behind in freed memory by a reallocation. (rusqlite and SQLite
+    // make copies of their own that this cannot wipe.)
+    let mut pragma = zeroize::Zeroizing::new(String::with_capacity(96));
+    pragma.push_str("PRAGMA key = \"x'");
+    pragma.push_str(&key.to_hex());
+    pragma.push_str("'\";");
+    conn.execute_batch(&pragma).or_cache_error()?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
         row.get::<_, i64>(0)
     })
@@ -1204,7 +1233,7 @@ mod tests {
         create_private_dir(dir.path()).unwrap();
         let db = cache_path(dir.path(), DOCTOR);
         // A WAL that was never checkpointed, as a crashed instance leaves it.
-        let conn = open_keyed(&db, Some(&key)).unwrap();
+        let conn = open_keyed(&db, &key).unwrap();
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .unwrap();
         let wal = with_suffix(&db, "-wal");
@@ -1265,7 +1294,7 @@ mod tests {
             std::fs::write(&db, b"").unwrap();
             return;
         }
-        let conn = open_keyed(&db, Some(key)).unwrap();
+        let conn = open_keyed(&db, key).unwrap();
         for step in &MIGRATIONS[..version] {
             conn.execute_batch(step).unwrap();
         }
@@ -1296,7 +1325,7 @@ mod tests {
         let key = key();
         let newer = MIGRATIONS.len() + 1;
         database_at_version(dir.path(), &key, MIGRATIONS.len());
-        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), Some(&key)).unwrap();
+        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), &key).unwrap();
         set_user_version(&conn, newer).unwrap();
         drop(conn);
 
@@ -1304,7 +1333,7 @@ mod tests {
             code(Cache::open(dir.path(), DOCTOR, &key)),
             ErrorCode::CacheUnreadable
         );
-        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), Some(&key)).unwrap();
+        let conn = open_keyed(&cache_path(dir.path(), DOCTOR), &key).unwrap();
         let version = user_version(&conn).unwrap();
         assert_eq!(version, newer);
     }
@@ -1451,7 +1480,8 @@ mod tests {
         assert!(cache.load_history("cn-0001").unwrap().is_some(), "same key");
         drop(cache);
 
-        delete_cache_key(&subject).await.unwrap(); // the keyring was reset
+        let key_id = key_id(&cache_path(base, &subject));
+        delete_cache_key(&key_id).await.unwrap(); // the keyring was reset
         let missing = open_with_keyring(base, &subject).await;
         assert_eq!(code(missing), ErrorCode::CacheKeyMissing);
         let aside = move_aside(&cache_path(base, &subject)).unwrap();
@@ -1459,6 +1489,6 @@ mod tests {
         assert_eq!(cache.load_history("cn-0001").unwrap(), None);
         assert!(aside.exists());
         drop(cache);
-        delete_cache_key(&subject).await.unwrap();
+        delete_cache_key(&key_id).await.unwrap();
     }
 }

@@ -120,13 +120,16 @@ impl Default for CacheConfig {
 }
 
 impl CacheConfig {
-    pub fn dir(&self) -> PathBuf {
-        self.dir.clone().unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("chartguard")
-                .join("cache")
-        })
+    /// The configured folder, else the user's local (never roaming) data
+    /// folder: patient data must not follow a roaming profile to a server.
+    pub fn dir(&self) -> Result<PathBuf> {
+        match (&self.dir, dirs::data_local_dir()) {
+            (Some(dir), _) => Ok(dir.clone()),
+            (None, Some(local)) => Ok(local.join("chartguard").join("cache")),
+            (None, None) => Err(Error::Config(
+                "cache.dir: this user has no local data folder; set cache.dir".into(),
+            )),
+        }
     }
 }
 

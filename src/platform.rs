@@ -170,7 +170,8 @@ impl Platform {
                 .append_pair("patient", id)
                 .append_pair("_count", &PAGE_SIZE.to_string());
             if let Some(since) = since {
-                url.query_pairs_mut().append_pair("_since", since);
+                url.query_pairs_mut()
+                    .append_pair("_lastUpdated", &format!("gt{since}"));
             }
             resources.extend(self.all_pages(url, token).await?);
         }
@@ -296,6 +297,8 @@ impl Platform {
         match status {
             200..=299 => {}
             401 => return Err(Retryable::No(Error::SessionExpired)),
+            // The platform withdrew this doctor's access (consent, policy).
+            403 => return Err(Retryable::No(Error::AccessDenied)),
             404 | 410 => return Err(Retryable::No(Error::NotFound)),
             // Redirects are not followed (they could carry the token elsewhere).
             300..=399 => return Err(Retryable::No(Error::Platform(status))),

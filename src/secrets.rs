@@ -64,7 +64,6 @@ pub(crate) async fn delete_refresh_token(subject: &str) -> Result<()> {
 /// wiped when dropped.
 pub(crate) struct CacheKey([u8; 32]);
 
-// Used by the cache, which the Viewer starts using in a separate change.
 impl CacheKey {
     /// A fresh key from the OS CSPRNG.
     pub(crate) fn random() -> Self {
@@ -126,16 +125,16 @@ impl std::fmt::Debug for CacheKey {
     }
 }
 
-fn cache_key_entry(subject: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, &format!("cache-key:{subject}")).map_err(keyring_error)
+fn cache_key_entry(key_id: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, &format!("cache-key:{key_id}")).map_err(keyring_error)
 }
 
-/// The doctor's cache key, `None` when the keyring has none (first run, or
+/// The key of the cache named by `key_id` (see `cache::key_id`), `None` when the keyring has none (first run, or
 /// the keyring was reset). An entry that is not a key counts as missing:
 /// the cache it belonged to cannot be opened either way.
-pub(crate) async fn cache_key(subject: &str) -> Result<Option<CacheKey>> {
-    let subject = subject.to_owned();
-    blocking(move || match cache_key_entry(&subject)?.get_password() {
+pub(crate) async fn cache_key(key_id: &str) -> Result<Option<CacheKey>> {
+    let key_id = key_id.to_owned();
+    blocking(move || match cache_key_entry(&key_id)?.get_password() {
         Ok(hex) => {
             let hex = zeroize::Zeroizing::new(hex);
             match CacheKey::from_hex(hex.trim()) {
@@ -152,14 +151,14 @@ pub(crate) async fn cache_key(subject: &str) -> Result<Option<CacheKey>> {
     .await
 }
 
-/// Makes a new random cache key for the doctor and stores it in the keyring,
+/// Makes a new random key for the cache `key_id` and stores it in the keyring,
 /// replacing any key stored before (a cache made with that one can then no
 /// longer be opened: move it aside first).
-pub(crate) async fn create_cache_key(subject: &str) -> Result<CacheKey> {
-    let subject = subject.to_owned();
+pub(crate) async fn create_cache_key(key_id: &str) -> Result<CacheKey> {
+    let key_id = key_id.to_owned();
     blocking(move || {
         let key = CacheKey::random();
-        cache_key_entry(&subject)?
+        cache_key_entry(&key_id)?
             .set_password(&key.to_hex())
             .map_err(keyring_error)?;
         Ok(key)
@@ -167,11 +166,10 @@ pub(crate) async fn create_cache_key(subject: &str) -> Result<CacheKey> {
     .await
 }
 
-#[cfg(test)]
-pub(crate) async fn delete_cache_key(subject: &str) -> Result<()> {
-    let subject = subject.to_owned();
+pub(crate) async fn delete_cache_key(key_id: &str) -> Result<()> {
+    let key_id = key_id.to_owned();
     blocking(
-        move || match cache_key_entry(&subject)?.delete_credential() {
+        move || match cache_key_entry(&key_id)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(keyring_error(e)),
         },

@@ -37,7 +37,8 @@ pub struct Viewer {
     idp: Idp,
     platform: Platform,
     session: Mutex<Option<Session>>,
-    /// The logged-in doctor's cache. Locked after `session` when both are needed.
+    /// The logged-in doctor's cache. Locked after `session` when both are
+    /// needed, and never held across a platform request.
     cache: Mutex<CacheSlot>,
     cancel_login: std::sync::Mutex<Option<oneshot::Sender<()>>>,
 }
@@ -46,7 +47,8 @@ pub struct Viewer {
 enum CacheSlot {
     /// Nobody logged in, or the cache is switched off.
     Closed,
-    Open(Cache),
+    /// Whose cache it is: writes from a request of another session are dropped.
+    Open { subject: String, cache: Cache },
     /// It could not be opened; charts come from the platform only.
     Unavailable(ErrorPayload),
 }
@@ -138,12 +140,24 @@ impl Viewer {
             return Ok(());
         };
         tracing::info!("logout");
+        let subject = &session.identity.sub;
         let slot = std::mem::replace(&mut *self.cache.lock().await, CacheSlot::Closed);
-        if let (CacheSlot::Open(mut cache), true) = (slot, self.config.cache.purge_on_logout) {
-            let purged = cache.purge_all()?;
-            tracing::info!(purged, "cache purged at logout");
+        let purged = match (slot, self.config.cache.purge_on_logout) {
+            (CacheSlot::Open { mut cache, .. }, true) => cache.purge_all().map(|n| {
+                tracing::info!(purged = n, "cache purged at logout");
+            }),
+            _ => Ok(()),
+        };
+        if let Err(e) = &purged {
+            // Without its key the file cannot be read by anyone.
+            tracing::warn!(code = ?e.code(), "purge failed; the cache key is destroyed instead");
+            if let Ok(dir) = self.config.cache.dir() {
+                let key_id = cache::key_id(&cache::cache_path(&dir, subject));
+                let _ = secrets::delete_cache_key(&key_id).await;
+            }
         }
-        self.forget_refresh_token(&session.identity.sub).await
+        let forgotten = self.forget_refresh_token(subject).await;
+        purged.and(forgotten)
     }
 
     /// Searches the platform; when it cannot be reached, the patients in
@@ -162,13 +176,26 @@ impl Viewer {
         };
         let (patients, offline) = match online.await {
             Ok(patients) => (patients, false),
-            Err(e) if is_offline(&e) => match &*self.cache.lock().await {
-                CacheSlot::Open(cache) => {
-                    tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
-                    (cache.search_patients(query.trim())?, true)
+            Err(e) if is_offline(&e) => {
+                tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
+                let text = match parsed {
+                    PatientQuery::Name(t) | PatientQuery::Identifier(t) => t,
+                    // The cache indexes names and identifiers only.
+                    PatientQuery::BirthDate(_) => {
+                        return Ok(SearchResults {
+                            patients: Vec::new(),
+                            offline: true,
+                        })
+                    }
+                };
+                match self
+                    .with_cache(None, |cache| cache.search_patients(text))
+                    .await
+                {
+                    Some(found) => (found, true),
+                    None => return Err(e),
                 }
-                _ => return Err(e),
-            },
+            }
             Err(e) => return Err(e),
         };
         Ok(SearchResults {
@@ -181,11 +208,12 @@ impl Viewer {
     /// then calls [`Viewer::refresh_patient`]), else from the platform.
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
         self.require_clinical_role().await?;
-        let cached = match &*self.cache.lock().await {
-            CacheSlot::Open(cache) => cache.load_history(patient_id)?,
-            _ => None,
-        };
-        match cached {
+        self.expire_cached().await;
+        match self
+            .with_cache(None, |cache| cache.load_history(patient_id))
+            .await
+            .flatten()
+        {
             Some(history) => {
                 let freshness = Freshness {
                     as_of: rfc3339(history.synced_at),
@@ -198,64 +226,81 @@ impl Viewer {
     }
 
     /// Brings the patient's chart up to date from the platform and returns
-    /// it. A cached patient is refreshed incrementally (`_since` the last
-    /// sync, merged into the cache); otherwise the whole history is fetched
-    /// and stored. Either is one transaction: on any failure the cached copy
-    /// is left exactly as it was.
+    /// it. A cached patient is refreshed incrementally (what changed since
+    /// the last sync, merged); otherwise the whole history is fetched. The
+    /// chart is built before anything is written, and the write is one
+    /// transaction: on any failure the cached copy stays exactly as it was.
+    /// A record the platform withdrew (403, 404) leaves the cache too.
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
-        self.require_clinical_role().await?;
+        let subject = self.require_clinical_role().await?;
         let token = self.access_token().await?;
         let synced_at = SystemTime::now();
         let freshness = Freshness {
             as_of: rfc3339(synced_at),
             from_cache: false,
         };
-        let last_sync = match &*self.cache.lock().await {
-            CacheSlot::Open(cache) => cache.synced_at(patient_id)?,
-            _ => None,
-        };
-        if let Some(last_sync) = last_sync {
+        let cached = self
+            .with_cache(Some(&subject), |cache| cache.load_history(patient_id))
+            .await
+            .flatten();
+        let since = cached.as_ref().map(|history| {
             // A margin for clock differences between workstation and platform.
-            let since = last_sync
-                .checked_sub(SINCE_MARGIN)
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            let changed = self
-                .platform
-                .history(&token, patient_id, Some(&rfc3339(since)))
-                .await?;
-            let mut slot = self.cache.lock().await;
-            if let CacheSlot::Open(cache) = &mut *slot {
-                cache.merge_history(patient_id, &changed, &[], synced_at)?;
-                if let Some(history) = cache.load_history(patient_id)? {
-                    tracing::debug!(changed = changed.len(), "incremental refresh");
-                    return chart::build_chart(patient_id, &history.resources, freshness);
-                }
+            rfc3339(
+                history
+                    .synced_at
+                    .checked_sub(SINCE_MARGIN)
+                    .unwrap_or(SystemTime::UNIX_EPOCH),
+            )
+        });
+        let fetched = match self
+            .platform
+            .history(&token, patient_id, since.as_deref())
+            .await
+        {
+            Ok(fetched) => fetched,
+            Err(e @ (Error::AccessDenied | Error::NotFound)) => {
+                self.with_cache(Some(&subject), |cache| cache.remove_patient(patient_id))
+                    .await;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        // `subject` guards the writes: should the doctor have logged out
+        // meanwhile, nothing lands in the next doctor's cache.
+        match cached {
+            Some(history) => {
+                let merged = merge_changes(history.resources, &fetched);
+                let chart = chart::build_chart(patient_id, &merged, freshness)?;
+                tracing::debug!(changed = fetched.len(), "incremental refresh");
+                self.with_cache(Some(&subject), |cache| {
+                    cache.merge_history(patient_id, &fetched, &[], synced_at)
+                })
+                .await;
+                Ok(chart)
+            }
+            None => {
+                let chart = chart::build_chart(patient_id, &fetched, freshness)?;
+                self.with_cache(Some(&subject), |cache| {
+                    cache.store_history(patient_id, &fetched, synced_at)
+                })
+                .await;
+                Ok(chart)
             }
         }
-        let resources = self.platform.history(&token, patient_id, None).await?;
-        // Built before it is stored: history the viewer cannot read is not cached.
-        let chart = chart::build_chart(patient_id, &resources, freshness)?;
-        if let CacheSlot::Open(cache) = &mut *self.cache.lock().await {
-            if let Err(e) = cache.store_history(patient_id, &resources, synced_at) {
-                // The doctor still gets the chart; only the offline copy is missing.
-                tracing::warn!(code = ?e.code(), "chart not cached");
-            }
-        }
-        Ok(chart)
     }
 
     /// Keeps a patient in the cache beyond the retention period (or lets
     /// them expire again).
     pub async fn pin_patient(&self, patient_id: &str, pinned: bool) -> Result<()> {
-        self.require_clinical_role().await?;
-        match &mut *self.cache.lock().await {
-            CacheSlot::Open(cache) => cache.set_pinned(patient_id, pinned),
-            _ => Ok(()),
-        }
+        let subject = self.require_clinical_role().await?;
+        self.with_cache(Some(&subject), |cache| cache.set_pinned(patient_id, pinned))
+            .await;
+        Ok(())
     }
 
-    /// Moves the doctor's unreadable cache aside (it is kept for IT, never
-    /// deleted) and starts a fresh one, to be filled from the platform.
+    /// Moves the doctor's unreadable cache aside and starts a fresh one, to
+    /// be filled from the platform. The old file stays for IT, but its key
+    /// is destroyed, so nobody can read it any more.
     pub async fn reset_cache(&self) -> Result<SessionInfo> {
         let subject = self
             .session
@@ -266,10 +311,20 @@ impl Viewer {
             .identity
             .sub
             .clone();
-        *self.cache.lock().await = CacheSlot::Closed;
-        let path = cache::cache_path(&self.config.cache.dir(), &subject);
-        if path.exists() {
-            cache::move_aside(&path)?;
+        {
+            let mut slot = self.cache.lock().await;
+            let resettable = matches!(&*slot, CacheSlot::Unavailable(problem)
+                if matches!(problem.code, ErrorCode::CacheUnreadable | ErrorCode::CacheKeyMissing));
+            if resettable {
+                let path = cache::cache_path(&self.config.cache.dir()?, &subject);
+                if path.exists() {
+                    if let Err(e) = cache::move_aside(&path) {
+                        *slot = CacheSlot::Unavailable(ErrorPayload::from(&e));
+                        return Err(e);
+                    }
+                }
+                secrets::delete_cache_key(&cache::key_id(&path)).await?;
+            }
         }
         self.open_cache(&subject).await;
         self.session_info().await.ok_or(Error::NotLoggedIn)
@@ -317,25 +372,68 @@ impl Viewer {
         if !self.config.cache.enabled {
             return;
         }
-        let slot = match cache::open_with_keyring(&self.config.cache.dir(), subject).await {
-            Ok(mut cache) => {
-                let ttl = Duration::from_secs(self.config.cache.ttl_hours.saturating_mul(3600));
-                let cutoff = SystemTime::now()
-                    .checked_sub(ttl)
-                    .unwrap_or(SystemTime::UNIX_EPOCH);
-                match cache.purge_older_than(cutoff) {
-                    Ok(purged) if purged > 0 => tracing::info!(purged, "expired patients purged"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(code = ?e.code(), "retention purge failed"),
-                }
-                CacheSlot::Open(cache)
-            }
+        let opened = match self.config.cache.dir() {
+            Ok(dir) => cache::open_with_keyring(&dir, subject).await,
+            Err(e) => Err(e),
+        };
+        *self.cache.lock().await = match opened {
+            Ok(cache) => CacheSlot::Open {
+                subject: subject.to_owned(),
+                cache,
+            },
             Err(e) => {
                 tracing::warn!(code = ?e.code(), "local cache unavailable");
                 CacheSlot::Unavailable(ErrorPayload::from(&e))
             }
         };
-        *self.cache.lock().await = slot;
+        self.expire_cached().await;
+    }
+
+    /// Retention: patients not refreshed within the TTL leave the cache
+    /// (unless pinned). Cheap; run at login and before every open.
+    async fn expire_cached(&self) {
+        let ttl = Duration::from_secs(self.config.cache.ttl_hours.saturating_mul(3600));
+        let cutoff = SystemTime::now()
+            .checked_sub(ttl)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        if let Some(purged) = self
+            .with_cache(None, |cache| cache.purge_older_than(cutoff))
+            .await
+        {
+            if purged > 0 {
+                tracing::info!(purged, "expired patients purged");
+            }
+        }
+    }
+
+    /// Runs `f` on the open cache (of `subject`, when given). A cache
+    /// failure does not fail the doctor's action: it is logged, the cache is
+    /// set aside for the session (and reported), and `None` is returned, as
+    /// when there is no cache.
+    async fn with_cache<T>(
+        &self,
+        subject: Option<&str>,
+        f: impl FnOnce(&mut Cache) -> Result<T>,
+    ) -> Option<T> {
+        let mut slot = self.cache.lock().await;
+        let CacheSlot::Open {
+            subject: owner,
+            cache,
+        } = &mut *slot
+        else {
+            return None;
+        };
+        if subject.is_some_and(|s| s != owner) {
+            return None;
+        }
+        match f(cache) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                tracing::warn!(code = ?e.code(), "local cache failed; continuing without it");
+                *slot = CacheSlot::Unavailable(ErrorPayload::from(&e));
+                None
+            }
+        }
     }
 
     async fn cache_problem(&self) -> Option<ErrorPayload> {
@@ -370,11 +468,16 @@ impl Viewer {
     /// Only doctors whose roles allow reading patient records get past
     /// here. IT staff and roles unknown to ChartGuard see no PHI (the policy
     /// file with its tiers will refine this).
-    async fn require_clinical_role(&self) -> Result<()> {
+    /// Returns the doctor's subject.
+    async fn require_clinical_role(&self) -> Result<String> {
         let session = self.session.lock().await;
-        let roles = &session.as_ref().ok_or(Error::NotLoggedIn)?.identity.roles;
-        match roles.iter().any(|r| CLINICAL_ROLES.contains(&r.as_str())) {
-            true => Ok(()),
+        let identity = &session.as_ref().ok_or(Error::NotLoggedIn)?.identity;
+        match identity
+            .roles
+            .iter()
+            .any(|r| CLINICAL_ROLES.contains(&r.as_str()))
+        {
+            true => Ok(identity.sub.clone()),
             false => Err(Error::AccessDenied),
         }
     }
@@ -430,12 +533,31 @@ impl Viewer {
     }
 }
 
-/// Failures after which the cache stands in for the platform.
+/// Failures after which the cache stands in for the platform: it cannot be
+/// reached or is overloaded. Never a refusal (403) or a bad request.
 fn is_offline(e: &Error) -> bool {
-    matches!(
-        e.code(),
-        ErrorCode::PlatformUnreachable | ErrorCode::PlatformError | ErrorCode::IdpUnreachable
-    )
+    matches!(e, Error::Unreachable(..) | Error::Platform(429 | 500..=599))
+}
+
+/// The cached history with the changed resources put in (by type and id).
+fn merge_changes(
+    mut history: Vec<serde_json::Value>,
+    changed: &[serde_json::Value],
+) -> Vec<serde_json::Value> {
+    use crate::fhir::{id, resource_type};
+    let key = |r: &serde_json::Value| Some((resource_type(r)?.to_owned(), id(r)?.to_owned()));
+    let positions: std::collections::HashMap<_, _> = history
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((key(r)?, i)))
+        .collect();
+    for resource in changed {
+        match key(resource).and_then(|k| positions.get(&k)) {
+            Some(&i) => history[i] = resource.clone(),
+            None => history.push(resource.clone()),
+        }
+    }
+    history
 }
 
 fn rfc3339(t: SystemTime) -> String {

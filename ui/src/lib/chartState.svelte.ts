@@ -7,7 +7,7 @@
 // answer about a patient the doctor has left is dropped, never rendered.
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
-import { toBackendError, type Backend, type BackendError } from "./backend";
+import { BackendError, toBackendError, type Backend } from "./backend";
 
 /**
  * Refresh failures that withdraw the right to see the chart: the cached copy
@@ -15,6 +15,9 @@ import { toBackendError, type Backend, type BackendError } from "./backend";
  */
 const WITHDRAWS_ACCESS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "AccessDenied",
+  // The platform no longer has the record (withdrawn, merged): the core has
+  // dropped its cached copy too.
+  "NotFound",
   "MissingRole",
   "NotLoggedIn",
   "SessionExpired",
@@ -72,6 +75,11 @@ export class ChartState {
     }
     if (!this.isCurrent(request, patientId)) return;
     this.loading = false;
+    if (chart.patient.id !== patientId) {
+      // Never show one patient's chart under another's name.
+      this.error = new BackendError("MalformedData", "The answer was about another patient.");
+      return;
+    }
     this.chart = chart;
     if (chart.freshness.fromCache) await this.refresh();
   }
@@ -85,7 +93,8 @@ export class ChartState {
     this.refreshError = null;
     try {
       const fresh = await this.backend.refreshPatient(patientId);
-      if (this.isCurrent(request, patientId)) this.chart = fresh;
+      // Belt and braces: the answer must be about the patient on screen.
+      if (this.isCurrent(request, patientId) && fresh.patient.id === patientId) this.chart = fresh;
     } catch (reason) {
       if (!this.isCurrent(request, patientId)) return;
       const error = toBackendError(reason);
