@@ -20,10 +20,22 @@ demo_services_start "$state" 7444 7443
 echo "demo platform: $PLATFORM_URL   identity provider: $IDP_URL"
 echo "log in as wangyi (doctor), lihua (department head) or chen; password: chartguard-demo"
 
-app="$CHARTGUARD_TARGET_DIR/debug/chartguard"
+app=("$CHARTGUARD_TARGET_DIR/debug/chartguard")
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "no display: running the window under Xvfb" >&2
-  xvfb-run -a -s "-screen 0 1280x800x24" "$app"
+  app=(xvfb-run -a -s "-screen 0 1280x800x24" "${app[@]}")
+fi
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  # A desktop session: the doctor's own keyring holds tokens and cache keys.
+  "${app[@]}"
 else
-  "$app"
+  # No session bus (a server, a bare X display): a session of its own with
+  # a Secret Service keyring for this demo, kept next to the demo's state and
+  # unlocked with the demo password, so the OS never has to prompt.
+  echo "no desktop session: using a demo keyring in $state/keyrings" >&2
+  mkdir -p "$state/keyrings"
+  dbus-run-session -- bash -c '
+    echo -n chartguard-demo | XDG_DATA_HOME="$1" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    shift
+    exec "$@"' _ "$state/keyrings" "${app[@]}"
 fi
