@@ -110,11 +110,7 @@ async fn a_damaged_cache_is_reported_and_can_be_rebuilt() {
     let viewer = demo.logged_in_viewer("wangyi").await;
     viewer.open_patient("cn-0001").await.unwrap();
     viewer.logout().await.unwrap();
-    let db = std::fs::read_dir(demo.cache_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "db"))
-        .expect("the cache file");
+    let db = demo.cache_file();
     std::fs::write(&db, vec![0x5a; 64 * 1024]).unwrap();
 
     let session = viewer
@@ -339,11 +335,7 @@ async fn a_rebuilt_cache_gets_a_new_key_so_the_old_file_stays_unreadable() {
     let demo = Demo::start();
     let viewer = demo.logged_in_viewer("zhou").await;
     viewer.logout().await.unwrap();
-    let db = std::fs::read_dir(demo.cache_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "db"))
-        .unwrap();
+    let db = demo.cache_file();
     // The entry is named after a hash of the cache file's path.
     let key_id: String = sha2::Sha256::digest(db.to_string_lossy().as_bytes())[..16]
         .iter()

@@ -126,6 +126,15 @@ impl Demo {
         self.dir.path().join("cache")
     }
 
+    /// The one cache file in this demo's cache folder.
+    pub(crate) fn cache_file(&self) -> PathBuf {
+        std::fs::read_dir(self.cache_dir())
+            .expect("the cache folder")
+            .map(|e| e.expect("a folder entry").path())
+            .find(|p| p.extension().is_some_and(|x| x == "db"))
+            .expect("the cache file")
+    }
+
     pub(crate) fn ca(&self) -> PathBuf {
         self.dir.path().join("certs/ca.pem")
     }
