@@ -66,6 +66,9 @@ const MIGRATIONS: &[&str] = &[
         json BLOB NOT NULL,
         PRIMARY KEY (patient_id, type, id)
     );",
+    // 2: when the patient's whole history was last fetched (not just the
+    // changes): incremental refreshes cannot see deletions, full ones can.
+    "ALTER TABLE patient ADD COLUMN full_synced_at INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// A doctor's open cache. Holds the lock until dropped.
@@ -167,8 +170,9 @@ impl Cache {
         let synced_at = unix_millis(synced_at)?;
         let tx = self.conn.transaction().or_cache_error()?;
         tx.execute(
-            "INSERT INTO patient (id, synced_at, search_text) VALUES (?1, ?2, '')
-             ON CONFLICT (id) DO UPDATE SET synced_at = excluded.synced_at",
+            "INSERT INTO patient (id, synced_at, full_synced_at, search_text) VALUES (?1, ?2, ?2, '')
+             ON CONFLICT (id) DO UPDATE SET synced_at = excluded.synced_at,
+                                            full_synced_at = excluded.full_synced_at",
             params![patient_id, synced_at],
         )
         .or_cache_error()?;
@@ -221,6 +225,21 @@ impl Cache {
         }
         index_patient(&tx, patient_id)?;
         tx.commit().or_cache_error()
+    }
+
+    /// When the patient's whole history was last fetched (by
+    /// [`Cache::store_history`]); `None` when not cached.
+    pub(crate) fn full_synced_at(&self, patient_id: &str) -> Result<Option<SystemTime>> {
+        let millis: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT full_synced_at FROM patient WHERE id = ?1",
+                params![patient_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .or_cache_error()?;
+        Ok(millis.map(from_unix_millis))
     }
 
     /// When the patient was last synced; `None` when not cached.

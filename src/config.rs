@@ -106,6 +106,11 @@ pub struct CacheConfig {
     /// Purge the doctor's cached patients when they log out.
     #[serde(default)]
     pub purge_on_logout: bool,
+    /// A refresh fetches the whole history again (instead of only what
+    /// changed) when the last full fetch is older than this: only a full
+    /// fetch shows what the platform deleted.
+    #[serde(default = "default_full_sync_minutes")]
+    pub full_sync_minutes: u64,
 }
 
 impl Default for CacheConfig {
@@ -115,6 +120,7 @@ impl Default for CacheConfig {
             dir: None,
             ttl_hours: default_ttl_hours(),
             purge_on_logout: false,
+            full_sync_minutes: default_full_sync_minutes(),
         }
     }
 }
@@ -135,6 +141,10 @@ impl CacheConfig {
 
 fn default_ttl_hours() -> u64 {
     72
+}
+
+fn default_full_sync_minutes() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -239,8 +239,17 @@ impl Viewer {
             as_of: rfc3339(synced_at),
             from_cache: false,
         };
+        let full_sync_due =
+            Duration::from_secs(self.config.cache.full_sync_minutes.saturating_mul(60));
         let cached = self
-            .with_cache(Some(&subject), |cache| cache.load_history(patient_id))
+            .with_cache(Some(&subject), |cache| {
+                // Only a full fetch shows deletions: due, it replaces the copy.
+                let last_full = cache.full_synced_at(patient_id)?;
+                match last_full.and_then(|t| t.elapsed().ok()) {
+                    Some(age) if age < full_sync_due => cache.load_history(patient_id),
+                    _ => Ok(None),
+                }
+            })
             .await
             .flatten();
         let since = cached.as_ref().map(|history| {

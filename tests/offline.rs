@@ -356,3 +356,57 @@ async fn a_rebuilt_cache_gets_a_new_key_so_the_old_file_stays_unreadable() {
 
     assert_ne!(entry.get_password().unwrap(), old_key);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_on_the_platform_reaches_the_cached_chart() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let before = viewer.open_patient("cn-0001").await.unwrap();
+    let problem = before.problems[0].id.clone();
+
+    let fields = json!({ "code": { "text": "Updated by the hospital" } });
+    demo.change_resource("Condition", &problem, Some(fields))
+        .await;
+    let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
+
+    let text = |chart: &chartguard::view::Chart| {
+        chart
+            .problems
+            .iter()
+            .find(|p| p.id == problem)
+            .map(|p| p.text.clone())
+    };
+    assert_eq!(text(&refreshed).as_deref(), Some("Updated by the hospital"));
+    assert_eq!(
+        refreshed.resource_count, before.resource_count,
+        "replaced, not added"
+    );
+    let reopened = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(reopened.freshness.from_cache);
+    assert_eq!(text(&reopened).as_deref(), Some("Updated by the hospital"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deletion_on_the_platform_leaves_the_chart_at_the_next_full_refresh() {
+    let demo = Demo::start();
+    // Every refresh is a full one here; by default one an hour.
+    let viewer = demo.viewer_with("full_sync_minutes = 0");
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let before = viewer.open_patient("cn-0001").await.unwrap();
+    let problem = before.problems[0].id.clone();
+
+    demo.change_resource("Condition", &problem, None).await;
+    let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
+
+    assert!(refreshed.problems.iter().all(|p| p.id != problem));
+    assert_eq!(refreshed.resource_count, before.resource_count - 1);
+    let reopened = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(reopened.freshness.from_cache);
+    assert!(
+        reopened.problems.iter().all(|p| p.id != problem),
+        "gone from the cache too"
+    );
+}

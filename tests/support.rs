@@ -187,6 +187,26 @@ impl Demo {
         );
     }
 
+    /// Changes a resource on the platform as a hospital would (`fields`
+    /// replace top-level elements), or deletes it (`None`).
+    pub(crate) async fn change_resource(
+        &self,
+        kind: &str,
+        id: &str,
+        fields: Option<serde_json::Value>,
+    ) {
+        let url = self
+            .platform_url
+            .join(&format!("/_sim/resource/{kind}/{id}"))
+            .expect("url");
+        let request = match fields {
+            Some(fields) => self.http().put(url).json(&fields),
+            None => self.http().delete(url),
+        };
+        let status = request.send().await.expect("platform answers").status();
+        assert!(status.is_success(), "changing {kind}/{id} failed: {status}");
+    }
+
     /// Takes the regional platform down (the identity provider stays up).
     pub(crate) fn stop_platform(&mut self) {
         let sim = &mut self.children[1];

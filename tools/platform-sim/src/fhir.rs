@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Issuer;
 use crate::faults::FaultState;
-use crate::store::{parse_instant, Entry, Store};
+use crate::store::{parse_instant, Entry, SharedStore, Store};
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
@@ -56,14 +56,21 @@ const COMMON_PARAMS: [&str; 7] = [
 /// State the FHIR handlers read.
 #[derive(Debug, Clone)]
 pub struct FhirState {
-    /// The data.
-    pub store: Arc<Store>,
+    /// The data; tests can change it through `/_sim/resource`.
+    pub store: SharedStore,
     /// Fault settings (paging loop, `$everything` disabled).
     pub faults: FaultState,
     /// The OpenID issuer, if configured.
     pub issuer: Option<Arc<Issuer>>,
     /// Absolute base URL, e.g. `https://127.0.0.1:8443/fhir`.
     pub base_url: String,
+}
+
+impl FhirState {
+    /// The data as it is now (a cheap snapshot: changes replace the whole store).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// A FHIR JSON response.
@@ -225,7 +232,8 @@ pub async fn read(
     State(state): State<FhirState>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
-    match state.store.get(&kind, &id) {
+    let store = state.store();
+    match store.get(&kind, &id) {
         Some(entry) => {
             let mut response = fhir_json(StatusCode::OK, &entry.resource);
             if let Some(version) = entry.resource["meta"]["versionId"].as_str() {
@@ -235,7 +243,7 @@ pub async fn read(
             }
             response
         }
-        None if is_known_type(&state.store, &kind) => outcome(
+        None if is_known_type(&store, &kind) => outcome(
             StatusCode::NOT_FOUND,
             "not-found",
             &format!("{kind} resource not found"),
@@ -262,6 +270,7 @@ pub async fn operation(
     Path((kind, id, op)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let store = state.store();
     if kind != "Patient" || op != "$everything" {
         return outcome(
             StatusCode::NOT_FOUND,
@@ -287,7 +296,7 @@ pub async fn operation(
         Ok(p) => p,
         Err(diagnostics) => return bad_request(&diagnostics),
     };
-    let Some(all) = state.store.everything(&id) else {
+    let Some(all) = store.everything(&id) else {
         return outcome(StatusCode::NOT_FOUND, "not-found", "Patient not found");
     };
     let matches: Vec<(&Entry, bool)> = all.into_iter().filter(|(e, _)| paging.keeps(e)).collect();
@@ -306,10 +315,11 @@ pub async fn search(
     Path(kind): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let store = state.store();
     let params = parse_query(raw.as_deref());
     let specific: &[&str] = match SEARCHABLE.iter().find(|(t, _)| *t == kind) {
         Some((_, specific)) => specific,
-        None if state.store.has_type(&kind) => &["patient"],
+        None if store.has_type(&kind) => &["patient"],
         None => return unknown_type(),
     };
     if let Some((key, _)) = params
@@ -329,12 +339,8 @@ pub async fn search(
         .find(|(k, _)| k == "patient" || k == "subject")
         .map(|(_, v)| v.strip_prefix("Patient/").unwrap_or(v).to_owned());
     let candidates: Vec<&Entry> = match &patient {
-        Some(pid) => state
-            .store
-            .compartment(pid)
-            .filter(|e| e.kind == kind)
-            .collect(),
-        None => state.store.of_type(&kind).collect(),
+        Some(pid) => store.compartment(pid).filter(|e| e.kind == kind).collect(),
+        None => store.of_type(&kind).collect(),
     };
 
     let mut filters: Vec<Filter<'_>> = Vec::new();

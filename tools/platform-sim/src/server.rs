@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{json, Value};
@@ -149,7 +149,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
 
     let state = AppState {
         fhir: FhirState {
-            store: Arc::new(store),
+            store: Arc::new(std::sync::RwLock::new(Arc::new(store))),
             faults: FaultState::default(),
             issuer: issuer.clone(),
             base_url: base_url.clone(),
@@ -202,7 +202,13 @@ fn router(state: AppState) -> Router {
         .with_state(state.fhir.faults.clone())
         .route(
             "/_sim/patients",
-            get(sim_patients).with_state(state.fhir.store.clone()),
+            get(sim_patients).with_state(state.fhir.clone()),
+        )
+        .route(
+            "/_sim/resource/{type}/{id}",
+            put(sim_update)
+                .delete(sim_delete)
+                .with_state(state.fhir.clone()),
         );
     fhir_routes
         .merge(sim_routes)
@@ -267,7 +273,8 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// `GET /_sim/patients`: who is in the store, for tests and demos.
-async fn sim_patients(State(store): State<Arc<Store>>) -> Json<Value> {
+async fn sim_patients(State(state): State<FhirState>) -> Json<Value> {
+    let store = state.store();
     let list: Vec<Value> = store
         .patients()
         .map(|(entry, source)| {
@@ -294,4 +301,50 @@ async fn sim_patients(State(store): State<Arc<Store>>) -> Json<Value> {
         })
         .collect();
     Json(Value::Array(list))
+}
+
+/// `PUT /_sim/resource/{type}/{id}` with a JSON object: sets those
+/// top-level fields of the resource, as if a hospital updated it (new
+/// `meta.lastUpdated` and `versionId`). For tests of incremental refresh.
+async fn sim_update(
+    State(state): State<FhirState>,
+    Path((kind, id)): Path<(String, String)>,
+    Json(fields): Json<serde_json::Map<String, Value>>,
+) -> StatusCode {
+    change_resource(&state, &kind, &id, move |mut resource| {
+        for (key, value) in fields {
+            resource[key] = value;
+        }
+        Some(resource)
+    })
+}
+
+/// `DELETE /_sim/resource/{type}/{id}`: the resource is gone from the platform.
+async fn sim_delete(
+    State(state): State<FhirState>,
+    Path((kind, id)): Path<(String, String)>,
+) -> StatusCode {
+    change_resource(&state, &kind, &id, |_| None)
+}
+
+fn change_resource(
+    state: &FhirState,
+    kind: &str,
+    id: &str,
+    change: impl FnOnce(Value) -> Option<Value>,
+) -> StatusCode {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let now = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let mut shared = state.store.write().unwrap_or_else(|p| p.into_inner());
+    match shared.changed(kind, id, &now, change) {
+        Some(updated) => {
+            *shared = Arc::new(updated);
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
 }

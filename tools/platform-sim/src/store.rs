@@ -32,6 +32,9 @@ pub struct Entry {
     pub last_updated: i64,
 }
 
+/// The store, shared by the handlers; a change swaps in a rebuilt store.
+pub type SharedStore = Arc<std::sync::RwLock<Arc<Store>>>;
+
 /// The store.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -116,6 +119,38 @@ impl Store {
             }
         }
         store
+    }
+
+    /// A copy with the resource `kind/id` replaced by `change(resource)`, or
+    /// removed when `change` returns `None`, its `meta.lastUpdated` set to
+    /// `now` and `meta.versionId` counted up. `None` if there is no such
+    /// resource.
+    pub fn changed(
+        &self,
+        kind: &str,
+        id: &str,
+        now: &str,
+        change: impl FnOnce(Value) -> Option<Value>,
+    ) -> Option<Store> {
+        let target = *self.index.get(&(kind.to_owned(), id.to_owned()))?;
+        let sources: HashMap<usize, Source> = self.patients.iter().copied().collect();
+        let mut change = Some(change);
+        let resources = self.entries.iter().enumerate().filter_map(|(i, entry)| {
+            let source = sources.get(&i).copied().unwrap_or(Source::Synthetic);
+            let resource = (*entry.resource).clone();
+            if i != target {
+                return Some((resource, source));
+            }
+            let mut updated = (change.take()?)(resource)?;
+            let version = updated["meta"]["versionId"]
+                .as_str()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1);
+            updated["meta"]["versionId"] = Value::from((version + 1).to_string());
+            updated["meta"]["lastUpdated"] = Value::from(now);
+            Some((updated, source))
+        });
+        Some(Store::new(resources.collect::<Vec<_>>()))
     }
 
     /// All entries.

@@ -2,6 +2,7 @@
 //! port over TLS, called with a reqwest client that trusts only the test CA.
 
 mod auth;
+mod changes;
 mod cli;
 mod everything;
 mod faults;
