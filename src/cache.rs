@@ -24,7 +24,7 @@
 //!   is checkpointed and truncated, and large purges are vacuumed.
 //!
 //! Every call blocks on disk I/O (milliseconds for a chart; a purge can
-//! take longer).
+//! take longer): the Viewer runs them with `block_in_place`.
 
 use std::fs::{File, OpenOptions};
 use std::io;

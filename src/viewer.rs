@@ -143,9 +143,11 @@ impl Viewer {
         let subject = &session.identity.sub;
         let slot = std::mem::replace(&mut *self.cache.lock().await, CacheSlot::Closed);
         let purged = match (slot, self.config.cache.purge_on_logout) {
-            (CacheSlot::Open { mut cache, .. }, true) => cache.purge_all().map(|n| {
-                tracing::info!(purged = n, "cache purged at logout");
-            }),
+            (CacheSlot::Open { mut cache, .. }, true) => {
+                blocking_io(|| cache.purge_all()).map(|n| {
+                    tracing::info!(purged = n, "cache purged at logout");
+                })
+            }
             _ => Ok(()),
         };
         if let Err(e) = &purged {
@@ -435,7 +437,7 @@ impl Viewer {
         if subject.is_some_and(|s| s != owner) {
             return None;
         }
-        match f(cache) {
+        match blocking_io(|| f(cache)) {
             Ok(value) => Some(value),
             Err(e) => {
                 tracing::warn!(code = ?e.code(), "local cache failed; continuing without it");
@@ -539,6 +541,17 @@ impl Viewer {
         }
         tracing::info!("access token renewed");
         Ok(session.access_token.clone())
+    }
+}
+
+/// Runs disk work (SQLCipher: milliseconds for a chart, longer for a
+/// VACUUM after a purge) without stalling the other tasks of a worker
+/// thread, where the runtime allows it.
+fn blocking_io<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
