@@ -230,36 +230,28 @@ impl Cache {
     /// When the patient's whole history was last fetched (by
     /// [`Cache::store_history`]); `None` when not cached.
     pub(crate) fn full_synced_at(&self, patient_id: &str) -> Result<Option<SystemTime>> {
-        let millis: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT full_synced_at FROM patient WHERE id = ?1",
-                params![patient_id],
-                |row| row.get(0),
-            )
-            .optional()
-            .or_cache_error()?;
-        Ok(millis.map(from_unix_millis))
+        Ok(self.sync_times(patient_id)?.map(|(_, full)| full))
     }
 
-    /// When the patient was last synced; `None` when not cached.
-    pub(crate) fn synced_at(&self, patient_id: &str) -> Result<Option<SystemTime>> {
-        let millis: Option<i64> = self
+    /// The last sync and the last full sync of the patient; `None` when not
+    /// cached.
+    fn sync_times(&self, patient_id: &str) -> Result<Option<(SystemTime, SystemTime)>> {
+        let millis: Option<(i64, i64)> = self
             .conn
             .query_row(
-                "SELECT synced_at FROM patient WHERE id = ?1",
+                "SELECT synced_at, full_synced_at FROM patient WHERE id = ?1",
                 params![patient_id],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
             .or_cache_error()?;
-        Ok(millis.map(from_unix_millis))
+        Ok(millis.map(|(last, full)| (from_unix_millis(last), from_unix_millis(full))))
     }
 
     /// The cached history and when it was synced; `None` when the patient is
     /// not cached.
     pub(crate) fn load_history(&self, patient_id: &str) -> Result<Option<CachedHistory>> {
-        let Some(synced_at) = self.synced_at(patient_id)? else {
+        let Some((synced_at, _)) = self.sync_times(patient_id)? else {
             return Ok(None);
         };
         let mut stmt = self
