@@ -72,7 +72,7 @@ pub async fn run(
     for run in 0..runs {
         let mut cache = Cache::open(&work_dir.join(format!("cold-{run}")), "bench", &key)?;
         let started = Instant::now();
-        resources = platform.history(token, patient_id, None).await?;
+        resources = platform.history(token, patient_id, None).await?.resources;
         crate::chart::build_chart(patient_id, &resources, freshness())?;
         cache.store_history(patient_id, &resources, SystemTime::now())?;
         cold.push(started.elapsed());

@@ -69,6 +69,9 @@ const MIGRATIONS: &[&str] = &[
     // 2: when the patient's whole history was last fetched (not just the
     // changes): incremental refreshes cannot see deletions, full ones can.
     "ALTER TABLE patient ADD COLUMN full_synced_at INTEGER NOT NULL DEFAULT 0;",
+    // 3: the last sync by the platform's clock, which the next `_since`
+    // is asked in; NULL when the platform did not date its answer.
+    "ALTER TABLE patient ADD COLUMN platform_synced_at INTEGER;",
 ];
 
 /// A doctor's open cache. Holds the lock until dropped.
@@ -90,6 +93,31 @@ impl std::fmt::Debug for Cache {
 pub(crate) struct CachedHistory {
     pub(crate) resources: Vec<Value>,
     pub(crate) synced_at: SystemTime,
+    /// `synced_at` by the platform's clock, when the platform said.
+    pub(crate) platform_synced_at: Option<SystemTime>,
+}
+
+/// When a sync happened: by the workstation's clock (shown to the doctor,
+/// and what retention counts from) and by the platform's (what the next
+/// incremental refresh asks from). The two differ when either clock is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SyncTime {
+    pub(crate) local: SystemTime,
+    pub(crate) platform: Option<SystemTime>,
+}
+
+impl From<SystemTime> for SyncTime {
+    fn from(local: SystemTime) -> Self {
+        SyncTime {
+            local,
+            platform: None,
+        }
+    }
+}
+
+struct SyncTimes {
+    last: SyncTime,
+    full: SystemTime,
 }
 
 /// Where a doctor's cache lives: `{base}/{hex(sha256(subject))[..32]}.db`.
@@ -165,15 +193,21 @@ impl Cache {
         &mut self,
         patient_id: &str,
         resources: &[Value],
-        synced_at: SystemTime,
+        synced: impl Into<SyncTime>,
     ) -> Result<()> {
-        let synced_at = unix_millis(synced_at)?;
+        let synced = synced.into();
+        let (synced_at, platform_synced_at) = (
+            unix_millis(synced.local)?,
+            synced.platform.map(unix_millis).transpose()?,
+        );
         let tx = self.conn.transaction().or_cache_error()?;
         tx.execute(
-            "INSERT INTO patient (id, synced_at, full_synced_at, search_text) VALUES (?1, ?2, ?2, '')
+            "INSERT INTO patient (id, synced_at, full_synced_at, platform_synced_at, search_text)
+             VALUES (?1, ?2, ?2, ?3, '')
              ON CONFLICT (id) DO UPDATE SET synced_at = excluded.synced_at,
-                                            full_synced_at = excluded.full_synced_at",
-            params![patient_id, synced_at],
+                                            full_synced_at = excluded.full_synced_at,
+                                            platform_synced_at = excluded.platform_synced_at",
+            params![patient_id, synced_at, platform_synced_at],
         )
         .or_cache_error()?;
         tx.execute(
@@ -195,14 +229,18 @@ impl Cache {
         patient_id: &str,
         changed: &[Value],
         deleted: &[(String, String)],
-        synced_at: SystemTime,
+        synced: impl Into<SyncTime>,
     ) -> Result<()> {
-        let synced_at = unix_millis(synced_at)?;
+        let synced = synced.into();
+        let (synced_at, platform_synced_at) = (
+            unix_millis(synced.local)?,
+            synced.platform.map(unix_millis).transpose()?,
+        );
         let tx = self.conn.transaction().or_cache_error()?;
         let updated = tx
             .execute(
-                "UPDATE patient SET synced_at = ?2 WHERE id = ?1",
-                params![patient_id, synced_at],
+                "UPDATE patient SET synced_at = ?2, platform_synced_at = ?3 WHERE id = ?1",
+                params![patient_id, synced_at, platform_synced_at],
             )
             .or_cache_error()?;
         if updated == 0 {
@@ -230,28 +268,33 @@ impl Cache {
     /// When the patient's whole history was last fetched (by
     /// [`Cache::store_history`]); `None` when not cached.
     pub(crate) fn full_synced_at(&self, patient_id: &str) -> Result<Option<SystemTime>> {
-        Ok(self.sync_times(patient_id)?.map(|(_, full)| full))
+        Ok(self.sync_times(patient_id)?.map(|times| times.full))
     }
 
-    /// The last sync and the last full sync of the patient; `None` when not
-    /// cached.
-    fn sync_times(&self, patient_id: &str) -> Result<Option<(SystemTime, SystemTime)>> {
-        let millis: Option<(i64, i64)> = self
+    /// The patient's last sync and last full sync; `None` when not cached.
+    fn sync_times(&self, patient_id: &str) -> Result<Option<SyncTimes>> {
+        let millis: Option<(i64, i64, Option<i64>)> = self
             .conn
             .query_row(
-                "SELECT synced_at, full_synced_at FROM patient WHERE id = ?1",
+                "SELECT synced_at, full_synced_at, platform_synced_at FROM patient WHERE id = ?1",
                 params![patient_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
             .or_cache_error()?;
-        Ok(millis.map(|(last, full)| (from_unix_millis(last), from_unix_millis(full))))
+        Ok(millis.map(|(last, full, platform)| SyncTimes {
+            last: SyncTime {
+                local: from_unix_millis(last),
+                platform: platform.map(from_unix_millis),
+            },
+            full: from_unix_millis(full),
+        }))
     }
 
     /// The cached history and when it was synced; `None` when the patient is
     /// not cached.
     pub(crate) fn load_history(&self, patient_id: &str) -> Result<Option<CachedHistory>> {
-        let Some((synced_at, _)) = self.sync_times(patient_id)? else {
+        let Some(SyncTimes { last, .. }) = self.sync_times(patient_id)? else {
             return Ok(None);
         };
         let mut stmt = self
@@ -267,7 +310,8 @@ impl Cache {
         }
         Ok(Some(CachedHistory {
             resources,
-            synced_at,
+            synced_at: last.local,
+            platform_synced_at: last.platform,
         }))
     }
 
@@ -886,6 +930,32 @@ mod tests {
         let cache = Cache::open(dir.path(), DOCTOR, &key).unwrap();
         let loaded = cache.load_history("cn-0001").unwrap().unwrap();
         assert_eq!(loaded.resources, zhang_wei());
+    }
+
+    #[test]
+    fn both_clocks_of_a_sync_are_kept() {
+        let dir = TempDir::new().unwrap();
+        let mut cache = Cache::open(dir.path(), DOCTOR, &key()).unwrap();
+        let full = SyncTime {
+            local: at(10_000),
+            platform: Some(at(3_000)),
+        };
+        cache.store_history("cn-0001", &zhang_wei(), full).unwrap();
+        let loaded = cache.load_history("cn-0001").unwrap().unwrap();
+        assert_eq!(
+            (loaded.synced_at, loaded.platform_synced_at),
+            (at(10_000), Some(at(3_000)))
+        );
+
+        let undated = at(20_000);
+        cache.merge_history("cn-0001", &[], &[], undated).unwrap();
+        let loaded = cache.load_history("cn-0001").unwrap().unwrap();
+        assert_eq!(
+            (loaded.synced_at, loaded.platform_synced_at),
+            (at(20_000), None),
+            "an undated answer does not keep a stale platform time"
+        );
+        assert_eq!(cache.full_synced_at("cn-0001").unwrap(), Some(at(10_000)));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`crate::chart`]'s job. Logs carry paths and statuses, never bodies.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng as _;
 use serde_json::Value;
@@ -126,37 +126,37 @@ impl Platform {
         Ok(matches)
     }
 
-    /// Every resource of the patient's shared history.
-    /// With `since`, only what changed after that instant (`_since`).
+    /// Every resource of the patient's shared history, and the platform's
+    /// own time of the answer. With `since` (a platform time), only what
+    /// changed after that instant (`_since`).
     pub(crate) async fn history(
         &self,
         token: &str,
         patient_id: &str,
-        since: Option<&str>,
-    ) -> Result<Vec<Value>> {
+        since: Option<SystemTime>,
+    ) -> Result<History> {
         let id = checked_id(patient_id)?;
+        let since = since.map(|t| humantime::format_rfc3339_seconds(t).to_string());
         let mut url = self.url(&format!("Patient/{id}/$everything"))?;
         url.query_pairs_mut()
             .append_pair("_count", &PAGE_SIZE.to_string());
-        if let Some(since) = since {
+        if let Some(since) = &since {
             url.query_pairs_mut().append_pair("_since", since);
         }
         match self.all_pages(url, token).await {
             Err(Error::NotFound | Error::Platform(400 | 405 | 501)) => {
                 tracing::info!("$everything unavailable; falling back to per-type searches");
-                self.history_by_type(token, id, since).await
+                self.history_by_type(token, id, since.as_deref()).await
             }
             other => other,
         }
     }
 
-    async fn history_by_type(
-        &self,
-        token: &str,
-        id: &str,
-        since: Option<&str>,
-    ) -> Result<Vec<Value>> {
-        let patient = self.get(self.url(&format!("Patient/{id}"))?, token).await?;
+    async fn history_by_type(&self, token: &str, id: &str, since: Option<&str>) -> Result<History> {
+        let first = self
+            .get_page(self.url(&format!("Patient/{id}"))?, token)
+            .await?;
+        let (patient, platform_time) = (first.body, first.date);
         if resource_type(&patient) != Some("Patient") {
             return Err(Error::Malformed(
                 Remote::Platform,
@@ -173,7 +173,7 @@ impl Platform {
                 url.query_pairs_mut()
                     .append_pair("_lastUpdated", &format!("gt{since}"));
             }
-            resources.extend(self.all_pages(url, token).await?);
+            resources.extend(self.all_pages(url, token).await?.resources);
         }
         // Provenance: the hospitals the encounters name.
         let orgs: HashSet<String> = resources
@@ -193,16 +193,20 @@ impl Platform {
                 Err(e) => return Err(e),
             }
         }
-        Ok(resources)
+        Ok(History {
+            resources,
+            platform_time,
+        })
     }
 
     /// Follows `Bundle.link[next]` to the end and returns every resource.
     /// Stops with an error when the paging loops, does not advance, leaves
     /// the platform, or grows beyond what a workstation should hold.
-    async fn all_pages(&self, first: Url, token: &str) -> Result<Vec<Value>> {
+    async fn all_pages(&self, first: Url, token: &str) -> Result<History> {
         let mut seen = HashSet::new();
         let mut next = Some(first);
         let mut resources = Vec::new();
+        let mut platform_time = None;
         let mut total_bytes = 0usize;
         while let Some(url) = next.take() {
             if !seen.insert(url.to_string()) {
@@ -217,8 +221,11 @@ impl Platform {
                     "the history has too many pages",
                 ));
             }
-            let (bundle, bytes) = self.get_sized(url, token).await?;
-            total_bytes += bytes;
+            let page = self.get_page(url, token).await?;
+            let bundle = page.body;
+            // The first answer dates the snapshot: later pages only add to it.
+            platform_time = platform_time.or(page.date);
+            total_bytes += page.bytes;
             if total_bytes > MAX_HISTORY_BYTES {
                 return Err(Error::Malformed(
                     Remote::Platform,
@@ -237,7 +244,10 @@ impl Platform {
             }
             resources.extend(entries.into_iter().map(|(_, r)| r));
         }
-        Ok(resources)
+        Ok(History {
+            resources,
+            platform_time,
+        })
     }
 
     fn url(&self, path: &str) -> Result<Url> {
@@ -249,11 +259,11 @@ impl Platform {
     /// One idempotent GET with bounded retries: connection failures, 429 and
     /// 502–504 are retried with backoff and jitter, honouring `Retry-After`.
     async fn get(&self, url: Url, token: &str) -> Result<Value> {
-        self.get_sized(url, token).await.map(|(value, _)| value)
+        self.get_page(url, token).await.map(|page| page.body)
     }
 
-    /// [`Platform::get`], also telling the size of the body.
-    async fn get_sized(&self, url: Url, token: &str) -> Result<(Value, usize)> {
+    /// [`Platform::get`], also telling the size and date of the answer.
+    async fn get_page(&self, url: Url, token: &str) -> Result<Page> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -275,7 +285,7 @@ impl Platform {
         }
     }
 
-    async fn get_once(&self, url: Url, token: &str) -> Result<(Value, usize), Retryable> {
+    async fn get_once(&self, url: Url, token: &str) -> Result<Page, Retryable> {
         let remote = Remote::Platform;
         let response = self
             .http
@@ -325,6 +335,11 @@ impl Platform {
                 "a response was larger than allowed",
             )));
         }
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
         let mut body = Vec::new();
         let mut response = response;
         while let Some(chunk) = response
@@ -341,7 +356,11 @@ impl Platform {
             body.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&body)
-            .map(|value| (value, body.len()))
+            .map(|value| Page {
+                body: value,
+                bytes: body.len(),
+                date,
+            })
             .map_err(|_| {
                 Retryable::No(Error::Malformed(
                     remote,
@@ -349,6 +368,22 @@ impl Platform {
                 ))
             })
     }
+}
+
+/// A patient's history (or what changed in it) as the platform sent it.
+#[derive(Debug)]
+pub(crate) struct History {
+    pub(crate) resources: Vec<Value>,
+    /// The platform's clock when it answered (its `Date` header), so the
+    /// next `_since` is asked in the platform's time, not the workstation's.
+    pub(crate) platform_time: Option<SystemTime>,
+}
+
+/// One answer: its JSON body, its size and its `Date`.
+struct Page {
+    body: Value,
+    bytes: usize,
+    date: Option<SystemTime>,
 }
 
 enum Retryable {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{oneshot, Mutex};
 
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
-use crate::cache::{self, Cache};
+use crate::cache::{self, Cache, SyncTime};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::platform::{PatientQuery, Platform};
@@ -26,8 +26,8 @@ use crate::{chart, secrets};
 /// Roles that may read patient records, until the policy file's tiers decide.
 const CLINICAL_ROLES: &[&str] = &["doctor", "department_head"];
 
-/// How far before the last sync an incremental refresh asks from.
-const SINCE_MARGIN: Duration = Duration::from_secs(300);
+/// How far before the last sync (platform time) an incremental refresh asks from.
+const SINCE_MARGIN: Duration = Duration::from_secs(60);
 
 /// Access tokens are renewed this long before they expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
@@ -236,38 +236,31 @@ impl Viewer {
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
         let subject = self.require_clinical_role().await?;
         let token = self.access_token().await?;
-        let synced_at = SystemTime::now();
-        let freshness = Freshness {
-            as_of: rfc3339(synced_at),
-            from_cache: false,
-        };
+        let started = SystemTime::now();
         let full_sync_due =
             Duration::from_secs(self.config.cache.full_sync_minutes.saturating_mul(60));
         let cached = self
             .with_cache(Some(&subject), |cache| {
                 // Only a full fetch shows deletions: due, it replaces the copy.
                 let last_full = cache.full_synced_at(patient_id)?;
-                match last_full.and_then(|t| t.elapsed().ok()) {
+                match last_full.map(|t| t.elapsed().unwrap_or(Duration::ZERO)) {
                     Some(age) if age < full_sync_due => cache.load_history(patient_id),
                     _ => Ok(None),
                 }
             })
             .await
             .flatten();
+        // Asked in the platform's own clock where it told us, so a skewed
+        // workstation (or platform) clock cannot make a refresh miss changes.
+        // The margin covers changes committed while it was answering.
         let since = cached.as_ref().map(|history| {
-            // A margin for clock differences between workstation and platform.
-            rfc3339(
-                history
-                    .synced_at
-                    .checked_sub(SINCE_MARGIN)
-                    .unwrap_or(SystemTime::UNIX_EPOCH),
-            )
+            history
+                .platform_synced_at
+                .unwrap_or(history.synced_at)
+                .checked_sub(SINCE_MARGIN)
+                .unwrap_or(SystemTime::UNIX_EPOCH)
         });
-        let fetched = match self
-            .platform
-            .history(&token, patient_id, since.as_deref())
-            .await
-        {
+        let fetched = match self.platform.history(&token, patient_id, since).await {
             Ok(fetched) => fetched,
             Err(e @ (Error::AccessDenied | Error::NotFound)) => {
                 self.with_cache(Some(&subject), |cache| cache.remove_patient(patient_id))
@@ -276,6 +269,15 @@ impl Viewer {
             }
             Err(e) => return Err(e),
         };
+        let synced_at = SyncTime {
+            local: started,
+            platform: fetched.platform_time,
+        };
+        let freshness = Freshness {
+            as_of: rfc3339(started),
+            from_cache: false,
+        };
+        let fetched = fetched.resources;
         // `subject` guards the writes: should the doctor have logged out
         // meanwhile, nothing lands in the next doctor's cache.
         match cached {

@@ -387,6 +387,32 @@ async fn an_update_on_the_platform_reaches_the_cached_chart() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_update_reaches_the_chart_when_the_platform_clock_runs_behind() {
+    let demo = Demo::start();
+    // Two hours behind: a `_since` asked in the workstation's time would
+    // lie after every change the platform stamps, and miss them all.
+    demo.faults(json!({ "clock_offset_s": -7200 })).await;
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let before = viewer.open_patient("cn-0001").await.unwrap();
+    let problem = before.problems[0].id.clone();
+
+    let fields = json!({ "code": { "text": "Changed on a slow clock" } });
+    demo.change_resource("Condition", &problem, Some(fields))
+        .await;
+    let refreshed = viewer.refresh_patient("cn-0001").await.unwrap();
+
+    assert!(refreshed
+        .problems
+        .iter()
+        .any(|p| p.id == problem && p.text == "Changed on a slow clock"));
+    let as_of = humantime::parse_rfc3339(&refreshed.freshness.as_of).unwrap();
+    assert!(
+        as_of.elapsed().unwrap_or_default() < std::time::Duration::from_secs(600),
+        "\"as of\" is the workstation's time, not the platform's"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_deletion_on_the_platform_leaves_the_chart_at_the_next_full_refresh() {
     let demo = Demo::start();
     // Every refresh is a full one here; by default one an hour.

@@ -14,6 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::Timelike;
 use serde::{Deserialize, Serialize};
 
 use crate::fhir::outcome;
@@ -36,6 +37,10 @@ pub struct Faults {
     pub everything_disabled: bool,
     /// Apply `status`/`truncate` to only the next N requests, then clear them.
     pub times: Option<u32>,
+    /// The platform's clock runs this many seconds off the machine's (its
+    /// `Date` headers and the `meta.lastUpdated` it stamps on changes), as
+    /// a badly synchronised server's would.
+    pub clock_offset_s: i64,
 }
 
 /// Shared, mutable fault settings.
@@ -49,6 +54,13 @@ impl FaultState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The platform's idea of the current time, in whole seconds.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = chrono::TimeDelta::seconds(self.get().clock_offset_s);
+        let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()) + offset;
+        now.with_nanosecond(0).unwrap_or(now)
     }
 
     fn set(&self, faults: Faults) {
@@ -112,8 +124,18 @@ pub async fn delete_faults(State(state): State<FaultState>) -> Json<Faults> {
     Json(Faults::default())
 }
 
-/// Applies latency, forced status and truncation to a `/fhir` request.
+/// Applies latency, forced status and truncation to a `/fhir` request, and
+/// dates every answer by the platform's (possibly skewed) clock.
 pub async fn middleware(State(state): State<FaultState>, request: Request, next: Next) -> Response {
+    let date = state.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let mut response = faulty(&state, request, next).await;
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
+}
+
+async fn faulty(state: &FaultState, request: Request, next: Next) -> Response {
     let faults = state.take_for_request();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;

@@ -333,12 +333,10 @@ fn change_resource(
     id: &str,
     change: impl FnOnce(Value) -> Option<Value>,
 ) -> StatusCode {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let now = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default();
+    let now = state
+        .faults
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut shared = state.store.write().unwrap_or_else(|p| p.into_inner());
     match shared.changed(kind, id, &now, change) {
         Some(updated) => {

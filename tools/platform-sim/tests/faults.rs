@@ -101,6 +101,19 @@ async fn each_fault_mode_behaves_as_documented() {
     assert_eq!(body["issue"][0]["code"], "not-supported");
     assert_eq!(sim.get("Condition?patient=cn-0001").await.status(), 200);
 
+    // A skewed clock dates the answers.
+    set_faults(&sim, json!({"clock_offset_s": -7200})).await;
+    let response = sim.get("Patient/cn-0001").await;
+    let date = response.headers()["date"].to_str().unwrap().to_owned();
+    let behind = std::time::SystemTime::now()
+        .duration_since(httpdate::parse_http_date(&date).unwrap())
+        .unwrap();
+    assert!(
+        (Duration::from_secs(7190)..Duration::from_secs(7210)).contains(&behind),
+        "{date}"
+    );
+    reset(&sim).await;
+
     // Bad settings are refused; DELETE resets.
     let bad = sim
         .client
@@ -123,7 +136,8 @@ async fn each_fault_mode_behaves_as_documented() {
     assert_eq!(
         shown,
         json!({"latency_ms": 0, "status": null, "retry_after_s": null, "truncate": false,
-                             "paging_loop": false, "everything_disabled": false, "times": null})
+                             "paging_loop": false, "everything_disabled": false, "times": null,
+                             "clock_offset_s": 0})
     );
     sim.stop().await;
 }
