@@ -150,15 +150,21 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 impl Cache {
     /// Opens (creating if absent) the cache of `subject` under `base` with
     /// its key, checks the key really opens it and brings the schema up to
-    /// date.
+    /// date. The app goes through [`open_with_keyring`].
+    #[cfg(any(test, feature = "bench"))]
     pub(crate) fn open(base: &Path, subject: &str, key: &CacheKey) -> Result<Cache> {
         create_private_dir(base)?;
         let path = cache_path(base, subject);
         let lock = lock_exclusive(&path)?;
+        Cache::open_locked(&path, lock, key)
+    }
+
+    /// [`Cache::open`] of the file at `path`, whose lock the caller holds.
+    fn open_locked(path: &Path, lock: File, key: &CacheKey) -> Result<Cache> {
         // SQLite gives the -wal and -shm files the mode of the database file,
         // so creating it 0600 first covers all three.
-        create_private_file(&path)?;
-        let conn = open_keyed(&path, key)?;
+        create_private_file(path)?;
+        let conn = open_keyed(path, key)?;
         let mut cache = Cache { conn, _lock: lock };
         cache.migrate()?;
         tracing::debug!(schema = MIGRATIONS.len(), "local cache opened");
@@ -426,7 +432,12 @@ impl Cache {
 /// keyring was reset) is [`Error::CacheKeyMissing`]: the caller moves it
 /// aside with [`move_aside`] and calls again to start a fresh one.
 pub(crate) async fn open_with_keyring(base: &Path, subject: &str) -> Result<Cache> {
+    create_private_dir(base)?;
     let path = cache_path(base, subject);
+    // Locked before the key is looked up: two windows starting at once
+    // would otherwise both make a key, the second overwriting the one the
+    // first encrypted the new file with.
+    let lock = lock_exclusive(&path)?;
     let key_id = key_id(&path);
     let key = match secrets::cache_key(&key_id).await? {
         Some(key) => key,
@@ -436,8 +447,7 @@ pub(crate) async fn open_with_keyring(base: &Path, subject: &str) -> Result<Cach
         }
         None => secrets::create_cache_key(&key_id).await?,
     };
-    let (base, subject) = (base.to_owned(), subject.to_owned());
-    tokio::task::spawn_blocking(move || Cache::open(&base, &subject, &key))
+    tokio::task::spawn_blocking(move || Cache::open_locked(&path, lock, &key))
         .await
         .map_err(|_| Error::Internal("the local cache task failed"))?
 }

@@ -436,3 +436,93 @@ async fn a_deletion_on_the_platform_leaves_the_chart_at_the_next_full_refresh() 
         "gone from the cache too"
     );
 }
+
+/// Set in the copies of this test binary that
+/// [`app_instances_started_together_share_one_cache`] starts: each is one
+/// app instance.
+const INSTANCE_CONFIG: &str = "CHARTGUARD_TEST_INSTANCE_CONFIG";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app_instances_started_together_share_one_cache() {
+    if let Ok(config) = std::env::var(INSTANCE_CONFIG) {
+        return run_instance(&config).await;
+    }
+    let demo = Demo::start();
+    let reports = tempfile::TempDir::new().unwrap();
+    let start_at = std::time::SystemTime::now() + std::time::Duration::from_millis(1500);
+    let start_ms = start_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // Separate processes, like two windows opened by a double click: the
+    // first run of a doctor, so each would make the cache and its key.
+    let children: Vec<_> = (0..4)
+        .map(|n| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "offline::app_instances_started_together_share_one_cache",
+                    "--quiet",
+                ])
+                .env(INSTANCE_CONFIG, demo.config_toml())
+                .env("CHARTGUARD_TEST_START_MS", start_ms.to_string())
+                .env("CHARTGUARD_TEST_REPORT", reports.path().join(n.to_string()))
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "an instance failed: {status}");
+    }
+    let outcomes: Vec<String> = (0..4)
+        .map(|n| std::fs::read_to_string(reports.path().join(n.to_string())).unwrap())
+        .collect();
+    assert!(
+        outcomes.iter().all(|o| o == "cache" || o == "busy"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().any(|o| o == "cache"), "{outcomes:?}");
+
+    // What they left is one readable cache whose key is in the keyring.
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    assert!(viewer.session_info().await.unwrap().cache_problem.is_none());
+    let chart = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(chart.freshness.from_cache);
+    assert_eq!(chart.patient.name, "张伟");
+}
+
+/// One app instance: logs in at the agreed moment, opens a chart (which
+/// must work with or without the cache), holds the cache a while so the
+/// others meet it busy, and reports whether it had it.
+async fn run_instance(config: &str) {
+    let config = chartguard::Config::from_toml(config).unwrap();
+    let start_ms: u64 = std::env::var("CHARTGUARD_TEST_START_MS")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(start_ms);
+    if let Ok(wait) = start.duration_since(std::time::SystemTime::now()) {
+        tokio::time::sleep(wait).await;
+    }
+    let viewer = chartguard::Viewer::new(config).unwrap();
+    let session = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let outcome = match session.cache_problem.map(|p| p.code) {
+        None => "cache",
+        Some(ErrorCode::CacheBusy) => "busy",
+        Some(other) => panic!("instance cache problem: {other:?}"),
+    };
+    assert_eq!(
+        viewer.open_patient("cn-0001").await.unwrap().patient.name,
+        "张伟"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let report = std::env::var("CHARTGUARD_TEST_REPORT").unwrap();
+    std::fs::write(report, outcome).unwrap();
+}
