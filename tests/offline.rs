@@ -105,6 +105,45 @@ async fn a_failed_refresh_leaves_the_cached_chart_as_it_was() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_slow_or_impostor_platform_leaves_the_cached_chart_visible() {
+    let mut demo = Demo::start();
+    let toml = demo
+        .config_toml()
+        .replace("[platform]\n", "[platform]\ntimeout_secs = 1\n");
+    let viewer = chartguard::Viewer::new(chartguard::Config::from_toml(&toml).unwrap()).unwrap();
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let fresh = viewer.open_patient("cn-0001").await.unwrap();
+    let still_cached = |chart: chartguard::view::Chart, what: &str| {
+        assert!(chart.freshness.from_cache, "{what}");
+        assert_eq!(chart.freshness.as_of, fresh.freshness.as_of, "{what}");
+        assert_eq!(chart.resource_count, fresh.resource_count, "{what}");
+    };
+
+    demo.faults(json!({ "latency_ms": 3000 })).await;
+    let slow = viewer.refresh_patient("cn-0001").await.unwrap_err();
+    assert_eq!(slow.code(), ErrorCode::PlatformUnreachable, "{slow}");
+    still_cached(viewer.open_patient("cn-0001").await.unwrap(), "slow");
+
+    demo.replace_platform_with_impostor();
+    let impostor = viewer.refresh_patient("cn-0001").await.unwrap_err();
+    assert_eq!(
+        impostor.code(),
+        ErrorCode::CertificateUntrusted,
+        "{impostor}"
+    );
+    still_cached(viewer.open_patient("cn-0001").await.unwrap(), "impostor");
+    let found = viewer.search_patients("张伟").await.unwrap_err();
+    assert_eq!(
+        found.code(),
+        ErrorCode::CertificateUntrusted,
+        "an untrusted platform is not an outage: no silent offline mode"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_damaged_cache_is_reported_and_can_be_rebuilt() {
     let demo = Demo::start();
     let viewer = demo.logged_in_viewer("wangyi").await;

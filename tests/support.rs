@@ -214,6 +214,30 @@ impl Demo {
         let _ = sim.wait();
     }
 
+    /// Puts an impostor at the platform's address: the same service, but
+    /// with a certificate from a CA the workstation does not trust (a
+    /// man in the middle, or a platform re-keyed without telling IT).
+    pub(crate) fn replace_platform_with_impostor(&mut self) {
+        self.stop_platform();
+        let certs = self.dir.path().join("impostor-certs");
+        let status = Command::new(sim_bin())
+            .arg("certs")
+            .arg("--dir")
+            .arg(&certs)
+            .status()
+            .expect("platform-sim certs");
+        assert!(status.success(), "certificate generation failed");
+        let port = self.platform_url.port().expect("port").to_string();
+        let mut sim = Command::new(sim_bin());
+        sim.args(["serve", "--port", &port, "--dir"])
+            .arg(&certs)
+            .arg("--no-auth")
+            .arg("--fixtures")
+            .arg(fixtures_dir());
+        let (impostor, _) = spawn_ready(sim, "impostor platform");
+        self.children[1] = impostor;
+    }
+
     /// A viewer with extra config lines appended (e.g. a `[cache]` policy).
     pub(crate) fn viewer_with(&self, extra_toml: &str) -> chartguard::Viewer {
         let toml = self
