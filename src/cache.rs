@@ -393,6 +393,58 @@ impl Cache {
         checkpoint(&self.conn)
     }
 
+    /// Caps the file at `max_bytes` (rounded down to whole pages): a write
+    /// that would grow it further fails with [`Error::DiskFull`], as on a
+    /// full disk, and [`Cache::with_room`] makes room.
+    pub(crate) fn limit_size(&self, max_bytes: u64) -> Result<()> {
+        let pages = (max_bytes / u64::from(PAGE_SIZE)).max(1);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .or_cache_error()
+    }
+
+    /// Runs `write` (one transaction), and while it fails for want of space
+    /// (the size cap, or a full disk) removes the least recently synced
+    /// unpinned patients other than `keep`, a quarter of them at a time,
+    /// and tries again. [`Error::DiskFull`] when nothing is left to remove.
+    pub(crate) fn with_room(
+        &mut self,
+        keep: &str,
+        mut write: impl FnMut(&mut Cache) -> Result<()>,
+    ) -> Result<()> {
+        loop {
+            match write(self) {
+                Err(Error::DiskFull) => {}
+                done => return done,
+            }
+            let evictable: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM patient WHERE pinned = 0 AND id != ?1",
+                    params![keep],
+                    |row| row.get(0),
+                )
+                .or_cache_error()?;
+            if evictable == 0 {
+                return Err(Error::DiskFull);
+            }
+            let evicted = self
+                .conn
+                .execute(
+                    "DELETE FROM patient WHERE id IN (
+                         SELECT id FROM patient WHERE pinned = 0 AND id != ?1
+                         ORDER BY synced_at LIMIT ?2)",
+                    params![keep, (evictable + 3) / 4],
+                )
+                .or_cache_error()?;
+            checkpoint(&self.conn)?;
+            tracing::info!(
+                patients = evicted,
+                "local cache full: oldest patients removed"
+            );
+        }
+    }
+
     /// Removes all patient data (purge on logout); returns how many patients.
     /// The schema stays, and with it whatever later tables (the audit trail)
     /// must outlive a purge.
@@ -940,6 +992,65 @@ mod tests {
         let cache = Cache::open(dir.path(), DOCTOR, &key).unwrap();
         let loaded = cache.load_history("cn-0001").unwrap().unwrap();
         assert_eq!(loaded.resources, zhang_wei());
+    }
+
+    /// A history of about `kib` KiB of incompressible notes.
+    fn history_of(patient_id: &str, kib: usize) -> Vec<Value> {
+        let mut resources = vec![json!({"resourceType": "Patient", "id": patient_id})];
+        for i in 0..kib {
+            let note: String = (0..1024)
+                .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
+                .collect();
+            resources.push(json!({
+                "resourceType": "Observation", "id": format!("o{i}"),
+                "subject": {"reference": format!("Patient/{patient_id}")}, "note": [{"text": note}]
+            }));
+        }
+        resources
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_from_the_oldest_unpinned_patients() {
+        let dir = TempDir::new().unwrap();
+        let mut cache = Cache::open(dir.path(), DOCTOR, &key()).unwrap();
+        cache.limit_size(1 << 20).unwrap();
+        let store = |cache: &mut Cache, id: &str, kib: usize, secs: u64| {
+            let history = history_of(id, kib);
+            cache.with_room(id, |c| c.store_history(id, &history, at(secs)))
+        };
+        store(&mut cache, "pinned", 200, 1).unwrap();
+        cache.set_pinned("pinned", true).unwrap();
+        for (n, id) in ["old", "middle", "recent"].iter().enumerate() {
+            store(&mut cache, id, 200, 10 + n as u64).unwrap();
+        }
+
+        store(&mut cache, "new", 300, 20).unwrap();
+
+        let cached = |cache: &Cache, id: &str| cache.load_history(id).unwrap().is_some();
+        assert!(
+            !cached(&cache, "old"),
+            "the oldest unpinned patient made room"
+        );
+        for id in ["pinned", "recent", "new"] {
+            assert!(cached(&cache, id), "{id}");
+        }
+        let pages: i64 = cache
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        assert!(pages * i64::from(PAGE_SIZE) <= 1 << 20);
+
+        // Larger than the whole cap: refused, and what is cached now stays
+        // (except what was given up to try).
+        let too_big = store(&mut cache, "huge", 2048, 30);
+        assert!(matches!(too_big, Err(Error::DiskFull)), "{too_big:?}");
+        assert!(!cached(&cache, "huge"), "nothing half-written");
+        let pinned = cache.load_history("pinned").unwrap();
+        assert_eq!(
+            pinned.map(|h| h.resources.len()),
+            Some(201),
+            "pinned patients are never given up"
+        );
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub struct CacheConfig {
     /// fetch shows what the platform deleted.
     #[serde(default = "default_full_sync_minutes")]
     pub full_sync_minutes: u64,
+    /// The cache file never grows beyond this: when a chart does not fit,
+    /// the least recently synced unpinned patients make room. Bounds how
+    /// much patient data a workstation holds.
+    #[serde(default = "default_max_size_mib")]
+    pub max_size_mib: u64,
 }
 
 impl Default for CacheConfig {
@@ -121,6 +126,7 @@ impl Default for CacheConfig {
             ttl_hours: default_ttl_hours(),
             purge_on_logout: false,
             full_sync_minutes: default_full_sync_minutes(),
+            max_size_mib: default_max_size_mib(),
         }
     }
 }
@@ -145,6 +151,10 @@ fn default_ttl_hours() -> u64 {
 
 fn default_full_sync_minutes() -> u64 {
     60
+}
+
+fn default_max_size_mib() -> u64 {
+    1024
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -91,7 +91,7 @@ pub enum Error {
     CacheUnreadable,
     #[error("the local cache is in use by another ChartGuard window")]
     CacheBusy,
-    #[error("the disk is full; the local cache could not be written")]
+    #[error("the local cache is full (its size limit or the disk); ask IT to make room")]
     DiskFull,
     #[error("internal error: {0}")]
     Internal(&'static str),

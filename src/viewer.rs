@@ -286,7 +286,9 @@ impl Viewer {
                 let chart = chart::build_chart(patient_id, &merged, freshness)?;
                 tracing::debug!(changed = fetched.len(), "incremental refresh");
                 self.with_cache(Some(&subject), |cache| {
-                    cache.merge_history(patient_id, &fetched, &[], synced_at)
+                    cache.with_room(patient_id, |cache| {
+                        cache.merge_history(patient_id, &fetched, &[], synced_at)
+                    })
                 })
                 .await;
                 Ok(chart)
@@ -294,7 +296,9 @@ impl Viewer {
             None => {
                 let chart = chart::build_chart(patient_id, &fetched, freshness)?;
                 self.with_cache(Some(&subject), |cache| {
-                    cache.store_history(patient_id, &fetched, synced_at)
+                    cache.with_room(patient_id, |cache| {
+                        cache.store_history(patient_id, &fetched, synced_at)
+                    })
                 })
                 .await;
                 Ok(chart)
@@ -386,7 +390,12 @@ impl Viewer {
             return;
         }
         let opened = match self.config.cache.dir() {
-            Ok(dir) => cache::open_with_keyring(&dir, subject).await,
+            Ok(dir) => cache::open_with_keyring(&dir, subject)
+                .await
+                .and_then(|cache| {
+                    cache.limit_size(self.config.cache.max_size_mib.saturating_mul(1 << 20))?;
+                    Ok(cache)
+                }),
             Err(e) => Err(e),
         };
         *self.cache.lock().await = match opened {

@@ -28,7 +28,7 @@ fn cache_errors_have_stable_codes_and_actionable_messages() {
         (
             Error::DiskFull,
             ErrorCode::DiskFull,
-            "The disk is full; the local cache could not be written",
+            "The local cache is full (its size limit or the disk); ask IT to make room",
         ),
     ];
     for (error, code, message) in cases {

@@ -565,3 +565,58 @@ async fn run_instance(config: &str) {
     let report = std::env::var("CHARTGUARD_TEST_REPORT").unwrap();
     std::fs::write(report, outcome).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_cache_gives_up_old_patients_and_never_the_chart() {
+    let demo = Demo::start();
+    let viewer = demo.viewer_with("max_size_mib = 1");
+    viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    viewer.open_patient("cn-0001").await.unwrap();
+    viewer.pin_patient("cn-0001", true).await.unwrap();
+    let others: Vec<String> = (2..=8).map(|n| format!("cn-{n:04}")).collect();
+    for id in &others {
+        viewer.open_patient(id).await.unwrap();
+    }
+    assert!(viewer.session_info().await.unwrap().cache_problem.is_none());
+    assert!(std::fs::metadata(demo.cache_file()).unwrap().len() <= 1 << 20);
+    let from_cache = |id: &str| {
+        let viewer = &viewer;
+        let id = id.to_owned();
+        async move { viewer.open_patient(&id).await.unwrap().freshness.from_cache }
+    };
+    assert!(from_cache("cn-0001").await, "pinned");
+    assert!(from_cache(&others[6]).await, "the latest");
+    assert!(!from_cache(&others[0]).await, "the oldest made room");
+
+    // A chart larger than the whole cache still opens, from the platform,
+    // and the doctor is told the cache is full.
+    let largest = crate::search::sim_patients(&demo)
+        .await
+        .into_iter()
+        .filter(|p| p["source"] == "synthea")
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    for id in &largest {
+        assert!(!viewer
+            .open_patient(id)
+            .await
+            .unwrap()
+            .patient
+            .name
+            .is_empty());
+    }
+    let problem = viewer.session_info().await.unwrap().cache_problem;
+    assert_eq!(problem.map(|p| p.code), Some(ErrorCode::DiskFull));
+
+    // Nothing was damaged: the next session has its cache and the pinned chart.
+    viewer.logout().await.unwrap();
+    let session = viewer
+        .login_password("wangyi", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert!(session.cache_problem.is_none());
+    assert!(from_cache("cn-0001").await);
+}

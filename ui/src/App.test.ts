@@ -626,13 +626,13 @@ describe("local cache", () => {
   it("shows why the rebuild failed and keeps the notice", async () => {
     const { user } = startCached({
       cacheProblem: { code: "CacheUnreadable", message: "The local cache cannot be read." },
-      failures: { resetCache: { code: "DiskFull", message: "The disk is full; the local cache could not be written." } },
+      failures: { resetCache: { code: "DiskFull", message: "The local cache is full (its size limit or the disk); ask IT to make room." } },
     });
     await signIn(user);
     await user.click(screen.getByTestId("cache-reset"));
     const error = await screen.findByTestId("cache-reset-error");
-    expect(error).toHaveTextContent("Disk full");
-    expect(error).toHaveTextContent("the local cache could not be written");
+    expect(error).toHaveTextContent("Local cache full");
+    expect(error).toHaveTextContent("ask IT to make room");
     expect(screen.getByTestId("cache-problem")).toBeInTheDocument();
     expect(screen.getByTestId("cache-reset")).toBeEnabled();
   });

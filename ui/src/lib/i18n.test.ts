@@ -49,7 +49,7 @@ describe("i18n", () => {
     ["CacheKeyMissing", "Local cache key missing", "本机缓存密钥缺失"],
     ["CacheUnreadable", "Local cache cannot be read", "本机缓存无法读取"],
     ["CacheBusy", "Local cache in use by another window", "本机缓存正被另一个窗口使用"],
-    ["DiskFull", "Disk full", "磁盘空间已满"],
+    ["DiskFull", "Local cache full", "本机缓存已满"],
   ] as const)("has headlines for the cache code %s", (code, en, zh) => {
     expect(translate("en", errorHeadlineKey(code))).toBe(en);
     expect(translate("zh-CN", errorHeadlineKey(code))).toBe(zh);

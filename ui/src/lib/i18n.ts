@@ -120,7 +120,7 @@ const en = {
   "error.CacheKeyMissing": "Local cache key missing",
   "error.CacheUnreadable": "Local cache cannot be read",
   "error.CacheBusy": "Local cache in use by another window",
-  "error.DiskFull": "Disk full",
+  "error.DiskFull": "Local cache full",
   "error.Internal": "Unexpected error",
 } as const;
 
@@ -242,7 +242,7 @@ const zhCN: Record<MessageKey, string> = {
   "error.CacheKeyMissing": "本机缓存密钥缺失",
   "error.CacheUnreadable": "本机缓存无法读取",
   "error.CacheBusy": "本机缓存正被另一个窗口使用",
-  "error.DiskFull": "磁盘空间已满",
+  "error.DiskFull": "本机缓存已满",
   "error.Internal": "发生意外错误",
 };
 
