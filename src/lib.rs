@@ -14,6 +14,7 @@ mod config;
 mod error;
 mod fhir;
 mod platform;
+mod sanitize;
 mod secrets;
 mod tls;
 pub mod view;
