@@ -28,6 +28,8 @@ pub enum ErrorCode {
     MalformedData,
     KeyringUnavailable,
     LoginCancelled,
+    /// The doctor opened another chart before this one arrived.
+    Superseded,
     CacheKeyMissing,
     CacheUnreadable,
     CacheBusy,
@@ -85,6 +87,8 @@ pub enum Error {
     Keyring(String),
     #[error("login cancelled")]
     LoginCancelled,
+    #[error("another chart was opened meanwhile")]
+    Superseded,
     #[error("the local cache's key is missing from the OS keyring; the cache can be rebuilt from the platform")]
     CacheKeyMissing,
     #[error("the local cache cannot be read (wrong key or damaged file); it can be moved aside and rebuilt from the platform")]
@@ -119,6 +123,7 @@ impl Error {
             Error::Malformed(..) => ErrorCode::MalformedData,
             Error::Keyring(_) => ErrorCode::KeyringUnavailable,
             Error::LoginCancelled => ErrorCode::LoginCancelled,
+            Error::Superseded => ErrorCode::Superseded,
             Error::CacheKeyMissing => ErrorCode::CacheKeyMissing,
             Error::CacheUnreadable => ErrorCode::CacheUnreadable,
             Error::CacheBusy => ErrorCode::CacheBusy,

@@ -41,6 +41,9 @@ pub struct Viewer {
     /// needed, and never held across a platform request.
     cache: Mutex<CacheSlot>,
     cancel_login: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    /// Counts chart requests (open, refresh): each new one supersedes the
+    /// one before, whose platform fetch is then dropped.
+    chart_requests: tokio::sync::watch::Sender<u64>,
 }
 
 /// The state of the logged-in doctor's cache.
@@ -77,6 +80,7 @@ impl Viewer {
             session: Mutex::new(None),
             cache: Mutex::new(CacheSlot::Closed),
             cancel_login: std::sync::Mutex::new(None),
+            chart_requests: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -209,6 +213,11 @@ impl Viewer {
     /// The patient's chart: from the cache at once when it is there (the UI
     /// then calls [`Viewer::refresh_patient`]), else from the platform.
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
+        self.as_current_chart_request(self.open_chart(patient_id))
+            .await
+    }
+
+    async fn open_chart(&self, patient_id: &str) -> Result<Chart> {
         self.require_clinical_role().await?;
         self.expire_cached().await;
         match self
@@ -223,7 +232,7 @@ impl Viewer {
                 };
                 chart::build_chart(patient_id, &history.resources, freshness)
             }
-            None => self.refresh_patient(patient_id).await,
+            None => self.refresh_chart(patient_id).await,
         }
     }
 
@@ -234,6 +243,11 @@ impl Viewer {
     /// transaction: on any failure the cached copy stays exactly as it was.
     /// A record the platform withdrew (403, 404) leaves the cache too.
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
+        self.as_current_chart_request(self.refresh_chart(patient_id))
+            .await
+    }
+
+    async fn refresh_chart(&self, patient_id: &str) -> Result<Chart> {
         let subject = self.require_clinical_role().await?;
         let token = self.access_token().await?;
         let started = SystemTime::now();
@@ -345,6 +359,31 @@ impl Viewer {
         }
         self.open_cache(&subject).await;
         self.session_info().await.ok_or(Error::NotLoggedIn)
+    }
+
+    /// Runs `request` as the doctor's current chart request. When another
+    /// one starts (the doctor opened another patient), this one stops at its
+    /// next await with [`Error::Superseded`]: its platform fetch is dropped,
+    /// and since every cache write is one synchronous transaction, nothing
+    /// is left half-written.
+    async fn as_current_chart_request(
+        &self,
+        request: impl std::future::Future<Output = Result<Chart>>,
+    ) -> Result<Chart> {
+        let mut ticket = 0;
+        self.chart_requests.send_modify(|n| {
+            *n += 1;
+            ticket = *n;
+        });
+        let mut newer = self.chart_requests.subscribe();
+        tokio::select! {
+            biased;
+            _ = newer.wait_for(|n| *n != ticket) => {
+                tracing::debug!("chart request superseded");
+                Err(Error::Superseded)
+            }
+            result = request => result,
+        }
     }
 
     fn require_flow(&self, flow: crate::config::LoginFlow) -> Result<()> {

@@ -155,3 +155,24 @@ async fn a_brief_overload_is_retried_after_retry_after() {
         "waited for Retry-After"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opening_another_patient_drops_the_first_fetch() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    demo.faults(json!({ "latency_ms": 1500 })).await;
+
+    let (first, second) = tokio::join!(viewer.open_patient("cn-0002"), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        viewer.open_patient("cn-0001").await
+    });
+
+    assert_eq!(first.expect_err("superseded").code(), ErrorCode::Superseded);
+    assert_eq!(second.unwrap().patient.name, "张伟");
+    demo.faults(json!({})).await;
+    let reopened = open(&viewer, "cn-0002").await;
+    assert!(
+        !reopened.freshness.from_cache,
+        "the dropped fetch wrote nothing"
+    );
+}

@@ -50,6 +50,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   MalformedData: true,
   KeyringUnavailable: true,
   LoginCancelled: true,
+  Superseded: true,
   CacheKeyMissing: true,
   CacheUnreadable: true,
   CacheBusy: true,
