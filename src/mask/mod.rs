@@ -4,3 +4,4 @@
 #![cfg_attr(not(test), allow(dead_code))]
 
 pub(crate) mod ops;
+pub(crate) mod scrub;
