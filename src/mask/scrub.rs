@@ -21,12 +21,13 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
+use serde_json::Value;
 
 use super::ops::{
     is_chinese_name, mask_email, mask_given, mask_identifier, mask_name_text, mask_phone, MASK,
     NAME_DOTS,
 };
-use crate::fhir::is_cjk;
+use crate::fhir::{array, is_cjk, owned, str_field};
 
 /// What replaces a known address line: the whole line goes, since no part of
 /// a street address is safe on its own.
@@ -67,6 +68,60 @@ pub(crate) struct Known {
     pub(crate) emails: Vec<String>,
     /// `Address.line[]` and `Address.text`.
     pub(crate) address_lines: Vec<String>,
+}
+
+impl Known {
+    /// What a FHIR `Patient` resource says that could identify its patient
+    /// in free text: names, identifiers, phone numbers, emails and address
+    /// lines and texts, including those of the listed contacts
+    /// (`Patient.contact`, the family members notes mention by name and
+    /// number). Old names and addresses are included: notes written years
+    /// ago use them.
+    pub(crate) fn from_patient(patient: &Value) -> Known {
+        let mut known = Known::default();
+        let contacts: Vec<&Value> = array(patient, "contact").collect();
+        let names = array(patient, "name").chain(contacts.iter().filter_map(|c| c.get("name")));
+        for name in names {
+            let parsed = Name {
+                family: owned(name, "family"),
+                given: array(name, "given")
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                text: owned(name, "text"),
+            };
+            if parsed != Name::default() {
+                known.names.push(parsed);
+            }
+        }
+        known.identifiers = array(patient, "identifier")
+            .filter_map(|i| owned(i, "value"))
+            .collect();
+        let telecoms =
+            array(patient, "telecom").chain(contacts.iter().flat_map(|c| array(c, "telecom")));
+        for telecom in telecoms {
+            let Some(value) = owned(telecom, "value") else {
+                continue;
+            };
+            match str_field(telecom, "system") {
+                Some("email") => known.emails.push(value),
+                Some("url") => {}
+                // phone, sms, fax, pager, other: numbers.
+                _ => known.phones.push(value),
+            }
+        }
+        let addresses =
+            array(patient, "address").chain(contacts.iter().filter_map(|c| c.get("address")));
+        for address in addresses {
+            known.address_lines.extend(
+                array(address, "line")
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .chain(owned(address, "text")),
+            );
+        }
+        known
+    }
 }
 
 /// Finds and masks one patient's identifying details in free text. Build it
@@ -812,6 +867,58 @@ mod tests {
         let debug = format!("{:?}", Scrubber::new(&babara()));
         assert!(!debug.contains("Rice"), "{debug}");
         assert!(!debug.contains("9488"), "{debug}");
+    }
+
+    #[test]
+    fn known_details_are_read_from_the_patient_and_their_contacts() {
+        let patient = serde_json::json!({
+            "resourceType": "Patient",
+            "name": [
+                { "use": "official", "family": "Rice598", "given": ["Babara724"], "prefix": ["Mrs."] },
+                { "use": "maiden", "family": "Schulist", "given": ["Babara724"] },
+                { "text": "李娜" },
+                {}
+            ],
+            "identifier": [{ "system": "urn:oid:2.16.840.1.113883.4.1", "value": "999-86-9488" }, { "system": "x" }],
+            "telecom": [
+                { "system": "phone", "value": "555-485-8209" },
+                { "system": "email", "value": "babara@example.com" },
+                { "system": "url", "value": "https://example.com/babara" }
+            ],
+            "address": [{ "line": ["300 Kshlerin Green"], "city": "Springfield", "text": "北京市朝阳区建国路88号" }],
+            "contact": [{
+                "name": { "family": "Rice598", "given": ["Tom"] },
+                "telecom": [{ "system": "phone", "value": "13812345678" }],
+                "address": { "line": ["1 Elm Street"] }
+            }]
+        });
+        let known = Known::from_patient(&patient);
+        assert_eq!(
+            known,
+            Known {
+                names: vec![
+                    name("Rice598", &["Babara724"]),
+                    name("Schulist", &["Babara724"]),
+                    Name {
+                        text: Some("李娜".into()),
+                        ..Name::default()
+                    },
+                    name("Rice598", &["Tom"]),
+                ],
+                identifiers: vec!["999-86-9488".into()],
+                phones: vec!["555-485-8209".into(), "13812345678".into()],
+                emails: vec!["babara@example.com".into()],
+                address_lines: vec![
+                    "300 Kshlerin Green".into(),
+                    "北京市朝阳区建国路88号".into(),
+                    "1 Elm Street".into(),
+                ],
+            }
+        );
+        assert_eq!(
+            Scrubber::new(&known).scrub("Mrs. Rice598 and her son Tom Rice598, 李娜"),
+            "Mrs. R*** and her son T*** R***, 李*"
+        );
     }
 
     #[test]
