@@ -282,19 +282,17 @@ fn is_latin_word_char(c: char) -> bool {
 
 impl Edge {
     fn holds(self, text: &str, start: usize, end: usize) -> bool {
-        let found = &text[start..end];
-        let before = text[..start].chars().rev();
-        let after = text[end..].chars();
+        let (before, found, after) = (&text[..start], &text[start..end], &text[end..]);
         match self {
             Edge::Word => {
                 let joins = |outside: Option<char>, inside: Option<char>| {
                     outside.is_some_and(is_latin_word_char)
                         && inside.is_some_and(is_latin_word_char)
                 };
-                !joins(before.clone().next(), found.chars().next())
-                    && !joins(after.clone().next(), found.chars().next_back())
+                !joins(before.chars().next_back(), found.chars().next())
+                    && !joins(after.chars().next(), found.chars().next_back())
             }
-            Edge::Number => number_edge(before) && number_edge(after),
+            Edge::Number => number_edge(before.chars().rev()) && number_edge(after.chars()),
         }
     }
 }
@@ -322,27 +320,35 @@ static DETECTORS: LazyLock<Vec<Needle>> = LazyLock::new(|| {
             Edge::Word,
             Mask::Email,
         ),
-        Needle::constant(r"\d{17}[\dXx]|\d{15}", Edge::Number, Mask::Identifier),
+        Needle::constant(
+            r"[0-9]{17}[0-9Xx]|[0-9]{15}",
+            Edge::Number,
+            Mask::Identifier,
+        ),
         // Chinese mobile, optionally with its country code.
         Needle::constant(
-            r"(?:(?:\+|00)86[\s\-]?|86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}",
+            r"(?:(?:\+|00)86[\s\-]?|86[\s\-]?)?1[3-9][0-9](?:[\s\-]?[0-9]{4}){2}",
             Edge::Number,
             Mask::Phone,
         ),
         // Chinese landline: an area code set off by parentheses or a
         // separator (an unseparated 0-led run could be anything).
         Needle::constant(
-            r"(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s\-]|\+86[\s\-]?\d{2,3}[\s\-])\d{3,4}[\s\-]?\d{4}",
+            r"(?:\(0[0-9]{2,3}\)\s?|0[0-9]{2,3}[\s\-]|\+86[\s\-]?[0-9]{2,3}[\s\-])[0-9]{3,4}[\s\-]?[0-9]{4}",
             Edge::Number,
             Mask::Phone,
         ),
         // North American style: 555-327-5793, (555) 327-5793, 555.327.5793.
         Needle::constant(
-            r"(?:\+1[\s\-]?)?(?:\(\d{3}\)\s?\d{3}[\s.\-]|\d{3}-\d{3}-|\d{3}\.\d{3}\.)\d{4}",
+            r"(?:\+1[\s\-]?)?(?:\([0-9]{3}\)\s?[0-9]{3}[\s.\-]|[0-9]{3}-[0-9]{3}-|[0-9]{3}\.[0-9]{3}\.)[0-9]{4}",
             Edge::Number,
             Mask::Phone,
         ),
-        Needle::constant(r"\d{3}-\d{2}-\d{4}", Edge::Number, Mask::Identifier),
+        Needle::constant(
+            r"[0-9]{3}-[0-9]{2}-[0-9]{4}",
+            Edge::Number,
+            Mask::Identifier,
+        ),
     ]
 });
 
