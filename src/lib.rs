@@ -13,6 +13,7 @@ mod chart;
 mod config;
 mod error;
 mod fhir;
+mod mask;
 mod platform;
 mod sanitize;
 mod secrets;
