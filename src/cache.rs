@@ -367,6 +367,20 @@ impl Cache {
         Ok(())
     }
 
+    /// Whether the patient is cached and pinned.
+    pub(crate) fn is_pinned(&self, patient_id: &str) -> Result<bool> {
+        let pinned: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT pinned FROM patient WHERE id = ?1",
+                params![patient_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .or_cache_error()?;
+        Ok(pinned.unwrap_or(false))
+    }
+
     /// Retention: removes every unpinned patient whose last sync is older
     /// than `cutoff`; returns how many.
     pub(crate) fn purge_older_than(&mut self, cutoff: SystemTime) -> Result<usize> {

@@ -68,6 +68,7 @@ pub(crate) fn build_chart(
         resource_count: u32::try_from(resources.len()).unwrap_or(u32::MAX),
         sealed: 0,
         freshness,
+        pinned: None,
     };
     let mut latest_labs: HashMap<String, LabView> = HashMap::new();
     let mut skipped = 0usize;

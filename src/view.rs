@@ -158,6 +158,9 @@ pub struct Chart {
     pub sealed: u32,
     /// When and where this chart's data was current.
     pub freshness: Freshness,
+    /// Whether the chart is kept in this workstation's cache beyond the
+    /// retention period; `None` when there is no cache to keep it in.
+    pub pinned: Option<bool>,
 }
 
 /// How current a chart is: the time its data was fetched from the platform,

@@ -213,8 +213,10 @@ impl Viewer {
     /// The patient's chart: from the cache at once when it is there (the UI
     /// then calls [`Viewer::refresh_patient`]), else from the platform.
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
-        self.as_current_chart_request(self.open_chart(patient_id))
-            .await
+        let chart = self
+            .as_current_chart_request(self.open_chart(patient_id))
+            .await?;
+        Ok(self.with_pin(chart).await)
     }
 
     async fn open_chart(&self, patient_id: &str) -> Result<Chart> {
@@ -243,8 +245,10 @@ impl Viewer {
     /// transaction: on any failure the cached copy stays exactly as it was.
     /// A record the platform withdrew (403, 404) leaves the cache too.
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
-        self.as_current_chart_request(self.refresh_chart(patient_id))
-            .await
+        let chart = self
+            .as_current_chart_request(self.refresh_chart(patient_id))
+            .await?;
+        Ok(self.with_pin(chart).await)
     }
 
     async fn refresh_chart(&self, patient_id: &str) -> Result<Chart> {
@@ -320,13 +324,24 @@ impl Viewer {
         }
     }
 
-    /// Keeps a patient in the cache beyond the retention period (or lets
-    /// them expire again).
-    pub async fn pin_patient(&self, patient_id: &str, pinned: bool) -> Result<()> {
+    /// Keeps a cached patient in the cache beyond the retention period (or
+    /// lets them expire again). Returns whether the patient is now pinned:
+    /// `None` when there is no cache to keep them in.
+    pub async fn pin_patient(&self, patient_id: &str, pinned: bool) -> Result<Option<bool>> {
         let subject = self.require_clinical_role().await?;
-        self.with_cache(Some(&subject), |cache| cache.set_pinned(patient_id, pinned))
-            .await;
-        Ok(())
+        Ok(self
+            .with_cache(Some(&subject), |cache| {
+                cache.set_pinned(patient_id, pinned)?;
+                cache.is_pinned(patient_id)
+            })
+            .await)
+    }
+
+    /// The chart with whether it is pinned in the cache.
+    async fn with_pin(&self, mut chart: Chart) -> Chart {
+        let id = chart.patient.id.clone();
+        chart.pinned = self.with_cache(None, |cache| cache.is_pinned(&id)).await;
+        chart
     }
 
     /// Moves the doctor's unreadable cache aside and starts a fresh one, to

@@ -278,7 +278,8 @@ async fn without_the_cache_nothing_is_written() {
         .login_password("wangyi", DEMO_PASSWORD)
         .await
         .unwrap();
-    viewer.open_patient("cn-0001").await.unwrap();
+    assert_eq!(viewer.open_patient("cn-0001").await.unwrap().pinned, None);
+    assert_eq!(viewer.pin_patient("cn-0001", true).await.unwrap(), None);
     assert!(
         !viewer
             .open_patient("cn-0001")
@@ -315,8 +316,14 @@ async fn retention_purges_expired_patients_but_keeps_pinned_ones() {
         .login_password("wangyi", DEMO_PASSWORD)
         .await
         .unwrap();
-    viewer.open_patient("cn-0001").await.unwrap();
-    viewer.pin_patient("cn-0001", true).await.unwrap();
+    assert_eq!(
+        viewer.open_patient("cn-0001").await.unwrap().pinned,
+        Some(false)
+    );
+    assert_eq!(
+        viewer.pin_patient("cn-0001", true).await.unwrap(),
+        Some(true)
+    );
     viewer.open_patient("cn-0002").await.unwrap();
     viewer.logout().await.unwrap();
     viewer
@@ -325,14 +332,9 @@ async fn retention_purges_expired_patients_but_keeps_pinned_ones() {
         .unwrap();
     demo.stop_platform();
 
-    assert!(
-        viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    let kept = viewer.open_patient("cn-0001").await.unwrap();
+    assert!(kept.freshness.from_cache);
+    assert_eq!(kept.pinned, Some(true));
     let err = viewer.open_patient("cn-0002").await.expect_err("purged");
     assert_eq!(err.code(), ErrorCode::PlatformUnreachable);
 }

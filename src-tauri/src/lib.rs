@@ -108,7 +108,11 @@ async fn refresh_patient(state: State<'_, AppState>, patient_id: String) -> Repl
 }
 
 #[tauri::command]
-async fn pin_patient(state: State<'_, AppState>, patient_id: String, pinned: bool) -> Reply<()> {
+async fn pin_patient(
+    state: State<'_, AppState>,
+    patient_id: String,
+    pinned: bool,
+) -> Reply<Option<bool>> {
     state
         .viewer()?
         .pin_patient(&patient_id, pinned)

@@ -115,6 +115,13 @@ def test_a_cached_chart_stays_readable_when_the_platform_goes_down(own_demo, lau
     assert wait_for(app, "chart-freshness").text
     wait_for(app, "chart-as-of")
     app.screenshot("chart-as-of")
+    # Kept on this workstation beyond the retention period.
+    pin = wait_for(app, "chart-pin")
+    assert pin.get_attribute("aria-pressed") == "false"
+    pin.click()
+    WebDriverWait(app.driver, 10).until(
+        lambda d: d.find_element(*css("chart-pin")).get_attribute("aria-pressed") == "true")
+    app.screenshot("chart-pinned")
 
     app.driver.find_element(*css("chart-back")).click()
     own_demo.stop_platform()
@@ -127,4 +134,5 @@ def test_a_cached_chart_stays_readable_when_the_platform_goes_down(own_demo, lau
     warning = wait_for(app, "chart-refresh-failed")
     assert warning.get_attribute("role") == "alert"
     assert app.driver.find_elements(*css("problem-row")), "the cached chart stays on screen"
+    assert wait_for(app, "chart-pin").get_attribute("aria-pressed") == "true"
     app.screenshot("chart-platform-down")

@@ -412,6 +412,31 @@ describe("local cache", () => {
     expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
   });
 
+  it("pins a cached chart for offline use and unpins it", async () => {
+    const { user, backend } = startCached();
+    await signIn(user);
+    await openFirst(user, WANG_RESIDENT_ID);
+    const pin = await screen.findByTestId("chart-pin");
+    expect(pin).toHaveAttribute("aria-pressed", "false");
+    expect(pin).toHaveTextContent("Keep offline");
+
+    await user.click(pin);
+    await waitFor(() => expect(screen.getByTestId("chart-pin")).toHaveAttribute("aria-pressed", "true"));
+    expect(screen.getByTestId("chart-pin")).toHaveTextContent("Kept offline");
+    expect(backend.calls).toContainEqual({ method: "pinPatient", args: [CACHED_PATIENT_ID] });
+
+    await user.click(screen.getByTestId("chart-pin"));
+    await waitFor(() => expect(screen.getByTestId("chart-pin")).toHaveAttribute("aria-pressed", "false"));
+  });
+
+  it("offers no pin when there is no cache to keep the chart in", async () => {
+    const message = "The local cache cannot be read.";
+    const { user } = startCached({ cacheProblem: { code: "CacheUnreadable", message } });
+    await signIn(user);
+    await openFirst(user, "Margaret");
+    expect(screen.queryByTestId("chart-pin")).not.toBeInTheDocument();
+  });
+
   it("says when a chart came from the platform, and does not refresh it", async () => {
     const { user, backend } = startCached();
     await signIn(user);

@@ -28,4 +28,9 @@ sealed: number,
 /**
  * When and where this chart's data was current.
  */
-freshness: Freshness, };
+freshness: Freshness, 
+/**
+ * Whether the chart is kept in this workstation's cache beyond the
+ * retention period; `None` when there is no cache to keep it in.
+ */
+pinned: boolean | null, };

@@ -26,6 +26,12 @@ export interface Backend {
   openPatient(patientId: string): Promise<Chart>;
   /** The chart fresh from the platform; rejects (e.g. `PlatformUnreachable`) when it cannot be fetched. */
   refreshPatient(patientId: string): Promise<Chart>;
+  /**
+   * Keeps a cached chart on this workstation beyond the retention period (or
+   * lets it expire again). Resolves to whether it is now pinned; `null` when
+   * there is no cache to keep it in.
+   */
+  pinPatient(patientId: string, pinned: boolean): Promise<boolean | null>;
   /** Moves an unreadable local cache aside and starts a fresh one; `cacheProblem` is `null` on success. */
   resetCache(): Promise<SessionInfo>;
 }
@@ -129,6 +135,9 @@ export class TauriBackend implements Backend {
   }
   refreshPatient(patientId: string): Promise<Chart> {
     return call("refresh_patient", { patientId });
+  }
+  pinPatient(patientId: string, pinned: boolean): Promise<boolean | null> {
+    return call("pin_patient", { patientId, pinned });
   }
   resetCache(): Promise<SessionInfo> {
     return call("reset_cache");

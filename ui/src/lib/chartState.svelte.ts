@@ -111,6 +111,21 @@ export class ChartState {
     }
   }
 
+  /**
+   * Pins the chart on screen in the local cache (or unpins it). Not a chart
+   * request: a refresh running meanwhile still lands.
+   */
+  async setPinned(pinned: boolean): Promise<void> {
+    const patientId = this.patientId;
+    if (patientId === null || this.chart === null) return;
+    try {
+      const now = await this.backend.pinPatient(patientId, pinned);
+      if (this.patientId === patientId && this.chart !== null) this.chart = { ...this.chart, pinned: now };
+    } catch (reason) {
+      if (this.patientId === patientId) this.onError(toBackendError(reason));
+    }
+  }
+
   /** Leaves the chart: any answer still on its way is dropped. */
   close(): void {
     this.request++;

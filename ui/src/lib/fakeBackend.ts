@@ -31,8 +31,8 @@ export const sampleSession: SessionInfo = {
   cacheProblem: null,
 };
 
-/** A chart as the fake stores it; `freshness` is added per call, as the core does. */
-export type ChartContent = Omit<Chart, "freshness">;
+/** A chart as the fake stores it; `freshness` and `pinned` are added per call, as the core does. */
+export type ChartContent = Omit<Chart, "freshness" | "pinned">;
 
 /** The sample patient that is in this workstation's cache from the start. */
 export const CACHED_PATIENT_ID = "pat-cn-0001";
@@ -209,6 +209,7 @@ export class FakeBackend implements Backend {
   private readonly cache: Map<string, string>;
   /** patient id → the cached copy, where it is older than the platform's. */
   private readonly stale: Map<string, ChartContent>;
+  private readonly pinned = new Set<string>();
   private readonly options: FakeBackendOptions;
   private readonly now: () => Date;
   private holds: Hold[] = [];
@@ -292,7 +293,11 @@ export class FakeBackend implements Backend {
       this.cache.set(patientId, asOf);
       this.stale.delete(patientId);
     }
-    return { ...structuredClone(chart), freshness: { asOf, fromCache: false } };
+    return { ...structuredClone(chart), freshness: { asOf, fromCache: false }, pinned: this.pinState(patientId) };
+  }
+
+  private pinState(patientId: string): boolean | null {
+    return this.cacheUsable ? this.pinned.has(patientId) : null;
   }
 
   async appInfo(): Promise<AppInfo> {
@@ -375,7 +380,7 @@ export class FakeBackend implements Backend {
     const asOf = this.cacheUsable ? this.cache.get(patientId) : undefined;
     if (asOf !== undefined) {
       const cached = this.stale.get(patientId) ?? this.find(patientId);
-      return { ...structuredClone(cached), freshness: { asOf, fromCache: true } };
+      return { ...structuredClone(cached), freshness: { asOf, fromCache: true }, pinned: this.pinState(patientId) };
     }
     return this.fetch(patientId);
   }
@@ -384,6 +389,15 @@ export class FakeBackend implements Backend {
     await this.enter("refreshPatient", patientId);
     this.requireSession();
     return this.fetch(patientId);
+  }
+
+  async pinPatient(patientId: string, pinned: boolean): Promise<boolean | null> {
+    await this.enter("pinPatient", patientId);
+    this.requireSession();
+    if (!this.cacheUsable || !this.cache.has(patientId)) return this.pinState(patientId);
+    if (pinned) this.pinned.add(patientId);
+    else this.pinned.delete(patientId);
+    return pinned;
   }
 
   async resetCache(): Promise<SessionInfo> {
@@ -395,6 +409,7 @@ export class FakeBackend implements Backend {
     this.cacheProblem = null;
     this.cache.clear();
     this.stale.clear();
+    this.pinned.clear();
     this.session = { ...session, cacheProblem: null };
     return this.session;
   }

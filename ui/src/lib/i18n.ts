@@ -59,6 +59,9 @@ const en = {
   "idkind.other": "Other ID",
 
   "chart.back": "Back to search",
+  "chart.pin": "Keep offline",
+  "chart.pinned": "Kept offline ✓",
+  "chart.pinHint": "Keep this chart in this workstation's encrypted cache beyond the retention period, for use when the platform is down.",
   "chart.loading": "Loading chart…",
   "chart.summary": "Summary",
   "chart.resourceCount": "{count} records from the platform",
@@ -182,6 +185,9 @@ const zhCN: Record<MessageKey, string> = {
   "idkind.other": "其他证件",
 
   "chart.back": "返回搜索",
+  "chart.pin": "保留离线副本",
+  "chart.pinned": "已保留离线副本 ✓",
+  "chart.pinHint": "将此病历保留在本机加密缓存中，超过保留期限也不清除，供平台中断时查阅。",
   "chart.loading": "正在加载病历…",
   "chart.summary": "摘要",
   "chart.resourceCount": "平台记录共 {count} 条",
