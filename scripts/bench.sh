@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks opening a chart (see BENCHMARKS.md): builds the demo platform
-# and the benchmark in release mode and runs it. The last line printed is the
-# figure line. Honours CARGO_TARGET_DIR and CHARTGUARD_FIXTURES.
+# Benchmarks (see BENCHMARKS.md), in release mode. The last line printed is
+# the figure line. Honours CARGO_TARGET_DIR and CHARTGUARD_FIXTURES.
+#   scripts/bench.sh        opening a chart (demo platform, cache, view model)
+#   scripts/bench.sh mask   what masking and sanitising add to a warm open
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 cd "$root"
-cargo build --release --quiet -p platform-sim
-CHARTGUARD_SIM_BIN="$target/release/platform-sim" cargo bench --quiet --features bench --bench open
+case "${1:-open}" in
+open)
+  cargo build --release --quiet -p platform-sim
+  CHARTGUARD_SIM_BIN="$target/release/platform-sim" cargo bench --quiet --features bench --bench open
+  ;;
+mask)
+  cargo bench --quiet --features bench --bench mask
+  ;;
+*)
+  echo "usage: scripts/bench.sh [open|mask]" >&2
+  exit 2
+  ;;
+esac

@@ -54,6 +54,10 @@ pub(crate) struct Identity {
     pub(crate) staff_no: Option<String>,
     #[serde(default)]
     pub(crate) roles: Vec<String>,
+    /// Directory groups, where the hospital's provider sends them; the
+    /// policy may grant tiers by group as well as by role.
+    #[serde(default)]
+    pub(crate) groups: Vec<String>,
     pub(crate) department: Option<String>,
     nonce: Option<String>,
     azp: Option<String>,

@@ -65,6 +65,12 @@ pub async fn run(
         from_cache: false,
     };
     let key = CacheKey::random();
+    let privacy = crate::policy::Privacy::load(None);
+    // What a treating doctor's open costs: the default policy's full tier
+    // (records sealed and narratives sanitised; nothing masked).
+    let view_as = |tier: &str, resources: &[Value]| {
+        crate::mask::chart_view_as(&privacy, tier, patient_id, resources, freshness())
+    };
 
     let mut cold = Vec::new();
     let mut resources = Vec::new();
@@ -73,7 +79,7 @@ pub async fn run(
         let mut cache = Cache::open(&work_dir.join(format!("cold-{run}")), "bench", &key)?;
         let started = Instant::now();
         resources = platform.history(token, patient_id, None).await?.resources;
-        crate::chart::build_chart(patient_id, &resources, freshness())?;
+        view_as("treating", &resources)?;
         cache.store_history(patient_id, &resources, SystemTime::now())?;
         cold.push(started.elapsed());
         encrypted = Some(cache);
@@ -105,7 +111,7 @@ pub async fn run(
     let open_from = |cache: &Cache| -> Result<Duration> {
         let (elapsed, _) = time(|| {
             let history = cache.load_history(patient_id)?.ok_or(Error::NotFound)?;
-            crate::chart::build_chart(patient_id, &history.resources, freshness())
+            view_as("treating", &history.resources)
         })?;
         Ok(elapsed)
     };
@@ -147,6 +153,91 @@ pub async fn run(
         pages: pages.len(),
         bundle_bytes: bytes.len(),
     })
+}
+
+/// What masking costs, for `benches/mask.rs`.
+#[derive(Debug)]
+pub struct MaskReport {
+    /// Encrypted cache (session connection) → the view model, unmasked: the
+    /// warm open the masking is measured against.
+    pub warm_open: Duration,
+    /// In-memory resources → the `clinician` tier's view model: sealing,
+    /// sanitising, masking, free-text scrubbing, then the chart.
+    pub clinician_view: Duration,
+    /// In-memory resources → the view model with no masking at all.
+    pub unmasked_build: Duration,
+    pub resources: usize,
+    pub bundle_bytes: usize,
+}
+
+/// Times masking the bundle's patient for the `clinician` tier against a
+/// warm open of the same chart from the encrypted cache.
+pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<MaskReport> {
+    let resources = crate::preview::read_bundle(bundle_file)?;
+    let bundle_bytes = std::fs::metadata(bundle_file).map_or(0, |m| m.len() as usize);
+    let patient_id = resources
+        .iter()
+        .find(|r| crate::fhir::resource_type(r) == Some("Patient"))
+        .and_then(|r| crate::fhir::id(r))
+        .ok_or(Error::Internal("no patient in the bundle"))?
+        .to_owned();
+    let freshness = || Freshness {
+        as_of: "2026-01-01T00:00:00Z".into(),
+        from_cache: true,
+    };
+    let privacy = crate::policy::Privacy::load(None);
+    let mut cache = Cache::open(work_dir, "bench", &CacheKey::random())?;
+    cache.store_history(&patient_id, &resources, SystemTime::now())?;
+    let (mut warm, mut clinician, mut unmasked) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        warm.push(
+            time(|| {
+                let history = cache.load_history(&patient_id)?.ok_or(Error::NotFound)?;
+                crate::chart::build_chart(
+                    &patient_id,
+                    &history.resources,
+                    freshness(),
+                    unmasked_access(),
+                )
+            })?
+            .0,
+        );
+        clinician.push(
+            time(|| {
+                crate::mask::chart_view_as(
+                    &privacy,
+                    "clinician",
+                    &patient_id,
+                    &resources,
+                    freshness(),
+                )
+            })?
+            .0,
+        );
+        unmasked.push(
+            time(|| {
+                crate::chart::build_chart(&patient_id, &resources, freshness(), unmasked_access())
+            })?
+            .0,
+        );
+    }
+    Ok(MaskReport {
+        warm_open: median(warm),
+        clinician_view: median(clinician),
+        unmasked_build: median(unmasked),
+        resources: resources.len(),
+        bundle_bytes,
+    })
+}
+
+fn unmasked_access() -> crate::view::AccessView {
+    crate::view::AccessView {
+        tier: "none".into(),
+        grounds: crate::view::AccessGrounds::Role,
+        masked: false,
+        can_break_glass: false,
+        break_glass_until: None,
+    }
 }
 
 /// The `$everything` page URLs of the patient, found by one untimed pass.

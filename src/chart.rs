@@ -12,8 +12,8 @@ use crate::fhir::{
     reference_target, resource_type, str_field,
 };
 use crate::view::{
-    AllergyView, Chart, EncounterView, Freshness, IdentifierKind, IdentifierView, LabView,
-    MedicationView, PatientHeader, PatientSummary, ProblemView,
+    AccessView, AllergyView, Chart, EncounterView, Freshness, IdentifierKind, IdentifierView,
+    LabView, MedicationView, PatientHeader, PatientSummary, ProblemView,
 };
 
 pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
@@ -36,6 +36,7 @@ pub(crate) fn build_chart(
     patient_id: &str,
     resources: &[Value],
     freshness: Freshness,
+    access: AccessView,
 ) -> Result<Chart> {
     let index = Index::new(resources);
     let patient = resources
@@ -69,6 +70,7 @@ pub(crate) fn build_chart(
         sealed: 0,
         freshness,
         pinned: None,
+        access,
     };
     let mut latest_labs: HashMap<String, LabView> = HashMap::new();
     let mut skipped = 0usize;
@@ -81,12 +83,6 @@ pub(crate) fn build_chart(
         // A platform bug must never put another patient's data in this chart.
         if !belongs_to(r, patient_id) {
             foreign += 1;
-            continue;
-        }
-        // Until tiers and break-the-glass exist, sensitive records stay
-        // sealed for everyone; the chart says how many.
-        if is_sealed(r) {
-            chart.sealed += 1;
             continue;
         }
         let Some(rid) = id(r).map(str::to_owned) else {
@@ -269,7 +265,7 @@ impl<'a> Index<'a> {
 
 /// Whether a resource is about `patient_id` or about no patient at all
 /// (organisations, medications): never about another patient.
-fn belongs_to(r: &Value, patient_id: &str) -> bool {
+pub(crate) fn belongs_to(r: &Value, patient_id: &str) -> bool {
     if resource_type(r) == Some("Patient") {
         return id(r) == Some(patient_id);
     }
@@ -282,32 +278,6 @@ fn belongs_to(r: &Value, patient_id: &str) -> bool {
             // A subject we cannot resolve cannot be shown as this patient's.
             None => false,
         })
-}
-
-const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
-/// Sensitivity codes (HL7 v3 ActCode, InformationSensitivityPolicy) that seal a record.
-const SENSITIVE: &[&str] = &[
-    "ETH", "ETHUD", "GDIS", "HIV", "MH", "PSY", "PSYTHPN", "SCA", "SDV", "SEX", "STD", "SUD",
-    "TBOO", "BH", "OPIOIDUD", "ALCUD", "COCAUD", "DRGUD", "SICKLE",
-];
-
-/// Whether `meta.security` labels the resource restricted (R), very
-/// restricted (V) or sensitive (HIV, PSY, SUD…).
-fn is_sealed(r: &Value) -> bool {
-    let labels = r
-        .get("meta")
-        .map(|m| array(m, "security"))
-        .into_iter()
-        .flatten();
-    labels.into_iter().any(|label| {
-        let code = str_field(label, "code").unwrap_or("");
-        match str_field(label, "system") {
-            Some(CONFIDENTIALITY) => matches!(code, "R" | "V"),
-            Some(ACT_CODE) => SENSITIVE.contains(&code),
-            _ => false,
-        }
-    })
 }
 
 fn is_entered_in_error(r: &Value) -> bool {
@@ -449,27 +419,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn labelled(system: &str, code: &str) -> Value {
-        json!({ "resourceType": "Condition", "id": "c", "meta": { "security": [{ "system": system, "code": code }] } })
-    }
-
-    #[test]
-    fn security_labels_seal_restricted_and_sensitive_records() {
-        let cases = [
-            (labelled(CONFIDENTIALITY, "R"), true),
-            (labelled(CONFIDENTIALITY, "V"), true),
-            (labelled(CONFIDENTIALITY, "N"), false),
-            (labelled(ACT_CODE, "HIV"), true),
-            (labelled(ACT_CODE, "PSY"), true),
-            (labelled(ACT_CODE, "SUD"), true),
-            (labelled("http://example.org/other", "R"), false),
-            (json!({ "resourceType": "Condition", "id": "c" }), false),
-        ];
-        for (resource, sealed) in cases {
-            assert_eq!(is_sealed(&resource), sealed, "{resource}");
-        }
-    }
-
     #[test]
     fn only_this_patients_resources_belong_to_the_chart() {
         let cases = [
@@ -508,14 +457,19 @@ mod tests {
             json!({ "resourceType": "Patient", "id": "p1", "name": [{ "family": "张", "given": ["伟"] }] }),
             json!({ "resourceType": "Condition", "id": "mine", "subject": { "reference": "Patient/p1" }, "code": { "text": "Hypertension" } }),
             json!({ "resourceType": "Condition", "id": "theirs", "subject": { "reference": "Patient/p2" }, "code": { "text": "Asthma" } }),
-            json!({ "resourceType": "Condition", "id": "sealed", "subject": { "reference": "Patient/p1" }, "code": { "text": "Depression" },
-                    "meta": { "security": [{ "system": ACT_CODE, "code": "PSY" }] } }),
         ];
         let freshness = Freshness {
             as_of: "2026-11-28T08:00:00Z".into(),
             from_cache: false,
         };
-        let chart = build_chart("p1", &resources, freshness).unwrap();
+        let access = AccessView {
+            tier: "treating".into(),
+            grounds: crate::view::AccessGrounds::Role,
+            masked: false,
+            can_break_glass: false,
+            break_glass_until: None,
+        };
+        let chart = build_chart("p1", &resources, freshness, access).unwrap();
         assert_eq!(
             chart
                 .problems
@@ -524,6 +478,5 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["mine"]
         );
-        assert_eq!(chart.sealed, 1);
     }
 }

@@ -32,6 +32,8 @@ pub struct Config {
     #[serde(default)]
     pub ui: UiConfig,
     #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
     pub dev: DevConfig,
 }
 
@@ -164,6 +166,16 @@ pub struct UiConfig {
     pub locale: Option<String>,
 }
 
+/// Where the privacy policy comes from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The policy file (tiers, masking, break-the-glass); without it the
+    /// built-in default policy applies. An invalid file shows no patient
+    /// data at all until it is fixed.
+    pub file: Option<PathBuf>,
+}
+
 /// The UI languages ChartGuard ships.
 pub(crate) const LOCALES: &[&str] = &["zh-CN", "en"];
 
@@ -246,6 +258,7 @@ impl Config {
             session: SessionConfig::default(),
             cache: CacheConfig::default(),
             ui: UiConfig::default(),
+            policy: PolicyConfig::default(),
             dev: DevConfig::default(),
         }
     }

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     MissingRole,
     MalformedData,
     KeyringUnavailable,
+    /// The privacy policy is invalid: no patient data is shown.
+    PolicyInvalid,
     LoginCancelled,
     /// The doctor opened another chart before this one arrived.
     Superseded,
@@ -87,6 +89,12 @@ pub enum Error {
     Keyring(String),
     #[error("login cancelled")]
     LoginCancelled,
+    #[error("the privacy policy is invalid, so no patient data is shown: {0}")]
+    PolicyInvalid(String),
+    /// Bad input on the command line (a file that cannot be read, a tier
+    /// the policy does not have). Never reaches the window.
+    #[error("{0}")]
+    Usage(String),
     #[error("another chart was opened meanwhile")]
     Superseded,
     #[error("the local cache's key is missing from the OS keyring; the cache can be rebuilt from the platform")]
@@ -123,6 +131,8 @@ impl Error {
             Error::Malformed(..) => ErrorCode::MalformedData,
             Error::Keyring(_) => ErrorCode::KeyringUnavailable,
             Error::LoginCancelled => ErrorCode::LoginCancelled,
+            Error::PolicyInvalid(_) => ErrorCode::PolicyInvalid,
+            Error::Usage(_) => ErrorCode::ConfigInvalid,
             Error::Superseded => ErrorCode::Superseded,
             Error::CacheKeyMissing => ErrorCode::CacheKeyMissing,
             Error::CacheUnreadable => ErrorCode::CacheUnreadable,

@@ -4,6 +4,7 @@
 //!
 //! The public API is [`Viewer`] plus the types in [`view`].
 
+mod audit;
 mod auth;
 #[cfg(feature = "bench")]
 #[doc(hidden)]
@@ -13,8 +14,11 @@ mod chart;
 mod config;
 mod error;
 mod fhir;
+mod glass;
 mod mask;
 mod platform;
+mod policy;
+mod preview;
 mod sanitize;
 mod secrets;
 mod tls;
@@ -24,8 +28,9 @@ mod viewer;
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
     demo_state_dir, machine_config_path, CacheConfig, Config, DevConfig, IdpConfig, LoginFlow,
-    PlatformConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT,
+    PlatformConfig, PolicyConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT,
     DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
+pub use preview::{policy_preview, PreviewRequest};
 pub use viewer::Viewer;

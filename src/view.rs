@@ -22,6 +22,18 @@ pub struct AppInfo {
     /// The UI language to start in (`zh-CN` or `en`): configured by IT, else
     /// the system's. The doctor can still switch.
     pub locale: String,
+    /// The reasons a doctor may give to break the glass (from the policy;
+    /// empty while the policy is invalid).
+    pub break_glass_reasons: Vec<BreakGlassReasonView>,
+}
+
+/// One reason to break the glass, in both UI languages.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakGlassReasonView {
+    pub code: String,
+    pub en: String,
+    pub zh: String,
 }
 
 /// The logged-in doctor, from the verified ID token.
@@ -161,6 +173,37 @@ pub struct Chart {
     /// Whether the chart is kept in this workstation's cache beyond the
     /// retention period; `None` when there is no cache to keep it in.
     pub pinned: Option<bool>,
+    /// What the doctor may see of this patient, and why.
+    pub access: AccessView,
+}
+
+/// Why a doctor has their tier for a patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AccessGrounds {
+    /// Their role alone.
+    Role,
+    /// A referral of the patient to their department.
+    Referral,
+    /// A care team naming them.
+    CareTeam,
+}
+
+/// The doctor's tier for the patient on screen, resolved by the core for
+/// this request. The UI shows it; it never decides anything from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessView {
+    /// The tier's name in the policy (`treating`, `clinician`…).
+    pub tier: String,
+    pub grounds: AccessGrounds,
+    /// Identifiers and free text are masked for this tier.
+    pub masked: bool,
+    /// Sealed records could be opened by breaking the glass.
+    pub can_break_glass: bool,
+    /// The glass is broken for this patient until then (RFC 3339, UTC):
+    /// nothing is sealed until that moment.
+    pub break_glass_until: Option<String>,
 }
 
 /// How current a chart is: the time its data was fetched from the platform,

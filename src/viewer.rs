@@ -15,16 +15,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{oneshot, Mutex};
 
+use crate::audit::GlassEnd;
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
 use crate::cache::{self, Cache, SyncTime};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
+use crate::glass::Glass;
+use crate::mask;
 use crate::platform::{PatientQuery, Platform};
-use crate::view::{AppInfo, Chart, Freshness, SearchResults, SessionInfo};
-use crate::{chart, secrets};
+use crate::policy::{Privacy, Who};
+use crate::secrets;
+use crate::view::{AppInfo, BreakGlassReasonView, Chart, Freshness, SearchResults, SessionInfo};
 
-/// Roles that may read patient records, until the policy file's tiers decide.
-const CLINICAL_ROLES: &[&str] = &["doctor", "department_head"];
+/// The longest note a doctor can give when breaking the glass.
+const MAX_GLASS_NOTE_CHARS: usize = 500;
 
 /// How far before the last sync (platform time) an incremental refresh asks from.
 const SINCE_MARGIN: Duration = Duration::from_secs(60);
@@ -36,6 +40,8 @@ pub struct Viewer {
     config: Config,
     idp: Idp,
     platform: Platform,
+    privacy: Privacy,
+    glass: Glass,
     session: Mutex<Option<Session>>,
     /// The logged-in doctor's cache. Locked after `session` when both are
     /// needed, and never held across a platform request.
@@ -76,6 +82,8 @@ impl Viewer {
         Ok(Viewer {
             idp: Idp::new(&config)?,
             platform: Platform::new(&config)?,
+            privacy: Privacy::load(config.policy.file.as_deref()),
+            glass: Glass::default(),
             config,
             session: Mutex::new(None),
             cache: Mutex::new(CacheSlot::Closed),
@@ -91,6 +99,21 @@ impl Viewer {
             platform_url: self.config.platform.base_url.to_string(),
             idp_issuer: self.config.idp.issuer.to_string(),
             locale: crate::config::ui_locale(&self.config, sys_locale::get_locale().as_deref()),
+            break_glass_reasons: self
+                .privacy
+                .policy()
+                .map(|p| {
+                    p.break_glass
+                        .reasons
+                        .iter()
+                        .map(|r| BreakGlassReasonView {
+                            code: r.code.clone(),
+                            en: r.en.clone(),
+                            zh: r.zh.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -144,6 +167,7 @@ impl Viewer {
             return Ok(());
         };
         tracing::info!("logout");
+        self.glass.end(GlassEnd::Logout);
         let subject = &session.identity.sub;
         let slot = std::mem::replace(&mut *self.cache.lock().await, CacheSlot::Closed);
         let purged = match (slot, self.config.cache.purge_on_logout) {
@@ -169,7 +193,7 @@ impl Viewer {
     /// Searches the platform; when it cannot be reached, the patients in
     /// this workstation's cache (marked `offline`).
     pub async fn search_patients(&self, query: &str) -> Result<SearchResults> {
-        self.require_clinical_role().await?;
+        let identity = self.require_patient_access().await?;
         let Some(parsed) = PatientQuery::parse(query) else {
             return Ok(SearchResults {
                 patients: Vec::new(),
@@ -205,7 +229,7 @@ impl Viewer {
             Err(e) => return Err(e),
         };
         Ok(SearchResults {
-            patients: patients.iter().filter_map(chart::patient_summary).collect(),
+            patients: mask::search_rows(&self.privacy, who(&identity), &patients)?,
             offline,
         })
     }
@@ -220,7 +244,7 @@ impl Viewer {
     }
 
     async fn open_chart(&self, patient_id: &str) -> Result<Chart> {
-        self.require_clinical_role().await?;
+        let identity = self.require_patient_access().await?;
         self.expire_cached().await;
         match self
             .with_cache(None, |cache| cache.load_history(patient_id))
@@ -232,7 +256,7 @@ impl Viewer {
                     as_of: rfc3339(history.synced_at),
                     from_cache: true,
                 };
-                chart::build_chart(patient_id, &history.resources, freshness)
+                self.chart_view(&identity, patient_id, &history.resources, freshness)
             }
             None => self.refresh_chart(patient_id).await,
         }
@@ -252,7 +276,8 @@ impl Viewer {
     }
 
     async fn refresh_chart(&self, patient_id: &str) -> Result<Chart> {
-        let subject = self.require_clinical_role().await?;
+        let identity = self.require_patient_access().await?;
+        let subject = identity.sub.clone();
         let token = self.access_token().await?;
         let started = SystemTime::now();
         let full_sync_due =
@@ -301,7 +326,7 @@ impl Viewer {
         match cached {
             Some(history) => {
                 let merged = merge_changes(history.resources, &fetched);
-                let chart = chart::build_chart(patient_id, &merged, freshness)?;
+                let chart = self.chart_view(&identity, patient_id, &merged, freshness)?;
                 tracing::debug!(changed = fetched.len(), "incremental refresh");
                 self.with_cache(Some(&subject), |cache| {
                     cache.with_room(patient_id, |cache| {
@@ -312,7 +337,7 @@ impl Viewer {
                 Ok(chart)
             }
             None => {
-                let chart = chart::build_chart(patient_id, &fetched, freshness)?;
+                let chart = self.chart_view(&identity, patient_id, &fetched, freshness)?;
                 self.with_cache(Some(&subject), |cache| {
                     cache.with_room(patient_id, |cache| {
                         cache.store_history(patient_id, &fetched, synced_at)
@@ -324,11 +349,52 @@ impl Viewer {
         }
     }
 
+    /// Breaks the glass: unseals the patient's sealed records for this
+    /// doctor for the policy's time, with a reason from the policy's list
+    /// and a note (both audited), and returns the unsealed chart. Refused
+    /// when the doctor's tier for the patient may not break the glass.
+    pub async fn break_glass(&self, patient_id: &str, reason: &str, note: &str) -> Result<Chart> {
+        let identity = self.require_patient_access().await?;
+        let policy = self.privacy.policy()?;
+        if !policy.break_glass.reasons.iter().any(|r| r.code == reason) {
+            return Err(Error::Internal(
+                "not a break-the-glass reason of the policy",
+            ));
+        }
+        if note.trim().is_empty() || note.chars().count() > MAX_GLASS_NOTE_CHARS {
+            return Err(Error::Internal(
+                "break the glass needs a note of up to 500 characters",
+            ));
+        }
+        self.glass.start(
+            &identity.sub,
+            patient_id,
+            reason,
+            policy.break_glass.duration,
+        );
+        match self.open_patient(patient_id).await {
+            Ok(chart) if chart.access.break_glass_until.is_some() => Ok(chart),
+            Ok(_) => {
+                self.glass.end(GlassEnd::Ended);
+                Err(Error::AccessDenied)
+            }
+            Err(e) => {
+                self.glass.end(GlassEnd::Ended);
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends the doctor's break-the-glass before its time.
+    pub fn end_break_glass(&self) {
+        self.glass.end(GlassEnd::Ended);
+    }
+
     /// Keeps a cached patient in the cache beyond the retention period (or
     /// lets them expire again). Returns whether the patient is now pinned:
     /// `None` when there is no cache to keep them in.
     pub async fn pin_patient(&self, patient_id: &str, pinned: bool) -> Result<Option<bool>> {
-        let subject = self.require_clinical_role().await?;
+        let subject = self.require_patient_access().await?.sub;
         Ok(self
             .with_cache(Some(&subject), |cache| {
                 cache.set_pinned(patient_id, pinned)?;
@@ -545,17 +611,36 @@ impl Viewer {
     /// here. IT staff and roles unknown to ChartGuard see no PHI (the policy
     /// file with its tiers will refine this).
     /// Returns the doctor's subject.
-    async fn require_clinical_role(&self) -> Result<String> {
+    /// The logged-in doctor, if the policy could let them see patient data
+    /// at all (which tier, and so what they see, is decided per patient).
+    async fn require_patient_access(&self) -> Result<Identity> {
         let session = self.session.lock().await;
         let identity = &session.as_ref().ok_or(Error::NotLoggedIn)?.identity;
-        match identity
-            .roles
-            .iter()
-            .any(|r| CLINICAL_ROLES.contains(&r.as_str()))
-        {
-            true => Ok(identity.sub.clone()),
-            false => Err(Error::AccessDenied),
+        if self.privacy.policy()?.may_see_patients(who(identity)) {
+            Ok(identity.clone())
+        } else {
+            Err(Error::AccessDenied)
         }
+    }
+
+    /// The chart of the patient whose history this is, as the doctor's tier
+    /// for that patient lets them see it now.
+    fn chart_view(
+        &self,
+        identity: &Identity,
+        patient_id: &str,
+        history: &[serde_json::Value],
+        freshness: Freshness,
+    ) -> Result<Chart> {
+        let glass_until = self.glass.active_until(&identity.sub, patient_id);
+        mask::chart_view(
+            &self.privacy,
+            who(identity),
+            patient_id,
+            history,
+            freshness,
+            glass_until,
+        )
     }
 
     /// A valid access token, renewed shortly before it expires. A refused
@@ -649,6 +734,15 @@ fn merge_changes(
 
 fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn who(identity: &Identity) -> Who<'_> {
+    Who {
+        roles: &identity.roles,
+        groups: &identity.groups,
+        department: identity.department.as_deref(),
+        staff_no: identity.staff_no.as_deref(),
+    }
 }
 
 fn session_info(identity: &Identity, cache_problem: Option<ErrorPayload>) -> SessionInfo {

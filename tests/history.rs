@@ -94,12 +94,14 @@ async fn every_synthea_patient_opens_with_its_hospitals() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_hl7_example_patient_opens() {
+async fn the_hl7_example_patient_opens_masked_for_a_doctor_without_a_referral() {
     let demo = Demo::start();
     let viewer = demo.logged_in_viewer("wangyi").await;
     let chart = open(&viewer, "example").await;
-    assert_eq!(chart.patient.name, "Peter James Chalmers");
-    assert_eq!(chart.patient.birth_date.as_deref(), Some("1974-12-25"));
+    assert_eq!(chart.access.tier, "clinician");
+    assert!(chart.access.masked);
+    assert_eq!(chart.patient.name, "P*** J*** C***");
+    assert_eq!(chart.patient.birth_date.as_deref(), Some("1974"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,5 +12,7 @@ pub const ALL: &[&str] = &[
     "open_patient",
     "refresh_patient",
     "pin_patient",
+    "break_glass",
+    "end_break_glass",
     "reset_cache",
 ];

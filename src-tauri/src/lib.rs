@@ -121,6 +121,26 @@ async fn pin_patient(
 }
 
 #[tauri::command]
+async fn break_glass(
+    state: State<'_, AppState>,
+    patient_id: String,
+    reason: String,
+    note: String,
+) -> Reply<Chart> {
+    state
+        .viewer()?
+        .break_glass(&patient_id, &reason, &note)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+fn end_break_glass(state: State<'_, AppState>) -> Reply<()> {
+    state.viewer()?.end_break_glass();
+    Ok(())
+}
+
+#[tauri::command]
 async fn reset_cache(state: State<'_, AppState>) -> Reply<SessionInfo> {
     state.viewer()?.reset_cache().await.map_err(payload)
 }
@@ -139,6 +159,8 @@ pub fn handlers<R: tauri::Runtime>(
         open_patient,
         refresh_patient,
         pin_patient,
+        break_glass,
+        end_break_glass,
         reset_cache
     ]
 }

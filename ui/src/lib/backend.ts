@@ -32,6 +32,14 @@ export interface Backend {
    * there is no cache to keep it in.
    */
   pinPatient(patientId: string, pinned: boolean): Promise<boolean | null>;
+  /**
+   * Unseals the patient's sealed records for the policy's time, with a reason
+   * code from `AppInfo.breakGlassReasons` and a note; resolves to the unsealed
+   * chart (`access.breakGlassUntil` set).
+   */
+  breakGlass(patientId: string, reason: string, note: string): Promise<Chart>;
+  /** Ends a break-the-glass before its time. */
+  endBreakGlass(): Promise<void>;
   /** Moves an unreadable local cache aside and starts a fresh one; `cacheProblem` is `null` on success. */
   resetCache(): Promise<SessionInfo>;
 }
@@ -57,6 +65,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   KeyringUnavailable: true,
   LoginCancelled: true,
   Superseded: true,
+  PolicyInvalid: true,
   CacheKeyMissing: true,
   CacheUnreadable: true,
   CacheBusy: true,
@@ -138,6 +147,12 @@ export class TauriBackend implements Backend {
   }
   pinPatient(patientId: string, pinned: boolean): Promise<boolean | null> {
     return call("pin_patient", { patientId, pinned });
+  }
+  breakGlass(patientId: string, reason: string, note: string): Promise<Chart> {
+    return call("break_glass", { patientId, reason, note });
+  }
+  endBreakGlass(): Promise<void> {
+    return call("end_break_glass");
   }
   resetCache(): Promise<SessionInfo> {
     return call("reset_cache");

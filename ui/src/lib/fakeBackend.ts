@@ -4,6 +4,7 @@
 // It is never part of the production bundle: main.ts imports it only in dev.
 import type { Backend } from "./backend";
 import { BackendError } from "./backend";
+import type { AccessView } from "../bindings/AccessView";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
@@ -33,6 +34,15 @@ export const sampleSession: SessionInfo = {
 
 /** A chart as the fake stores it; `freshness` and `pinned` are added per call, as the core does. */
 export type ChartContent = Omit<Chart, "freshness" | "pinned">;
+
+/** The access of a doctor treating the patient (a referral to their department). */
+export const TREATING: AccessView = {
+  tier: "treating",
+  grounds: "referral",
+  masked: false,
+  canBreakGlass: false,
+  breakGlassUntil: null,
+};
 
 /** The sample patient that is in this workstation's cache from the start. */
 export const CACHED_PATIENT_ID = "pat-cn-0001";
@@ -82,6 +92,7 @@ export const sampleCharts: ChartContent[] = [
     ],
     resourceCount: 47,
     sealed: 2,
+    access: { ...TREATING, canBreakGlass: true },
   },
   {
     patient: {
@@ -100,6 +111,7 @@ export const sampleCharts: ChartContent[] = [
     encounters: [],
     resourceCount: 1,
     sealed: 0,
+    access: TREATING,
   },
   {
     patient: {
@@ -136,6 +148,7 @@ export const sampleCharts: ChartContent[] = [
     ],
     resourceCount: 23,
     sealed: 0,
+    access: TREATING,
   },
 ];
 
@@ -210,6 +223,7 @@ export class FakeBackend implements Backend {
   /** patient id → the cached copy, where it is older than the platform's. */
   private readonly stale: Map<string, ChartContent>;
   private readonly pinned = new Set<string>();
+  private glass: { patientId: string; until: string } | null = null;
   private readonly options: FakeBackendOptions;
   private readonly now: () => Date;
   private holds: Hold[] = [];
@@ -308,6 +322,10 @@ export class FakeBackend implements Backend {
       platformUrl: "https://platform.example.invalid/fhir",
       idpIssuer: "https://idp.example.invalid/realms/hospital",
       locale: this.options.locale ?? "en",
+      breakGlassReasons: [
+        { code: "emergency", en: "Emergency treatment", zh: "急诊抢救" },
+        { code: "consult", en: "Consultation requested for this patient", zh: "会诊需要" },
+      ],
     };
   }
 
@@ -398,6 +416,28 @@ export class FakeBackend implements Backend {
     if (pinned) this.pinned.add(patientId);
     else this.pinned.delete(patientId);
     return pinned;
+  }
+
+  async breakGlass(patientId: string, reason: string, note: string): Promise<Chart> {
+    await this.enter("breakGlass", patientId);
+    this.requireSession();
+    if (!reason || !note.trim()) throw new BackendError("Internal", "Break the glass needs a reason and a note.");
+    const chart = this.fetch(patientId);
+    if (!chart.access.canBreakGlass) throw new BackendError("AccessDenied", "Access to this patient's records was refused.");
+    const until = rfc3339(new Date(this.now().getTime() + 30 * 60_000));
+    this.glass = { patientId, until };
+    return this.unsealed(chart);
+  }
+
+  async endBreakGlass(): Promise<void> {
+    await this.enter("endBreakGlass");
+    this.glass = null;
+  }
+
+  /** The chart with the glass broken, where it is. */
+  private unsealed(chart: Chart): Chart {
+    if (this.glass?.patientId !== chart.patient.id) return chart;
+    return { ...chart, sealed: 0, access: { ...chart.access, canBreakGlass: false, breakGlassUntil: this.glass.until } };
   }
 
   async resetCache(): Promise<SessionInfo> {

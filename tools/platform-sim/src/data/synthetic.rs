@@ -1040,6 +1040,11 @@ impl PatientBuilder<'_> {
         if has(Cond::Depression) {
             referrals.push((3, Cond::Depression, false));
         }
+        // The showcase patient's referral to cardiology is the current one:
+        // cardiology doctors treat them (a care relationship for the tiers).
+        if self.p.id == "cn-0001" {
+            referrals.sort_by_key(|(_, cond, _)| *cond != Cond::Hypertension);
+        }
         for (k, (dept, cond, urgent)) in referrals.into_iter().enumerate() {
             let index = visits.len().saturating_sub(1 + k * 5);
             let v = visits[index].clone();

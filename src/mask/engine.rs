@@ -1,0 +1,877 @@
+//! Applies a tier to one patient's records: seals what the tier may not
+//! see, sanitises every narrative, masks identifying data by the policy's
+//! operators and paths, scrubs free text, and generalises dates. The output
+//! is the records the chart is built from, so nothing downstream can show
+//! more than the tier allows.
+//!
+//! **Architecture Invariant:** every record that reaches the view model has
+//! passed through [`mask_records`]; its input is the unmasked history, its
+//! output the only thing the chart builder sees.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::ops::{
+    self, generalise_address_text, generalise_date, keep, mask_email, mask_family, mask_given,
+    mask_identifier, mask_name_text, mask_phone, pseudonym, Precision,
+};
+use super::path::Path;
+use super::scrub::{Known, Name, Scrubber};
+use crate::fhir::{array, owned, resource_type, str_field};
+use crate::policy::{
+    Access, Clinical, FreeText, Identifiers, Label, Masking, Operator, Policy, PractitionerNames,
+};
+use crate::sanitize::{html_to_text, sanitize_html};
+
+/// What replaces a redacted value.
+pub(crate) const REDACTED: &str = "[redacted]";
+/// The identifier system of a pseudonym.
+pub(crate) const PSEUDONYM_SYSTEM: &str = "urn:chartguard:pseudonym";
+
+const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+
+/// Resource types that describe a person the record identifies: the
+/// patient and the people around them.
+const PERSONS: &[&str] = &["Patient", "RelatedPerson", "Person"];
+const PRACTITIONERS: &[&str] = &["Practitioner", "PractitionerRole"];
+
+/// Elements whose strings are codes, ids or machine values, never free text.
+const NOT_TEXT: &[&str] = &[
+    "resourceType",
+    "id",
+    "reference",
+    "system",
+    "code",
+    "url",
+    "version",
+    "status",
+    "fullUrl",
+    "contentType",
+    "language",
+    "use",
+    "type",
+    "gender",
+    "unit",
+    "profile",
+    "versionId",
+    "lastUpdated",
+    "source",
+    "mode",
+    "intent",
+    "priority",
+    "criticality",
+];
+
+/// The tier's view of one patient's records.
+#[derive(Debug)]
+pub(crate) struct Masked {
+    pub(crate) records: Vec<Value>,
+    /// Records left out because their labels seal them for this tier.
+    pub(crate) sealed: u32,
+}
+
+/// Masks `records` (one patient's, the Patient among them) for `access`.
+/// `key` makes pseudonyms.
+pub(crate) fn mask_records(
+    policy: &Policy,
+    access: &Access<'_>,
+    records: &[&Value],
+    key: &[u8],
+) -> Masked {
+    let tier = access.tier;
+    let patient = records
+        .iter()
+        .copied()
+        .find(|r| resource_type(r) == Some("Patient"));
+    let scrubber =
+        (tier.free_text == FreeText::Scrub).then(|| Scrubber::new(&known_about(patient, records)));
+    let code = patient.map(|p| patient_pseudonym(p, key));
+    let mut out = Masked {
+        records: Vec::with_capacity(records.len()),
+        sealed: 0,
+    };
+    for &record in records {
+        if !access.break_glass && labels(record).any(|label| tier.seals(&label)) {
+            out.sealed += 1;
+            continue;
+        }
+        let mut record = record.clone();
+        sanitise_narrative(&mut record, scrubber.as_ref());
+        let kind = resource_type(&record).unwrap_or("").to_owned();
+        let person = PERSONS.contains(&kind.as_str());
+        match tier.identifiers {
+            Identifiers::Full => {}
+            Identifiers::Masked => {
+                let practitioner = PRACTITIONERS.contains(&kind.as_str())
+                    && tier.practitioner_names == PractitionerNames::Mask;
+                if person || practitioner {
+                    mask_person(&mut record, &policy.masking);
+                }
+                apply_paths(&mut record, &policy.masking, key);
+            }
+            Identifiers::Pseudonym | Identifiers::None => {
+                if person {
+                    pseudonymise_person(&mut record, code.as_deref().unwrap_or(""), key);
+                } else if PRACTITIONERS.contains(&kind.as_str())
+                    && tier.practitioner_names == PractitionerNames::Mask
+                {
+                    mask_person(&mut record, &policy.masking);
+                }
+                apply_paths(&mut record, &policy.masking, key);
+            }
+        }
+        if let Some(scrubber) = &scrubber {
+            drop_attachment_content(&mut record);
+            scrub_strings(&mut record, scrubber);
+        }
+        if tier.clinical == Clinical::Generalised {
+            generalise_dates(&mut record);
+        }
+        out.records.push(record);
+    }
+    out
+}
+
+/// The `meta.security` labels that can seal a record.
+pub(crate) fn labels(record: &Value) -> impl Iterator<Item = Label<'_>> {
+    record
+        .get("meta")
+        .map(|m| array(m, "security"))
+        .into_iter()
+        .flatten()
+        .filter_map(|label| {
+            let code = str_field(label, "code")?;
+            match str_field(label, "system")? {
+                CONFIDENTIALITY if matches!(code, "R" | "V") => Some(Label::Confidentiality(code)),
+                ACT_CODE if crate::policy::SENSITIVE.contains(&code) => {
+                    Some(Label::Sensitivity(code))
+                }
+                _ => None,
+            }
+        })
+}
+
+/// Everything known about the patient that free text might repeat: their
+/// record, the people named around them, the mother's maiden name.
+fn known_about(patient: Option<&Value>, records: &[&Value]) -> Known {
+    let mut known = patient.map(Known::from_patient).unwrap_or_default();
+    for &related in records
+        .iter()
+        .filter(|r| matches!(resource_type(r), Some("RelatedPerson" | "Person")))
+    {
+        let more = Known::from_patient(related);
+        known.names.extend(more.names);
+        known.phones.extend(more.phones);
+        known.emails.extend(more.emails);
+        known.identifiers.extend(more.identifiers);
+        known.address_lines.extend(more.address_lines);
+    }
+    if let Some(patient) = patient {
+        for ext in array(patient, "extension") {
+            if let Some(maiden) = owned(ext, "valueString") {
+                if str_field(ext, "url").is_some_and(|u| u.ends_with("mothersMaidenName")) {
+                    known.names.push(Name {
+                        family: Some(maiden),
+                        ..Name::default()
+                    });
+                }
+            }
+        }
+    }
+    known
+}
+
+/// The stable pseudonym of a patient: of their resident ID where they have
+/// one (the same person on every platform), else of their platform id.
+fn patient_pseudonym(patient: &Value, key: &[u8]) -> String {
+    let basis = array(patient, "identifier")
+        .filter_map(|i| str_field(i, "value"))
+        .find(|v| ops::is_valid_resident_id(v))
+        .or_else(|| str_field(patient, "id"))
+        .unwrap_or("");
+    format!("P-{}", pseudonym(key, basis))
+}
+
+fn sanitise_narrative(record: &mut Value, scrubber: Option<&Scrubber>) {
+    let Some(div) = record.pointer_mut("/text/div") else {
+        return;
+    };
+    let Some(html) = div.as_str() else {
+        *div = Value::String(String::new());
+        return;
+    };
+    let clean = sanitize_html(html);
+    *div = Value::String(match scrubber {
+        None => clean,
+        // Scrubbed as text: markup splitting a name (`<b>张</b>伟`) would
+        // hide it from the scrubber.
+        Some(scrubber) => text_to_html(&scrubber.scrub(&html_to_text(&clean))),
+    });
+}
+
+/// Plain text as HTML paragraphs, every character escaped.
+fn text_to_html(text: &str) -> String {
+    let mut html = String::from("<div>");
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        html.push_str("<p>");
+        for c in line.chars() {
+            match c {
+                '&' => html.push_str("&amp;"),
+                '<' => html.push_str("&lt;"),
+                '>' => html.push_str("&gt;"),
+                '"' => html.push_str("&quot;"),
+                '\'' => html.push_str("&#39;"),
+                c => html.push(c),
+            }
+        }
+        html.push_str("</p>");
+    }
+    html.push_str("</div>");
+    html
+}
+
+/// Masks a person's names, identifiers, contact points, addresses and
+/// birth date by the policy's operators, and those of their contacts.
+fn mask_person(person: &mut Value, masking: &Masking) {
+    let Some(object) = person.as_object_mut() else {
+        return;
+    };
+    mask_contact_details(object, masking);
+    if let Some(Value::Array(identifiers)) = object.get_mut("identifier") {
+        for identifier in identifiers.iter_mut() {
+            let resident = identifier
+                .get("value")
+                .and_then(Value::as_str)
+                .is_some_and(looks_like_resident_id);
+            let op = if resident {
+                &masking.resident_id
+            } else {
+                &masking.identifier
+            };
+            if let Some(value) = identifier.get_mut("value") {
+                mask_string(value, op, &[]);
+            }
+        }
+    }
+    if let Some(birth) = object.get_mut("birthDate") {
+        mask_string(birth, &masking.birth_date, &[]);
+    }
+    if let Some(Value::Array(contacts)) = object.get_mut("contact") {
+        for contact in contacts.iter_mut().filter_map(Value::as_object_mut) {
+            mask_contact_details(contact, masking);
+            if let Some(name) = contact.get_mut("name") {
+                mask_name(name, &masking.name);
+            }
+        }
+    }
+}
+
+/// 15 or 18 characters of digits (the last may be X): a resident ID's shape,
+/// whether or not its checksum holds: in an identifier field it is masked
+/// as one either way.
+fn looks_like_resident_id(value: &str) -> bool {
+    let value = value.trim();
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    match value.len() {
+        15 => digits(value),
+        18 => {
+            digits(&value[..17])
+                && value[17..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == 'X' || c == 'x')
+        }
+        _ => false,
+    }
+}
+
+fn mask_contact_details(object: &mut Map<String, Value>, masking: &Masking) {
+    if let Some(Value::Array(names)) = object.get_mut("name") {
+        for name in names {
+            mask_name(name, &masking.name);
+        }
+    }
+    if let Some(Value::Array(telecoms)) = object.get_mut("telecom") {
+        for telecom in telecoms.iter_mut() {
+            let op = if str_field(telecom, "system") == Some("email") {
+                &masking.email
+            } else {
+                &masking.phone
+            };
+            if let Some(value) = telecom.get_mut("value") {
+                mask_string(value, op, &[]);
+            }
+        }
+    }
+    match object.get_mut("address") {
+        Some(Value::Array(addresses)) => {
+            for address in addresses {
+                mask_address(address, &masking.address);
+            }
+        }
+        Some(address @ Value::Object(_)) => mask_address(address, &masking.address),
+        _ => {}
+    }
+}
+
+/// A HumanName: its family, given and text parts each by the name operator
+/// (which keeps the surname), prefixes and suffixes kept.
+fn mask_name(name: &mut Value, op: &Operator) {
+    let Some(object) = name.as_object_mut() else {
+        return;
+    };
+    if *op != Operator::Name {
+        for key in ["family", "text"] {
+            if let Some(v) = object.get_mut(key) {
+                mask_string(v, op, &[]);
+            }
+        }
+        if let Some(Value::Array(given)) = object.get_mut("given") {
+            for g in given {
+                mask_string(g, op, &[]);
+            }
+        }
+        return;
+    }
+    if let Some(Value::String(family)) = object.get_mut("family") {
+        *family = if ops::is_chinese_name(family) {
+            mask_family(family)
+        } else {
+            mask_name_text(family)
+        };
+    }
+    if let Some(Value::Array(given)) = object.get_mut("given") {
+        for g in given.iter_mut() {
+            if let Value::String(s) = g {
+                *s = mask_given(s);
+            }
+        }
+    }
+    if let Some(Value::String(text)) = object.get_mut("text") {
+        *text = mask_name_text(text);
+    }
+}
+
+/// An Address by the address operator: `district` keeps only what locates
+/// it to a district (the district, city, state and country elements, and a
+/// Chinese address text cut after the district).
+fn mask_address(address: &mut Value, op: &Operator) {
+    let Some(object) = address.as_object_mut() else {
+        return;
+    };
+    match op {
+        Operator::District => {
+            object.remove("line");
+            object.remove("postalCode");
+            object.remove("extension");
+            if let Some(Value::String(text)) = object.get_mut("text") {
+                *text = generalise_address_text(text);
+            }
+            if object.get("text").and_then(Value::as_str) == Some("") {
+                object.remove("text");
+            }
+        }
+        Operator::Drop => object.clear(),
+        other => {
+            for (key, value) in object.iter_mut() {
+                if !NOT_TEXT.contains(&key.as_str()) {
+                    mask_strings_in(value, other);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces a person's identity by their pseudonym: one pseudonym
+/// identifier, the birth year, nothing else that could identify them.
+fn pseudonymise_person(person: &mut Value, code: &str, key: &[u8]) {
+    let Some(object) = person.as_object_mut() else {
+        return;
+    };
+    let own = if object.get("resourceType").and_then(Value::as_str) == Some("Patient") {
+        code.to_owned()
+    } else {
+        // Someone else around the patient: their own pseudonym.
+        let id = object.get("id").and_then(Value::as_str).unwrap_or("");
+        format!("R-{}", pseudonym(key, id))
+    };
+    for key in [
+        "telecom",
+        "address",
+        "contact",
+        "photo",
+        "extension",
+        "communication",
+    ] {
+        object.remove(key);
+    }
+    object.insert("name".into(), serde_json::json!([{ "text": own }]));
+    object.insert(
+        "identifier".into(),
+        serde_json::json!([{ "system": PSEUDONYM_SYSTEM, "value": own }]),
+    );
+    if let Some(birth) = object.get_mut("birthDate") {
+        mask_string(
+            birth,
+            &Operator::Date {
+                precision: crate::policy::DatePrecision::Year,
+            },
+            &[],
+        );
+    }
+}
+
+fn apply_paths(record: &mut Value, masking: &Masking, key: &[u8]) {
+    for rule in &masking.paths {
+        // Validated when the policy was loaded.
+        let Ok(path) = Path::parse(&rule.path) else {
+            continue;
+        };
+        path.apply(record, &mut |node| {
+            if rule.op == Operator::Drop {
+                return false;
+            }
+            mask_strings_in_keyed(node, &rule.op, key);
+            true
+        });
+    }
+}
+
+/// Applies `op` to every text string inside `node` (not to codes and urls).
+fn mask_strings_in(node: &mut Value, op: &Operator) {
+    mask_strings_in_keyed(node, op, &[]);
+}
+
+fn mask_strings_in_keyed(node: &mut Value, op: &Operator, key: &[u8]) {
+    match node {
+        Value::String(_) => mask_string(node, op, key),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| mask_strings_in_keyed(i, op, key)),
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if !NOT_TEXT.contains(&k.as_str()) {
+                    mask_strings_in_keyed(v, op, key);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Applies `op` to one string value (other JSON values become the marker
+/// where the operator would hide them).
+fn mask_string(value: &mut Value, op: &Operator, key: &[u8]) {
+    let Some(text) = value.as_str() else {
+        if matches!(op, Operator::Redact | Operator::Pseudonym) {
+            *value = Value::String(REDACTED.into());
+        }
+        return;
+    };
+    let masked = match op {
+        Operator::Keep { first, last, char } => keep(text, *first, *last, *char),
+        Operator::Name => mask_name_text(text),
+        Operator::Identifier => mask_identifier(text),
+        Operator::Phone => mask_phone(text),
+        Operator::Email => mask_email(text),
+        Operator::District => {
+            let cut = generalise_address_text(text);
+            if cut.is_empty() {
+                REDACTED.into()
+            } else {
+                cut
+            }
+        }
+        Operator::Date { precision } => {
+            generalise_date(text, (*precision).into()).unwrap_or_else(|| REDACTED.into())
+        }
+        Operator::Redact | Operator::Drop => REDACTED.into(),
+        Operator::Pseudonym => pseudonym(key, text),
+    };
+    *value = Value::String(masked);
+}
+
+/// Attachment bytes and links cannot be scrubbed: a tier that must not see
+/// identifying text does not get them.
+fn drop_attachment_content(record: &mut Value) {
+    fn visit(node: &mut Value) {
+        match node {
+            Value::Object(map) => {
+                if map.contains_key("contentType")
+                    && (map.contains_key("data") || map.contains_key("url"))
+                {
+                    map.remove("data");
+                    map.remove("url");
+                }
+                map.values_mut().for_each(visit);
+            }
+            Value::Array(items) => items.iter_mut().for_each(visit),
+            _ => {}
+        }
+    }
+    visit(record);
+}
+
+/// Runs every free-text string of the record through the scrubber.
+fn scrub_strings(node: &mut Value, scrubber: &Scrubber) {
+    match node {
+        Value::String(text) => {
+            if let Cow::Owned(scrubbed) = scrubber.scrub(text) {
+                *text = scrubbed;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| scrub_strings(i, scrubber)),
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                // The narrative was scrubbed as text already.
+                if !NOT_TEXT.contains(&key.as_str()) && key != "div" {
+                    scrub_strings(value, scrubber);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every date and time in the record to the month.
+fn generalise_dates(node: &mut Value) {
+    match node {
+        Value::String(text) if is_fhir_date(text) => {
+            if let Some(month) = generalise_date(text, Precision::Month) {
+                *text = month;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(generalise_dates),
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if !matches!(
+                    key.as_str(),
+                    "id" | "reference" | "system" | "code" | "url" | "version"
+                ) {
+                    generalise_dates(value);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `YYYY-MM`, `YYYY-MM-DD` or a dateTime/instant: what FHIR dates look like.
+fn is_fhir_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 7
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && (b.len() == 7
+            || (b.len() >= 10
+                && b[7] == b'-'
+                && b[8..10].iter().all(u8::is_ascii_digit)
+                && (b.len() == 10 || b[10] == b'T')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Grounds;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    /// The one helper every table goes through: `records` as `tier` of the
+    /// default policy sees them, as JSON text and as values.
+    fn as_tier(tier: &str, records: &[Value], break_glass: bool) -> Masked {
+        let policy = Policy::default_policy();
+        let (tier_name, rules) = policy.tiers.get_key_value(tier).unwrap();
+        let access = Access {
+            tier_name,
+            tier: rules,
+            grounds: Grounds::Role,
+            break_glass: break_glass && rules.break_glass,
+        };
+        let refs: Vec<&Value> = records.iter().collect();
+        mask_records(&policy, &access, &refs, KEY)
+    }
+
+    fn zhang() -> Value {
+        json!({
+            "resourceType": "Patient", "id": "cn-0001",
+            "name": [{ "use": "official", "family": "张", "given": ["伟"], "text": "张伟" }],
+            "identifier": [
+                { "system": "urn:oid:2.16.156.10011.1.1", "value": "11010519491231002X" },
+                { "system": "urn:x:mrn", "value": "H168189619" }
+            ],
+            "telecom": [{ "system": "phone", "value": "13812345678", "use": "mobile" },
+                        { "system": "phone", "value": "010-65123456", "use": "home" },
+                        { "system": "email", "value": "zhangwei@example.cn" }],
+            "address": [{ "text": "北京市朝阳区建国路95号4号楼", "line": ["建国路95号4号楼"], "city": "北京市", "district": "朝阳区", "postalCode": "100022" }],
+            "birthDate": "1949-12-31",
+            "contact": [{ "name": { "family": "李", "given": ["秀英"] }, "telecom": [{ "system": "phone", "value": "13900001111" }] }],
+            "extension": [{ "url": "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName", "valueString": "王" }],
+            "photo": [{ "contentType": "image/png", "data": "iVBORw0KGgo=" }]
+        })
+    }
+
+    fn note(text: &str) -> Value {
+        json!({ "resourceType": "Condition", "id": "c1", "subject": { "reference": "Patient/cn-0001", "display": "张伟" },
+                "code": { "text": "高血压" }, "note": [{ "text": text }], "recordedDate": "2024-03-15T08:30:00+08:00",
+                "text": { "status": "generated", "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>患者<b>张</b>伟 {text}</p><script>alert(1)</script></div>") } })
+    }
+
+    fn at<'v>(value: &'v Value, pointer: &str) -> &'v Value {
+        value.pointer(pointer).unwrap_or(&Value::Null)
+    }
+
+    #[test]
+    fn each_tier_shows_the_patient_as_the_table_says() {
+        let records = [zhang()];
+        // (tier, JSON pointer into the Patient, expected)
+        let cases = [
+            ("treating", "/name/0/text", json!("张伟")),
+            (
+                "treating",
+                "/identifier/0/value",
+                json!("11010519491231002X"),
+            ),
+            ("treating", "/telecom/0/value", json!("13812345678")),
+            ("clinician", "/name/0/family", json!("张")),
+            ("clinician", "/name/0/given/0", json!("*")),
+            ("clinician", "/name/0/text", json!("张*")),
+            (
+                "clinician",
+                "/identifier/0/value",
+                json!("110105********002X"),
+            ),
+            ("clinician", "/identifier/1/value", json!("******9619")),
+            ("clinician", "/telecom/0/value", json!("138****5678")),
+            ("clinician", "/telecom/1/value", json!("010-********")),
+            ("clinician", "/telecom/2/value", json!("z***@example.cn")),
+            ("clinician", "/address/0/text", json!("北京市朝阳区")),
+            ("clinician", "/address/0/line", Value::Null),
+            ("clinician", "/address/0/postalCode", Value::Null),
+            ("clinician", "/address/0/district", json!("朝阳区")),
+            ("clinician", "/birthDate", json!("1949")),
+            ("clinician", "/contact/0/name/given/0", json!("**")),
+            (
+                "clinician",
+                "/contact/0/telecom/0/value",
+                json!("139****1111"),
+            ),
+            ("clinician", "/extension/0/valueString", json!(REDACTED)),
+            ("clinician", "/extension/1", Value::Null),
+            ("clinician", "/photo", Value::Null),
+            (
+                "deidentified",
+                "/identifier/0/system",
+                json!(PSEUDONYM_SYSTEM),
+            ),
+            ("deidentified", "/identifier/1", Value::Null),
+            ("deidentified", "/telecom", Value::Null),
+            ("deidentified", "/address", Value::Null),
+            ("deidentified", "/contact", Value::Null),
+            ("deidentified", "/birthDate", json!("1949")),
+        ];
+        for (tier, pointer, expected) in cases {
+            let masked = as_tier(tier, &records, false);
+            assert_eq!(
+                at(&masked.records[0], pointer),
+                &expected,
+                "{tier} {pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_pseudonym_is_stable_and_keyed() {
+        let a = as_tier("deidentified", &[zhang()], false);
+        let b = as_tier("deidentified", &[zhang()], false);
+        let code = at(&a.records[0], "/identifier/0/value").clone();
+        assert_eq!(code, *at(&b.records[0], "/identifier/0/value"));
+        assert!(code.as_str().unwrap().starts_with("P-"));
+        assert_eq!(at(&a.records[0], "/name/0/text"), &code);
+        assert_eq!(
+            code.as_str().unwrap(),
+            format!("P-{}", pseudonym(KEY, "11010519491231002X")),
+            "of the resident ID, so the same person has the same code on every platform"
+        );
+    }
+
+    #[test]
+    fn free_text_is_scrubbed_below_treating_and_kept_for_treating() {
+        let text = "张伟 手机13812345678，身份证11010519491231002X，住建国路95号4号楼";
+        let records = [zhang(), note(text)];
+        let treating =
+            serde_json::to_string(&as_tier("treating", &records, false).records[1]).unwrap();
+        assert!(treating.contains("张伟 手机13812345678"), "{treating}");
+        for tier in ["clinician", "deidentified"] {
+            let masked = as_tier(tier, &records, false);
+            let condition = serde_json::to_string(&masked.records[1]).unwrap();
+            for secret in ["张伟", "13812345678", "11010519491231002X", "建国路95号"] {
+                assert!(
+                    !condition.contains(secret),
+                    "{tier}: {secret} in {condition}"
+                );
+            }
+            assert_eq!(
+                at(&masked.records[1], "/code/text"),
+                "高血压",
+                "{tier}: clinical text stays"
+            );
+        }
+    }
+
+    #[test]
+    fn narratives_are_sanitised_for_every_tier() {
+        let records = [zhang(), note("ok")];
+        for tier in ["treating", "clinician", "deidentified"] {
+            let div = at(&as_tier(tier, &records, false).records[1], "/text/div")
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                !div.contains("<script") && !div.contains("alert(1)"),
+                "{tier}: {div}"
+            );
+            assert!(div.contains("患者"), "{tier}: {div}");
+        }
+        let clinician = as_tier("clinician", &records, false);
+        let div = at(&clinician.records[1], "/text/div").as_str().unwrap();
+        assert!(
+            !div.contains('伟'),
+            "a name split by markup is still found: {div}"
+        );
+    }
+
+    #[test]
+    fn dates_are_generalised_for_the_deidentified_tier_only() {
+        let records = [zhang(), note("ok")];
+        assert_eq!(
+            at(
+                &as_tier("deidentified", &records, false).records[1],
+                "/recordedDate"
+            ),
+            "2024-03"
+        );
+        assert_eq!(
+            at(
+                &as_tier("clinician", &records, false).records[1],
+                "/recordedDate"
+            ),
+            "2024-03-15T08:30:00+08:00"
+        );
+    }
+
+    fn labelled(system: &str, code: &str) -> Value {
+        json!({ "resourceType": "Condition", "id": format!("c-{code}"), "subject": { "reference": "Patient/cn-0001" },
+                "meta": { "security": [{ "system": system, "code": code }] } })
+    }
+
+    #[test]
+    fn security_labels_seal_per_tier_and_break_the_glass_unseals() {
+        let records = [
+            zhang(),
+            labelled(CONFIDENTIALITY, "R"),
+            labelled(CONFIDENTIALITY, "V"),
+            labelled(CONFIDENTIALITY, "N"),
+            labelled(ACT_CODE, "HIV"),
+            labelled(ACT_CODE, "PSY"),
+            labelled("http://example.org/other", "V"),
+        ];
+        // (tier, break the glass, how many sealed)
+        let cases = [
+            ("treating", false, 1),
+            ("treating", true, 0),
+            ("clinician", false, 4),
+            ("clinician", true, 0),
+            ("deidentified", false, 4),
+            ("deidentified", true, 4),
+        ];
+        for (tier, glass, sealed) in cases {
+            let masked = as_tier(tier, &records, glass);
+            assert_eq!(masked.sealed, sealed, "{tier} glass={glass}");
+            assert_eq!(
+                masked.records.len(),
+                records.len() - sealed as usize,
+                "{tier}"
+            );
+        }
+    }
+
+    #[test]
+    fn scrub_tiers_get_no_attachment_bytes() {
+        let doc = json!({ "resourceType": "DocumentReference", "id": "d", "subject": { "reference": "Patient/cn-0001" },
+            "content": [{ "attachment": { "contentType": "text/html", "data": "PHA+5byg5LyfPC9wPg==", "title": "出院小结" } }] });
+        let records = [zhang(), doc];
+        let clinician = as_tier("clinician", &records, false);
+        assert_eq!(
+            at(&clinician.records[1], "/content/0/attachment/data"),
+            &Value::Null
+        );
+        assert_eq!(
+            at(&clinician.records[1], "/content/0/attachment/title"),
+            "出院小结"
+        );
+        let treating = as_tier("treating", &records, false);
+        assert!(at(&treating.records[1], "/content/0/attachment/data").is_string());
+    }
+
+    /// Generated identities: a Chinese or Western name, a valid resident ID
+    /// and a mobile number.
+    fn identity() -> impl Strategy<Value = (String, String, String, String)> {
+        let chinese = (
+            prop::sample::select(vec!["张", "王", "李", "欧阳", "司马", "赵"]),
+            "[伟芳娜秀英敏静丽强磊军洋勇艳杰]{2,3}",
+        );
+        let western = ("[A-Z][a-z]{3,8}[0-9]{0,3}", "[A-Z][a-z]{3,8}[0-9]{0,3}");
+        let name = prop_oneof![
+            chinese.prop_map(|(f, g)| (f.to_owned(), g)),
+            western.prop_map(|(f, g)| (f, g)),
+        ];
+        (
+            name,
+            1930u32..2020,
+            1u32..13,
+            1u32..29,
+            0u32..1000,
+            "1[3-9][0-9]{9}",
+        )
+            .prop_map(|((family, given), y, m, d, seq, mobile)| {
+                let body = format!("110105{y:04}{m:02}{d:02}{seq:03}");
+                let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+                let sum: u32 = body
+                    .chars()
+                    .zip(weights)
+                    .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+                    .sum();
+                let check =
+                    ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+                (family, given, format!("{body}{check}"), mobile)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn no_masked_tier_lets_a_name_id_or_phone_through((family, given, id, mobile) in identity()) {
+            let chinese = ops::is_chinese_name(&family);
+            let full = if chinese { format!("{family}{given}") } else { format!("{given} {family}") };
+            let patient = json!({
+                "resourceType": "Patient", "id": "p1",
+                "name": [{ "family": family, "given": [given], "text": full }],
+                "identifier": [{ "value": id }],
+                "telecom": [{ "system": "phone", "value": mobile }],
+            });
+            let text = format!("Seen {full} today; call {mobile}; ID {id}.");
+            let condition = json!({ "resourceType": "Condition", "id": "c", "subject": { "reference": "Patient/p1", "display": full },
+                "note": [{ "text": text }], "text": { "div": format!("<div><p>{full}</p><i>{mobile}</i></div>") } });
+            for tier in ["clinician", "deidentified"] {
+                let out = serde_json::to_string(&as_tier(tier, &[patient.clone(), condition.clone()], false).records).unwrap();
+                for secret in [&full, &id, &mobile] {
+                    prop_assert!(!out.contains(secret.as_str()), "{} leaked {} in {}", tier, secret, out);
+                }
+            }
+        }
+    }
+}
