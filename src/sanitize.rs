@@ -624,7 +624,7 @@ fn local_name(name: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::borrow::Cow;
     use std::cell::{Ref, RefCell};
     use std::path::PathBuf;
@@ -702,7 +702,7 @@ mod tests {
     /// Parses `html` as the webview would insert it into a `<div>` and fails
     /// on any element outside the allow-list or any attribute but a numeric
     /// cell span.
-    fn assert_only_allowed_markup(html: &str, payload: &str) {
+    pub(crate) fn assert_only_allowed_markup(html: &str, payload: &str) {
         let recorder = Recorder {
             nodes: RefCell::new(vec![(
                 QualName::new(None, ns!(), "#document".into()),
@@ -768,7 +768,7 @@ mod tests {
 
     /// Text must carry nothing an HTML parser would read as markup, even when
     /// the input spelled a tag with character references.
-    fn assert_markup_free(text: &str, payload: &str) {
+    pub(crate) fn assert_markup_free(text: &str, payload: &str) {
         static TAG_LIKE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[A-Za-z/!?]").unwrap());
         assert!(
             !TAG_LIKE.is_match(text),
@@ -817,7 +817,7 @@ mod tests {
         assert_eq!(sanitize_html(&cda), cda, "not idempotent for {payload:?}");
     }
 
-    fn xss_fixtures() -> Vec<String> {
+    pub(crate) fn xss_fixtures() -> Vec<String> {
         let dir = std::env::var_os("CHARTGUARD_FIXTURES")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
@@ -852,7 +852,7 @@ mod tests {
         }
     }
 
-    const FAMILIES: &[(&str, &str)] = &[
+    pub(crate) const FAMILIES: &[(&str, &str)] = &[
         ("script", "<script>alert(1)</script>"),
         ("script", "<ScRiPt>alert(1)</sCrIpT>"),
         ("script", "<scr<script>ipt>alert(1)</scr</script>ipt>"),

@@ -8,8 +8,6 @@
 //! passed through [`mask_records`]; its input is the unmasked history, its
 //! output the only thing the chart builder sees.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
 use super::ops::{
@@ -22,7 +20,7 @@ use crate::fhir::{array, owned, resource_type, str_field};
 use crate::policy::{
     Access, Clinical, FreeText, Identifiers, Label, Masking, Operator, Policy, PractitionerNames,
 };
-use crate::sanitize::{html_to_text, sanitize_html};
+use crate::sanitize::{html_to_text, plain_text, sanitize_html};
 
 /// What replaces a redacted value.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -63,6 +61,12 @@ const NOT_TEXT: &[&str] = &[
     "priority",
     "criticality",
 ];
+
+/// A code, id or URL: a string under one of [`NOT_TEXT`]'s names. (The
+/// same names can hold text inside an object: `Condition.code.text`.)
+fn is_machine_value(key: &str, value: &Value) -> bool {
+    value.is_string() && NOT_TEXT.contains(&key)
+}
 
 /// The tier's view of one patient's records.
 #[derive(Debug)]
@@ -122,10 +126,12 @@ pub(crate) fn mask_records(
                 apply_paths(&mut record, &policy.masking, key);
             }
         }
-        if let Some(scrubber) = &scrubber {
+        if scrubber.is_some() {
             drop_attachment_content(&mut record);
-            scrub_strings(&mut record, scrubber);
+        } else {
+            sanitise_html_attachments(&mut record);
         }
+        clean_strings(&mut record, scrubber.as_ref());
         if tier.clinical == Clinical::Generalised {
             generalise_dates(&mut record);
         }
@@ -375,7 +381,7 @@ fn mask_address(address: &mut Value, op: &Operator) {
         Operator::Drop => object.clear(),
         other => {
             for (key, value) in object.iter_mut() {
-                if !NOT_TEXT.contains(&key.as_str()) {
+                if !is_machine_value(key, value) {
                     mask_strings_in(value, other);
                 }
             }
@@ -451,7 +457,7 @@ fn mask_strings_in_keyed(node: &mut Value, op: &Operator, key: &[u8]) {
             .for_each(|i| mask_strings_in_keyed(i, op, key)),
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if !NOT_TEXT.contains(&k.as_str()) {
+                if !is_machine_value(k, v) {
                     mask_strings_in_keyed(v, op, key);
                 }
             }
@@ -513,23 +519,70 @@ fn drop_attachment_content(record: &mut Value) {
     visit(record);
 }
 
-/// Runs every free-text string of the record through the scrubber.
-fn scrub_strings(node: &mut Value, scrubber: &Scrubber) {
+/// Makes every free-text string of the record plain text (markup that
+/// slipped into a display string or a note keeps only its text) and, for
+/// tiers that scrub, runs it through the scrubber.
+fn clean_strings(node: &mut Value, scrubber: Option<&Scrubber>) {
     match node {
         Value::String(text) => {
-            if let Cow::Owned(scrubbed) = scrubber.scrub(text) {
+            let plain = plain_text(text);
+            let scrubbed = match scrubber {
+                Some(scrubber) => scrubber.scrub(&plain).into_owned(),
+                None => plain,
+            };
+            if scrubbed != *text {
                 *text = scrubbed;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| scrub_strings(i, scrubber)),
+        Value::Array(items) => items.iter_mut().for_each(|i| clean_strings(i, scrubber)),
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
-                // The narrative was scrubbed as text already.
-                if !NOT_TEXT.contains(&key.as_str()) && key != "div" {
-                    scrub_strings(value, scrubber);
+                // The narrative is sanitised (and scrubbed) on its own;
+                // attachment bytes are not text.
+                if !is_machine_value(key, value) && key != "div" && key != "data" {
+                    clean_strings(value, scrubber);
                 }
             }
         }
+        _ => {}
+    }
+}
+
+/// HTML attachments (`text/html`, `application/xhtml+xml`) carried inline
+/// are sanitised like narratives, so no view built on them later can show
+/// script. Bytes that are not UTF-8 HTML are dropped.
+fn sanitise_html_attachments(node: &mut Value) {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    match node {
+        Value::Object(map) => {
+            let html = map
+                .get("contentType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t.starts_with("text/html") || t.starts_with("application/xhtml")
+                });
+            if html {
+                if let Some(Value::String(data)) = map.get("data") {
+                    let clean = engine
+                        .decode(data.trim())
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok())
+                        .map(|text| engine.encode(sanitize_html(&text)));
+                    match clean {
+                        Some(clean) => {
+                            map.insert("data".into(), Value::String(clean));
+                        }
+                        None => {
+                            map.remove("data");
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(sanitise_html_attachments);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sanitise_html_attachments),
         _ => {}
     }
 }
@@ -815,6 +868,43 @@ mod tests {
         );
         let treating = as_tier("treating", &records, false);
         assert!(at(&treating.records[1], "/content/0/attachment/data").is_string());
+    }
+
+    /// Every payload as a narrative, a note, a display string and an HTML
+    /// attachment, for each tier: nothing executable comes out.
+    #[test]
+    fn hostile_html_survives_no_tier_in_any_place() {
+        use crate::sanitize::tests::{
+            assert_markup_free, assert_only_allowed_markup, xss_fixtures, FAMILIES,
+        };
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut payloads = xss_fixtures();
+        assert!(payloads.len() > 250, "the XSS fixtures were read");
+        payloads.extend(FAMILIES.iter().map(|(_, p)| (*p).to_owned()));
+        for payload in &payloads {
+            let records = [
+                zhang(),
+                json!({ "resourceType": "Condition", "id": "c", "subject": { "reference": "Patient/cn-0001" },
+                        "code": { "text": payload, "coding": [{ "display": payload }] },
+                        "note": [{ "text": payload }],
+                        "text": { "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{payload}</div>") } }),
+                json!({ "resourceType": "DocumentReference", "id": "d", "subject": { "reference": "Patient/cn-0001" },
+                        "content": [{ "attachment": { "contentType": "text/html", "data": b64.encode(payload) } }] }),
+            ];
+            for tier in ["treating", "clinician", "deidentified"] {
+                let masked = as_tier(tier, &records, false);
+                let (condition, document) = (&masked.records[1], &masked.records[2]);
+                assert_only_allowed_markup(at(condition, "/text/div").as_str().unwrap(), payload);
+                for pointer in ["/code/text", "/code/coding/0/display", "/note/0/text"] {
+                    assert_markup_free(at(condition, pointer).as_str().unwrap_or(""), payload);
+                }
+                if let Some(data) = at(document, "/content/0/attachment/data").as_str() {
+                    let html = String::from_utf8(b64.decode(data).unwrap()).unwrap();
+                    assert_only_allowed_markup(&html, payload);
+                }
+            }
+        }
     }
 
     /// Generated identities: a Chinese or Western name, a valid resident ID

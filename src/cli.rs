@@ -1,0 +1,153 @@
+//! The command line of the `chartguard` binary, for what needs no window:
+//! `chartguard policy preview …`. The shell calls [`run`] first and opens
+//! the window only when it returns `None` (no arguments).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::preview::{policy_preview, PreviewRequest};
+
+const USAGE: &str = "\
+usage:
+  chartguard                      open the window
+  chartguard policy preview --policy FILE (--tier TIER | --claims FILE) BUNDLE.json
+      print, as JSON, the chart the app would show for that tier (or for the
+      tier those token claims resolve to) from a FHIR bundle: masked, sealed
+      and sanitised. No window, no login, no network. A policy that does not
+      validate is refused with the key and line.
+  chartguard --help
+";
+
+/// Runs the command `args` name (without the program name), writing its
+/// output to `out` and problems to `err`; the process exit code, or `None`
+/// when there is no command and the window should open.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Option<i32> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let first = args.first()?.to_string_lossy().into_owned();
+    let code = match first.as_str() {
+        "--help" | "-h" | "help" => write_all(out, USAGE, 0),
+        "policy" => match args
+            .get(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .as_deref()
+        {
+            Some("preview") => preview(&args[2..], out, err),
+            _ => write_all(err, USAGE, 2),
+        },
+        _ => {
+            let _ = writeln!(err, "chartguard: unknown command {first:?}");
+            write_all(err, USAGE, 2)
+        }
+    };
+    Some(code)
+}
+
+fn write_all(to: &mut dyn Write, text: &str, code: i32) -> i32 {
+    match to.write_all(text.as_bytes()) {
+        Ok(()) => code,
+        Err(_) => 1,
+    }
+}
+
+fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let request = match parse_preview(args) {
+        Ok(request) => request,
+        Err(problem) => {
+            let _ = writeln!(err, "chartguard policy preview: {problem}");
+            return write_all(err, USAGE, 2);
+        }
+    };
+    match policy_preview(&request) {
+        Ok(json) => match writeln!(out, "{json}") {
+            Ok(()) => 0,
+            Err(_) => 1,
+        },
+        Err(e) => {
+            let _ = writeln!(err, "chartguard policy preview: {e}");
+            1
+        }
+    }
+}
+
+fn parse_preview(args: &[OsString]) -> Result<PreviewRequest, String> {
+    let (mut policy, mut tier, mut claims, mut bundle) = (None, None, None, None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.to_string_lossy().as_ref() {
+            "--policy" => policy = Some(PathBuf::from(value("--policy")?)),
+            "--tier" => tier = Some(value("--tier")?.to_string_lossy().into_owned()),
+            "--claims" => claims = Some(PathBuf::from(value("--claims")?)),
+            other if other.starts_with('-') => return Err(format!("unknown option {other:?}")),
+            _ if bundle.is_none() => bundle = Some(PathBuf::from(arg)),
+            _ => return Err("give one bundle".into()),
+        }
+    }
+    if tier.is_none() && claims.is_none() {
+        return Err("give --tier or --claims".into());
+    }
+    Ok(PreviewRequest {
+        policy: policy.ok_or("--policy FILE is required")?,
+        tier,
+        claims,
+        bundle: bundle.ok_or("BUNDLE.json is required")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(args: &[&str]) -> (Option<i32>, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(args.iter().map(OsString::from), &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn no_arguments_open_the_window() {
+        assert_eq!(run_args(&[]).0, None);
+    }
+
+    #[test]
+    fn bad_command_lines_are_refused_with_the_usage() {
+        let cases: [(&[&str], &str); 5] = [
+            (&["--frobnicate"], "unknown command"),
+            (&["policy"], "usage"),
+            (&["policy", "preview", "b.json"], "--tier or --claims"),
+            (
+                &["policy", "preview", "--tier", "clinician", "b.json"],
+                "--policy FILE is required",
+            ),
+            (
+                &["policy", "preview", "--policy", "p.toml", "--tier"],
+                "--tier needs a value",
+            ),
+        ];
+        for (args, why) in cases {
+            let (code, out, err) = run_args(args);
+            assert_eq!(code, Some(2), "{args:?}");
+            assert!(out.is_empty(), "{args:?}");
+            assert!(
+                err.contains(why) && err.contains("usage"),
+                "{args:?}: {err}"
+            );
+        }
+        let (code, out, _) = run_args(&["--help"]);
+        assert_eq!(code, Some(0));
+        assert!(out.contains("policy preview"));
+    }
+}
