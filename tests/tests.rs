@@ -13,3 +13,4 @@ mod login;
 mod offline;
 mod privacy;
 mod search;
+mod tiers;
