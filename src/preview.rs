@@ -66,7 +66,7 @@ pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
                 department: claims.department.as_deref(),
                 staff_no: claims.staff_no.as_deref(),
             };
-            let chart = mask::chart_view(&privacy, who, &patient_id, &records, freshness, None)?;
+            let chart = mask::chart_view(&privacy, who, &patient_id, records, freshness, None)?;
             if let Some(tier) = tier.as_ref().filter(|t| **t != chart.access.tier) {
                 return Err(usage(&format!(
                     "the claims resolve to tier {:?}, not {tier:?}",
@@ -75,9 +75,7 @@ pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
             }
             chart
         }
-        (None, Some(tier)) => {
-            mask::chart_view_as(&privacy, tier, &patient_id, &records, freshness)?
-        }
+        (None, Some(tier)) => mask::chart_view_as(&privacy, tier, &patient_id, records, freshness)?,
         (None, None) => return Err(usage("give --tier or --claims")),
     };
     serde_json::to_string_pretty(&chart)

@@ -206,6 +206,9 @@ pub(crate) fn html_to_text(input: &str) -> String {
 /// line ends become `\n`, and if markup slipped in, only its text is kept
 /// (as [`html_to_text`]). Render the result as text.
 pub(crate) fn plain_text(input: &str) -> String {
+    if is_plain(input) {
+        return input.to_owned();
+    }
     // Removing control characters first, so that `<\0script>` cannot turn
     // into a tag after the check for markup.
     let cleaned = without_unwanted_chars(input);
@@ -248,6 +251,14 @@ fn tokenize<S: TokenSink<Handle = ()>>(sink: S, input: &str) -> S {
 /// Characters that have no place in displayed text: C0/C1 controls other than
 /// line ends and tabs, and the bidi embeddings/overrides/isolates that can
 /// make "5 mg" read differently from what it says.
+/// Whether [`plain_text`] would return `input` unchanged: the common case
+/// (a lab name, a unit), told without allocating.
+pub(crate) fn is_plain(input: &str) -> bool {
+    input.len() == input.trim().len()
+        && !input.chars().any(|c| is_unwanted(c) || c == '\r')
+        && !looks_like_markup(input)
+}
+
 fn is_unwanted(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t'))
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')

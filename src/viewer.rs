@@ -229,7 +229,7 @@ impl Viewer {
             Err(e) => return Err(e),
         };
         Ok(SearchResults {
-            patients: mask::search_rows(&self.privacy, who(&identity), &patients)?,
+            patients: mask::search_rows(&self.privacy, who(&identity), patients)?,
             offline,
         })
     }
@@ -256,7 +256,7 @@ impl Viewer {
                     as_of: rfc3339(history.synced_at),
                     from_cache: true,
                 };
-                self.chart_view(&identity, patient_id, &history.resources, freshness)
+                self.chart_view(&identity, patient_id, history.resources, freshness)
             }
             None => self.refresh_chart(patient_id).await,
         }
@@ -326,7 +326,7 @@ impl Viewer {
         match cached {
             Some(history) => {
                 let merged = merge_changes(history.resources, &fetched);
-                let chart = self.chart_view(&identity, patient_id, &merged, freshness)?;
+                let chart = self.chart_view(&identity, patient_id, merged, freshness)?;
                 tracing::debug!(changed = fetched.len(), "incremental refresh");
                 self.with_cache(Some(&subject), |cache| {
                     cache.with_room(patient_id, |cache| {
@@ -337,7 +337,8 @@ impl Viewer {
                 Ok(chart)
             }
             None => {
-                let chart = self.chart_view(&identity, patient_id, &fetched, freshness)?;
+                // A copy: the unmasked history goes to the cache below.
+                let chart = self.chart_view(&identity, patient_id, fetched.clone(), freshness)?;
                 self.with_cache(Some(&subject), |cache| {
                     cache.with_room(patient_id, |cache| {
                         cache.store_history(patient_id, &fetched, synced_at)
@@ -629,7 +630,7 @@ impl Viewer {
         &self,
         identity: &Identity,
         patient_id: &str,
-        history: &[serde_json::Value],
+        history: Vec<serde_json::Value>,
         freshness: Freshness,
     ) -> Result<Chart> {
         let glass_until = self.glass.active_until(&identity.sub, patient_id);

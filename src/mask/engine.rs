@@ -8,19 +8,21 @@
 //! passed through [`mask_records`]; its input is the unmasked history, its
 //! output the only thing the chart builder sees.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::ops::{
     self, generalise_address_text, generalise_date, keep, mask_email, mask_family, mask_given,
     mask_identifier, mask_name_text, mask_phone, pseudonym, Precision,
 };
-use super::path::Path;
-use super::scrub::{Known, Name, Scrubber};
+use super::scrub::{Known, Name, Scrubber, ScrubberCache};
 use crate::fhir::{array, owned, resource_type, str_field};
 use crate::policy::{
     Access, Clinical, FreeText, Identifiers, Label, Masking, Operator, Policy, PractitionerNames,
 };
-use crate::sanitize::{html_to_text, plain_text, sanitize_html};
+use crate::sanitize::{html_to_text, is_plain, plain_text, sanitize_html};
 
 /// What replaces a redacted value.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -77,32 +79,33 @@ pub(crate) struct Masked {
 }
 
 /// Masks `records` (one patient's, the Patient among them) for `access`.
-/// `key` makes pseudonyms.
+/// `key` makes pseudonyms; `scrubbers` keeps the scrubbers built before.
 pub(crate) fn mask_records(
     policy: &Policy,
     access: &Access<'_>,
-    records: &[&Value],
+    records: Vec<Value>,
     key: &[u8],
+    scrubbers: &ScrubberCache,
 ) -> Masked {
     let tier = access.tier;
-    let patient = records
-        .iter()
-        .copied()
-        .find(|r| resource_type(r) == Some("Patient"));
+    let patient = records.iter().find(|r| resource_type(r) == Some("Patient"));
     let scrubber =
-        (tier.free_text == FreeText::Scrub).then(|| Scrubber::new(&known_about(patient, records)));
+        (tier.free_text == FreeText::Scrub).then(|| scrubbers.get(&known_about(patient, &records)));
     let code = patient.map(|p| patient_pseudonym(p, key));
+    let mut cleaner = Cleaner {
+        scrubber: scrubber.as_deref(),
+        seen: HashMap::new(),
+    };
     let mut out = Masked {
         records: Vec::with_capacity(records.len()),
         sealed: 0,
     };
-    for &record in records {
-        if !access.break_glass && labels(record).any(|label| tier.seals(&label)) {
+    for mut record in records {
+        if !access.break_glass && labels(&record).any(|label| tier.seals(&label)) {
             out.sealed += 1;
             continue;
         }
-        let mut record = record.clone();
-        sanitise_narrative(&mut record, scrubber.as_ref());
+        sanitise_narrative(&mut record, scrubber.as_deref());
         let kind = resource_type(&record).unwrap_or("").to_owned();
         let person = PERSONS.contains(&kind.as_str());
         match tier.identifiers {
@@ -126,12 +129,7 @@ pub(crate) fn mask_records(
                 apply_paths(&mut record, &policy.masking, key);
             }
         }
-        if scrubber.is_some() {
-            drop_attachment_content(&mut record);
-        } else {
-            sanitise_html_attachments(&mut record);
-        }
-        clean_strings(&mut record, scrubber.as_ref());
+        clean_strings(&mut record, &mut cleaner);
         if tier.clinical == Clinical::Generalised {
             generalise_dates(&mut record);
         }
@@ -161,9 +159,9 @@ pub(crate) fn labels(record: &Value) -> impl Iterator<Item = Label<'_>> {
 
 /// Everything known about the patient that free text might repeat: their
 /// record, the people named around them, the mother's maiden name.
-fn known_about(patient: Option<&Value>, records: &[&Value]) -> Known {
+fn known_about(patient: Option<&Value>, records: &[Value]) -> Known {
     let mut known = patient.map(Known::from_patient).unwrap_or_default();
-    for &related in records
+    for related in records
         .iter()
         .filter(|r| matches!(resource_type(r), Some("RelatedPerson" | "Person")))
     {
@@ -431,7 +429,7 @@ fn pseudonymise_person(person: &mut Value, code: &str, key: &[u8]) {
 fn apply_paths(record: &mut Value, masking: &Masking, key: &[u8]) {
     for rule in &masking.paths {
         // Validated when the policy was loaded.
-        let Ok(path) = Path::parse(&rule.path) else {
+        let Ok(path) = &rule.parsed else {
             continue;
         };
         path.apply(record, &mut |node| {
@@ -498,49 +496,62 @@ fn mask_string(value: &mut Value, op: &Operator, key: &[u8]) {
     *value = Value::String(masked);
 }
 
-/// Attachment bytes and links cannot be scrubbed: a tier that must not see
-/// identifying text does not get them.
-fn drop_attachment_content(record: &mut Value) {
-    fn visit(node: &mut Value) {
-        match node {
-            Value::Object(map) => {
-                if map.contains_key("contentType")
-                    && (map.contains_key("data") || map.contains_key("url"))
-                {
-                    map.remove("data");
-                    map.remove("url");
-                }
-                map.values_mut().for_each(visit);
-            }
-            Value::Array(items) => items.iter_mut().for_each(visit),
-            _ => {}
+/// Cleans the free text of one patient's records, remembering each text it
+/// has seen: records repeat their display strings hundreds of times.
+struct Cleaner<'s> {
+    scrubber: Option<&'s Scrubber>,
+    /// Text → what it becomes (`None`: unchanged).
+    seen: HashMap<String, Option<String>>,
+}
+
+impl Cleaner<'_> {
+    fn clean(&mut self, text: &str) -> Option<String> {
+        if let Some(known) = self.seen.get(text) {
+            return known.clone();
         }
+        let plain = if is_plain(text) {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(plain_text(text))
+        };
+        let scrubbed = match self.scrubber {
+            Some(scrubber) => match scrubber.scrub(&plain) {
+                Cow::Borrowed(_) => plain,
+                Cow::Owned(changed) => Cow::Owned(changed),
+            },
+            None => plain,
+        };
+        let result = match scrubbed {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(changed) => Some(changed),
+        };
+        self.seen.insert(text.to_owned(), result.clone());
+        result
     }
-    visit(record);
 }
 
 /// Makes every free-text string of the record plain text (markup that
 /// slipped into a display string or a note keeps only its text) and, for
 /// tiers that scrub, runs it through the scrubber.
-fn clean_strings(node: &mut Value, scrubber: Option<&Scrubber>) {
+fn clean_strings(node: &mut Value, cleaner: &mut Cleaner<'_>) {
     match node {
+        // A date or time holds no free text (birth dates are masked as such).
+        Value::String(text) if is_fhir_date(text) => {}
         Value::String(text) => {
-            let plain = plain_text(text);
-            let scrubbed = match scrubber {
-                Some(scrubber) => scrubber.scrub(&plain).into_owned(),
-                None => plain,
-            };
-            if scrubbed != *text {
-                *text = scrubbed;
+            if let Some(cleaned) = cleaner.clean(text) {
+                *text = cleaned;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| clean_strings(i, scrubber)),
+        Value::Array(items) => items.iter_mut().for_each(|i| clean_strings(i, cleaner)),
         Value::Object(map) => {
+            if map.contains_key("contentType") {
+                clean_attachment(map, cleaner.scrubber.is_some());
+            }
             for (key, value) in map.iter_mut() {
                 // The narrative is sanitised (and scrubbed) on its own;
                 // attachment bytes are not text.
                 if !is_machine_value(key, value) && key != "div" && key != "data" {
-                    clean_strings(value, scrubber);
+                    clean_strings(value, cleaner);
                 }
             }
         }
@@ -548,42 +559,42 @@ fn clean_strings(node: &mut Value, scrubber: Option<&Scrubber>) {
     }
 }
 
-/// HTML attachments (`text/html`, `application/xhtml+xml`) carried inline
-/// are sanitised like narratives, so no view built on them later can show
-/// script. Bytes that are not UTF-8 HTML are dropped.
-fn sanitise_html_attachments(node: &mut Value) {
+/// An Attachment (any object with a `contentType`): for tiers that scrub,
+/// its bytes and link go (they cannot be scrubbed); otherwise inline HTML
+/// (`text/html`, `application/xhtml+xml`) is sanitised like a narrative,
+/// and HTML that is not UTF-8 base64 is dropped.
+fn clean_attachment(map: &mut Map<String, Value>, scrubbing: bool) {
     use base64::Engine as _;
+    if scrubbing {
+        map.remove("data");
+        map.remove("url");
+        return;
+    }
+    let html = map
+        .get("contentType")
+        .and_then(Value::as_str)
+        .is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("text/html") || t.starts_with("application/xhtml")
+        });
+    if !html {
+        return;
+    }
     let engine = base64::engine::general_purpose::STANDARD;
-    match node {
-        Value::Object(map) => {
-            let html = map
-                .get("contentType")
-                .and_then(Value::as_str)
-                .is_some_and(|t| {
-                    let t = t.to_ascii_lowercase();
-                    t.starts_with("text/html") || t.starts_with("application/xhtml")
-                });
-            if html {
-                if let Some(Value::String(data)) = map.get("data") {
-                    let clean = engine
-                        .decode(data.trim())
-                        .ok()
-                        .and_then(|bytes| String::from_utf8(bytes).ok())
-                        .map(|text| engine.encode(sanitize_html(&text)));
-                    match clean {
-                        Some(clean) => {
-                            map.insert("data".into(), Value::String(clean));
-                        }
-                        None => {
-                            map.remove("data");
-                        }
-                    }
-                }
+    if let Some(Value::String(data)) = map.get("data") {
+        let clean = engine
+            .decode(data.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(|text| engine.encode(sanitize_html(&text)));
+        match clean {
+            Some(clean) => {
+                map.insert("data".into(), Value::String(clean));
             }
-            map.values_mut().for_each(sanitise_html_attachments);
+            None => {
+                map.remove("data");
+            }
         }
-        Value::Array(items) => items.iter_mut().for_each(sanitise_html_attachments),
-        _ => {}
     }
 }
 
@@ -644,8 +655,13 @@ mod tests {
             grounds: Grounds::Role,
             break_glass: break_glass && rules.break_glass,
         };
-        let refs: Vec<&Value> = records.iter().collect();
-        mask_records(&policy, &access, &refs, KEY)
+        mask_records(
+            &policy,
+            &access,
+            records.to_vec(),
+            KEY,
+            &ScrubberCache::default(),
+        )
     }
 
     fn zhang() -> Value {

@@ -30,13 +30,14 @@ pub(crate) fn chart_view(
     privacy: &Privacy,
     who: Who<'_>,
     patient_id: &str,
-    history: &[Value],
+    history: Vec<Value>,
     freshness: Freshness,
     glass_until: Option<SystemTime>,
 ) -> Result<Chart> {
     let own = own_records(patient_id, history);
-    let access = resolve(privacy, who, &own, glass_until.is_some())?;
-    let mut chart = chart_for(privacy, &access, patient_id, &own, freshness)?;
+    let refs: Vec<&Value> = own.iter().collect();
+    let access = resolve(privacy, who, &refs, glass_until.is_some())?;
+    let mut chart = chart_for(privacy, &access, patient_id, own, freshness)?;
     // Only where the tier let the broken glass count.
     if access.break_glass {
         chart.access.break_glass_until =
@@ -51,7 +52,7 @@ pub(crate) fn chart_view_as(
     privacy: &Privacy,
     tier: &str,
     patient_id: &str,
-    history: &[Value],
+    history: Vec<Value>,
     freshness: Freshness,
 ) -> Result<Chart> {
     let policy = privacy.policy()?;
@@ -72,14 +73,14 @@ pub(crate) fn chart_view_as(
         privacy,
         &access,
         patient_id,
-        &own_records(patient_id, history),
+        own_records(patient_id, history),
         freshness,
     )
 }
 
-fn own_records<'h>(patient_id: &str, history: &'h [Value]) -> Vec<&'h Value> {
+fn own_records(patient_id: &str, history: Vec<Value>) -> Vec<Value> {
     history
-        .iter()
+        .into_iter()
         .filter(|r| chart::belongs_to(r, patient_id))
         .collect()
 }
@@ -88,14 +89,23 @@ fn chart_for(
     privacy: &Privacy,
     access: &Access<'_>,
     patient_id: &str,
-    own: &[&Value],
+    mut own: Vec<Value>,
     freshness: Freshness,
 ) -> Result<Chart> {
-    let masked = engine::mask_records(privacy.policy()?, access, own, privacy.key());
+    let count = u32::try_from(own.len()).unwrap_or(u32::MAX);
+    let shown = &privacy.policy()?.records.types;
+    own.retain(|r| crate::fhir::resource_type(r).is_some_and(|t| shown.iter().any(|s| s == t)));
+    let masked = engine::mask_records(
+        privacy.policy()?,
+        access,
+        own,
+        privacy.key(),
+        privacy.scrubbers(),
+    );
     let view = access_view(access, masked.sealed);
     let mut chart = chart::build_chart(patient_id, &masked.records, freshness, view)?;
     chart.sealed = masked.sealed;
-    chart.resource_count = u32::try_from(own.len()).unwrap_or(u32::MAX);
+    chart.resource_count = count;
     Ok(chart)
 }
 
@@ -105,14 +115,20 @@ fn chart_for(
 pub(crate) fn search_rows(
     privacy: &Privacy,
     who: Who<'_>,
-    patients: &[Value],
+    patients: Vec<Value>,
 ) -> Result<Vec<PatientSummary>> {
     let policy = privacy.policy()?;
     let access = resolve(privacy, who, &[], false)?;
     Ok(patients
-        .iter()
+        .into_iter()
         .filter_map(|patient| {
-            let masked = engine::mask_records(policy, &access, &[patient], privacy.key());
+            let masked = engine::mask_records(
+                policy,
+                &access,
+                vec![patient],
+                privacy.key(),
+                privacy.scrubbers(),
+            );
             masked.records.first().and_then(chart::patient_summary)
         })
         .collect())

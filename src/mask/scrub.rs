@@ -18,9 +18,10 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
-use regex::{Regex, RegexBuilder};
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexBuilder, RegexSet};
 use serde_json::Value;
 
 use super::ops::{
@@ -124,11 +125,77 @@ impl Known {
     }
 }
 
+/// The scrubbers of the patients opened lately, so that reopening a chart
+/// does not build (and compile) its scrubber again. Keyed by a digest of
+/// what is known about the patient: a change to their record is a new
+/// scrubber. Held in memory only.
+#[derive(Debug, Default)]
+pub(crate) struct ScrubberCache(
+    std::sync::Mutex<std::collections::VecDeque<([u8; 32], std::sync::Arc<Scrubber>)>>,
+);
+
+/// How many patients' scrubbers are kept.
+const SCRUBBERS_KEPT: usize = 32;
+
+impl ScrubberCache {
+    pub(crate) fn get(&self, known: &Known) -> std::sync::Arc<Scrubber> {
+        let digest = known.digest();
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = kept.iter().position(|(d, _)| *d == digest) {
+            let entry = kept.remove(i).expect("found above");
+            let scrubber = std::sync::Arc::clone(&entry.1);
+            kept.push_front(entry);
+            return scrubber;
+        }
+        let scrubber = std::sync::Arc::new(Scrubber::new(known));
+        kept.push_front((digest, std::sync::Arc::clone(&scrubber)));
+        kept.truncate(SCRUBBERS_KEPT);
+        scrubber
+    }
+}
+
+impl Known {
+    /// SHA-256 over every known value, each length-prefixed.
+    fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest as _, Sha256};
+        let mut hash = Sha256::new();
+        let mut feed = |part: &str| {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        };
+        for name in &self.names {
+            feed(name.family.as_deref().unwrap_or(""));
+            feed(name.text.as_deref().unwrap_or(""));
+            name.given.iter().for_each(|g| feed(g));
+            feed("\u{1}");
+        }
+        for (tag, values) in [
+            ("i", &self.identifiers),
+            ("p", &self.phones),
+            ("e", &self.emails),
+            ("a", &self.address_lines),
+        ] {
+            feed(tag);
+            values.iter().for_each(|v| feed(v));
+        }
+        hash.finalize().into()
+    }
+}
+
 /// Finds and masks one patient's identifying details in free text. Build it
 /// once per patient ([`Scrubber::new`]) and use it for every text of the
 /// chart.
 pub(crate) struct Scrubber {
     needles: Vec<Needle>,
+    /// The needles' anchors in one automaton (cheap to build, unlike a
+    /// regex): one pass over a text says which needles could occur in it,
+    /// and for most texts (a lab name, a unit) that is none.
+    anchors: Option<AhoCorasick>,
+    /// The needle of each anchor.
+    anchored: Vec<usize>,
 }
 
 // The needles are the patient's details: Debug must not print them.
@@ -150,9 +217,54 @@ struct Finding {
 /// One thing to search for: how to find it, what must surround it, and
 /// how to mask what was found.
 struct Needle {
-    matcher: Matcher,
+    pattern: String,
+    /// What a text must contain for this needle to be worth searching.
+    trigger: Trigger,
+    /// Compiled on first use: most of a patient's needles (their name
+    /// written backwards, an old ID) never occur in any text, and compiling
+    /// a regex costs far more than a search.
+    matcher: OnceLock<Matcher>,
+    /// Searched for as is if `pattern` does not compile.
+    literal: String,
     edge: Edge,
     mask: Mask,
+}
+
+/// When a needle is searched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trigger {
+    /// The text holds this, ignoring ASCII case: a run of the value that
+    /// every spelling the pattern allows keeps whole.
+    Anchor(String),
+    /// The text holds an ASCII digit (numbers: separators may fall anywhere).
+    Digit,
+    Always,
+}
+
+impl Trigger {
+    fn for_value(literal: &str, edge: Edge) -> Trigger {
+        if matches!(edge, Edge::Number) {
+            return if literal.chars().any(|c| c.is_ascii_digit()) {
+                Trigger::Digit
+            } else {
+                Trigger::Always
+            };
+        }
+        // Spaces may come and go next to Chinese characters and apostrophes
+        // vary, so only a run of ASCII letters and digits is kept whole;
+        // failing that, one Chinese character.
+        let longest = literal
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .max_by_key(|run| run.len())
+            .unwrap_or("");
+        if longest.len() >= 2 {
+            Trigger::Anchor(longest.to_owned())
+        } else if let Some(c) = literal.chars().find(|c| is_cjk(*c)) {
+            Trigger::Anchor(c.to_string())
+        } else {
+            Trigger::Always
+        }
+    }
 }
 
 enum Matcher {
@@ -222,29 +334,40 @@ impl Mask {
 
 impl Needle {
     fn new(pattern: &str, literal: &str, edge: Edge, mask: Mask) -> Needle {
-        let matcher = RegexBuilder::new(pattern)
-            .case_insensitive(true)
-            .build()
-            .map_or_else(|_| Matcher::Literal(literal.to_owned()), Matcher::Regex);
         Needle {
-            matcher,
+            pattern: pattern.to_owned(),
+            trigger: Trigger::for_value(literal, edge),
+            matcher: OnceLock::new(),
+            literal: literal.to_owned(),
             edge,
             mask,
         }
+    }
+
+    fn matcher(&self) -> &Matcher {
+        self.matcher.get_or_init(|| {
+            RegexBuilder::new(&self.pattern)
+                .case_insensitive(true)
+                .build()
+                .map_or_else(|_| Matcher::Literal(self.literal.clone()), Matcher::Regex)
+        })
     }
 
     /// A pattern that is part of this file: tests build every one of them.
     fn constant(pattern: &str, edge: Edge, mask: Mask) -> Needle {
         let regex = Regex::new(pattern).expect("constant patterns are checked by the tests");
         Needle {
-            matcher: Matcher::Regex(regex),
+            pattern: pattern.to_owned(),
+            trigger: Trigger::Always,
+            matcher: OnceLock::from(Matcher::Regex(regex)),
+            literal: String::new(),
             edge,
             mask,
         }
     }
 
     fn find_at(&self, text: &str, from: usize) -> Option<(usize, usize)> {
-        match &self.matcher {
+        match self.matcher() {
             Matcher::Regex(regex) => regex.find_at(text, from).map(|m| (m.start(), m.end())),
             Matcher::Literal(literal) => text[from..]
                 .find(literal.as_str())
@@ -313,6 +436,12 @@ fn number_edge(mut outside: impl Iterator<Item = char>) -> bool {
 /// still identifies. The price is that a SNOMED CT code of exactly 15 or 18
 /// digits (extension codes such as 428251000124104) is masked too when it
 /// appears in text; the coded value itself is not scrubbed.
+/// All the detectors in one automaton, to pass over texts that hold none.
+static ANY_DETECTOR: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(DETECTORS.iter().map(|n| n.pattern.as_str()))
+        .expect("the detectors' own patterns form a set")
+});
+
 static DETECTORS: LazyLock<Vec<Needle>> = LazyLock::new(|| {
     vec![
         Needle::constant(
@@ -398,15 +527,55 @@ impl Scrubber {
                 add(text_pattern(value), value, Edge::Word, Mask::Address);
             }
         }
-        Scrubber { needles }
+        let (anchored, anchors): (Vec<usize>, Vec<&str>) = needles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match &n.trigger {
+                Trigger::Anchor(anchor) => Some((i, anchor.as_str())),
+                _ => None,
+            })
+            .unzip();
+        let anchors = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(anchors)
+            .ok();
+        Scrubber {
+            needles,
+            anchors,
+            anchored,
+        }
     }
 
     /// `text` with the patient's details and every detected identifier,
     /// phone number and email masked; borrowed when nothing was found.
     pub(crate) fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut findings = Vec::new();
-        for needle in self.needles.iter().chain(DETECTORS.iter()) {
-            needle.find_all(text, &mut findings);
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        let mut anchored = vec![false; self.needles.len()];
+        match &self.anchors {
+            Some(anchors) => {
+                for found in anchors.find_overlapping_iter(text) {
+                    anchored[self.anchored[found.pattern().as_usize()]] = true;
+                }
+            }
+            None => anchored.fill(true),
+        }
+        for (needle, anchored) in self.needles.iter().zip(anchored) {
+            let worth = match needle.trigger {
+                Trigger::Anchor(_) => anchored,
+                Trigger::Digit => has_digit,
+                Trigger::Always => true,
+            };
+            if worth {
+                needle.find_all(text, &mut findings);
+            }
+        }
+        // Every detector needs a digit or an @, and most texts with digits
+        // (doses, lab values) hold nothing any detector finds.
+        if (has_digit || text.contains('@')) && ANY_DETECTOR.is_match(text) {
+            for needle in DETECTORS.iter() {
+                needle.find_all(text, &mut findings);
+            }
         }
         if findings.is_empty() {
             return Cow::Borrowed(text);
@@ -1045,5 +1214,17 @@ mod tests {
             let once = scrubber.scrub(&text).into_owned();
             prop_assert_eq!(scrubber.scrub(&once).into_owned(), once);
         }
+    }
+
+    #[test]
+    fn a_reopened_patient_reuses_their_scrubber_and_a_changed_one_gets_a_new_one() {
+        let cache = ScrubberCache::default();
+        let first = cache.get(&zhang_wei());
+        assert!(std::sync::Arc::ptr_eq(&first, &cache.get(&zhang_wei())));
+        let mut moved = zhang_wei();
+        moved.phones.push("13900001111".into());
+        let changed = cache.get(&moved);
+        assert!(!std::sync::Arc::ptr_eq(&first, &changed));
+        assert_eq!(changed.scrub("call 13900001111"), "call 139****1111");
     }
 }

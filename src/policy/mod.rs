@@ -43,6 +43,8 @@ pub(crate) struct Policy {
     #[serde(default)]
     pub(crate) relationships: Relationships,
     pub(crate) masking: Masking,
+    #[serde(default)]
+    pub(crate) records: Records,
     pub(crate) break_glass: BreakGlass,
     #[serde(default)]
     pub(crate) pseudonym: Pseudonym,
@@ -138,6 +140,47 @@ impl Default for Relationships {
     }
 }
 
+/// Which records reach a chart at all, whatever the tier: the kinds a
+/// clinical viewer shows. Billing records (Claim, ExplanationOfBenefit) and
+/// anything unknown stay out: the minimum necessary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Records {
+    pub(crate) types: Vec<String>,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            types: [
+                "Patient",
+                "RelatedPerson",
+                "Condition",
+                "AllergyIntolerance",
+                "MedicationRequest",
+                "MedicationStatement",
+                "Medication",
+                "Observation",
+                "DiagnosticReport",
+                "Encounter",
+                "Procedure",
+                "Immunization",
+                "DocumentReference",
+                "Composition",
+                "ServiceRequest",
+                "CareTeam",
+                "CarePlan",
+                "Organization",
+                "Practitioner",
+                "PractitionerRole",
+                "Location",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
 /// How `identifiers = "masked"` shows each kind of identifying data, plus
 /// further elements by path.
 #[derive(Debug, Clone, Deserialize)]
@@ -209,7 +252,9 @@ impl From<DatePrecision> for Precision {
 /// An operator for the elements a path selects: `{ path = "…", op = "…", … }`.
 #[derive(Debug, Clone)]
 pub(crate) struct PathRule {
-    pub(crate) path: String,
+    /// The path parsed; the parse error when it does not parse (reported by
+    /// validation, with the rule's index).
+    pub(crate) parsed: std::result::Result<crate::mask::path::Path, String>,
     pub(crate) op: Operator,
 }
 
@@ -227,7 +272,8 @@ impl<'de> Deserialize<'de> for PathRule {
             None => return Err(D::Error::missing_field("path")),
         };
         let op = Operator::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
-        Ok(PathRule { path, op })
+        let parsed = crate::mask::path::Path::parse(&path);
+        Ok(PathRule { parsed, op })
     }
 }
 
@@ -349,12 +395,16 @@ impl Policy {
         if duration < std::time::Duration::from_secs(1) || duration > MAX_BREAK_GLASS {
             return Err("break_glass.duration: must be between 1s and 12h".into());
         }
+        if !self.records.types.iter().any(|t| t == "Patient") {
+            return Err("records.types: must include \"Patient\"".into());
+        }
         if self.break_glass.reasons.is_empty() {
             return Err("break_glass.reasons: at least one reason is needed".into());
         }
         for (i, rule) in self.masking.paths.iter().enumerate() {
-            crate::mask::path::Path::parse(&rule.path)
-                .map_err(|problem| format!("masking.paths[{i}].path: {problem}"))?;
+            if let Err(problem) = &rule.parsed {
+                return Err(format!("masking.paths[{i}].path: {problem}"));
+            }
         }
         Ok(())
     }
@@ -385,6 +435,7 @@ impl Policy {
 pub(crate) struct Privacy {
     policy: std::result::Result<Policy, String>,
     key: zeroize::Zeroizing<Vec<u8>>,
+    scrubbers: crate::mask::scrub::ScrubberCache,
 }
 
 impl std::fmt::Debug for Privacy {
@@ -437,6 +488,7 @@ impl Privacy {
             Ok((policy, key)) => Privacy {
                 policy: Ok(policy),
                 key: zeroize::Zeroizing::new(key),
+                scrubbers: Default::default(),
             },
             Err(e) => {
                 tracing::error!("privacy policy invalid; no patient data will be shown");
@@ -446,6 +498,7 @@ impl Privacy {
                         other => other.to_string(),
                     }),
                     key: zeroize::Zeroizing::new(Vec::new()),
+                    scrubbers: Default::default(),
                 }
             }
         }
@@ -460,6 +513,10 @@ impl Privacy {
 
     pub(crate) fn key(&self) -> &[u8] {
         &self.key
+    }
+
+    pub(crate) fn scrubbers(&self) -> &crate::mask::scrub::ScrubberCache {
+        &self.scrubbers
     }
 }
 
