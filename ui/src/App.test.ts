@@ -255,6 +255,14 @@ describe("chart", () => {
     expect(screen.getByTestId("chart-sealed")).toHaveTextContent("2 restricted records are sealed");
   });
 
+  it("says so in the singular for one sealed record", async () => {
+    const { user } = start({ charts: [{ ...sampleCharts[2]!, sealed: 1 }] });
+    await signIn(user);
+    await searchFor(user, "Margaret");
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("chart-sealed")).toHaveTextContent("1 restricted record is sealed and not shown.");
+  });
+
   it("shows no sealed note for a chart without sealed records", async () => {
     const { user } = start();
     await signIn(user);
