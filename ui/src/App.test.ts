@@ -1,10 +1,13 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
+import type { AccessView } from "./bindings/AccessView";
+import { GLASS_GRACE_MS } from "./lib/chartState.svelte";
 import {
   CACHED_PATIENT_ID,
   FakeBackend,
+  GLASS_MINUTES,
   LOCKED_USERNAME,
   SAMPLE_PASSWORD,
   SAMPLE_USERNAME,
@@ -12,13 +15,16 @@ import {
   type ChartContent,
   type FakeBackendOptions,
 } from "./lib/fakeBackend";
-import { formatInstant } from "./lib/format";
+import { formatClock, formatInstant } from "./lib/format";
 import { I18n } from "./lib/locale.svelte";
 
-function start(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
+function start(
+  options: FakeBackendOptions = {},
+  locale: "en" | "zh-CN" = "en",
+  user = userEvent.setup(),
+) {
   // The core reports the start locale; by default the one the test starts in.
   const backend = new FakeBackend({ locale, ...options });
-  const user = userEvent.setup();
   const view = render(App, { props: { backend, i18n: new I18n(locale) } });
   return { backend, user, view };
 }
@@ -247,6 +253,14 @@ describe("chart", () => {
   it("says how many restricted records are sealed, and only when there are some", async () => {
     await openWangXiuying();
     expect(screen.getByTestId("chart-sealed")).toHaveTextContent("2 restricted records are sealed");
+  });
+
+  it("says so in the singular for one sealed record", async () => {
+    const { user } = start({ charts: [{ ...sampleCharts[2]!, sealed: 1 }] });
+    await signIn(user);
+    await searchFor(user, "Margaret");
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("chart-sealed")).toHaveTextContent("1 restricted record is sealed and not shown.");
   });
 
   it("shows no sealed note for a chart without sealed records", async () => {
@@ -666,5 +680,317 @@ describe("local cache", () => {
     const { user } = startCached();
     await signIn(user);
     expect(screen.queryByTestId("cache-problem")).not.toBeInTheDocument();
+  });
+});
+
+describe("access tiers", () => {
+  const base = sampleCharts[2]!; // Margaret Thompson: nothing sealed, from the platform
+  const withAccess = (access: Partial<AccessView>, sealed = 0): ChartContent => ({
+    ...base,
+    sealed,
+    access: { ...base.access, ...access },
+  });
+
+  async function openMargaret(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
+    const started = start(options, locale);
+    await signIn(started.user);
+    await searchFor(started.user, "Margaret");
+    await started.user.click(await screen.findByTestId("patient-row"));
+    await screen.findByTestId("patient-name");
+    return started;
+  }
+
+  it.each([
+    [{ tier: "treating", grounds: "referral", masked: false }, "en", "Treating · referral to your department"],
+    [{ tier: "treating", grounds: "referral", masked: false }, "zh-CN", "诊治医生 · 本科室转诊"],
+    [{ tier: "treating", grounds: "careTeam", masked: false }, "en", "Treating · you are on the care team"],
+    [{ tier: "treating", grounds: "careTeam", masked: false }, "zh-CN", "诊治医生 · 诊疗团队成员"],
+    [{ tier: "clinician", grounds: "role", masked: true }, "en", "Masked view · clinician"],
+    [{ tier: "clinician", grounds: "role", masked: true }, "zh-CN", "脱敏视图 · 非诊治医生"],
+    [{ tier: "deidentified", grounds: "role", masked: true }, "en", "Masked view · de-identified"],
+    // A tier IT added to the policy is shown by its name.
+    [{ tier: "ward-nurse", grounds: "role", masked: false }, "en", "ward-nurse · by your role"],
+  ] as const)("badges %o in %s as %s", async (access, locale, text) => {
+    await openMargaret({ charts: [withAccess(access)] }, locale);
+    const badge = screen.getByTestId("chart-access");
+    expect(badge).toHaveTextContent(text);
+    expect(badge).toHaveAttribute("data-tier", access.tier);
+    expect(within(screen.getByTestId("patient-header")).getByTestId("chart-access")).toBe(badge);
+  });
+
+  it("explains a masked view", async () => {
+    await openMargaret({ charts: [withAccess({ tier: "clinician", grounds: "role", masked: true })] });
+    expect(screen.getByTestId("chart-access")).toHaveAttribute(
+      "title",
+      expect.stringContaining("Identifiers and free text are masked"),
+    );
+  });
+
+  it("offers no break-the-glass to a tier that may not break it", async () => {
+    await openMargaret({ charts: [withAccess({ tier: "deidentified", masked: true, canBreakGlass: false }, 3)] });
+    expect(screen.getByTestId("chart-sealed")).toHaveTextContent("3 restricted records are sealed");
+    expect(screen.queryByTestId("break-glass-open")).not.toBeInTheDocument();
+  });
+
+  it("tells an account without patient access plainly why the search found nothing", async () => {
+    const { user } = start({
+      failures: { searchPatients: { code: "AccessDenied", message: "this account may not view patient records" } },
+    });
+    await signIn(user);
+    await searchFor(user, "王");
+    const error = await screen.findByTestId("search-error");
+    expect(error).toHaveAttribute("data-error-code", "AccessDenied");
+    expect(error).toHaveTextContent("Not permitted");
+    expect(within(error).getByTestId("search-error-hint")).toHaveTextContent(
+      "This account cannot search or read patient records",
+    );
+    expect(error).toHaveTextContent("This account may not view patient records.");
+    expect(screen.queryByTestId("patient-row")).not.toBeInTheDocument();
+    // Still signed in: the account is valid, it just has no patient access.
+    expect(screen.getByTestId("topbar")).toBeInTheDocument();
+  });
+
+  it("says in Chinese that the account has no patient access", async () => {
+    const { user } = start(
+      { failures: { searchPatients: { code: "AccessDenied", message: "this account may not view patient records" } } },
+      "zh-CN",
+    );
+    await signIn(user);
+    await searchFor(user, "王");
+    const error = await screen.findByTestId("search-error");
+    expect(error).toHaveTextContent("无权查看");
+    expect(error).toHaveTextContent("该账号不能查找或调阅患者病历");
+  });
+
+  it("names an invalid privacy policy", async () => {
+    const { user } = start({
+      failures: {
+        openPatient: {
+          code: "PolicyInvalid",
+          message: "the privacy policy is invalid, so no patient data is shown: tiers.clinician.sealed",
+        },
+      },
+    });
+    await signIn(user);
+    await searchFor(user, "Margaret");
+    await user.click(await screen.findByTestId("patient-row"));
+    const error = await screen.findByTestId("chart-error");
+    expect(error).toHaveTextContent("Privacy policy invalid: no patient data is shown");
+    expect(error).toHaveTextContent("tiers.clinician.sealed");
+    expect(screen.queryByTestId("patient-header")).not.toBeInTheDocument();
+  });
+});
+
+describe("break the glass", () => {
+  const NOW = new Date("2026-11-28T14:05:09Z");
+  const UNTIL = new Date(NOW.getTime() + GLASS_MINUTES * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const NOTE = "Unconscious in the emergency room; HIV status needed";
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function openWang(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en", user = userEvent.setup()) {
+    const started = start({ now: () => NOW, ...options }, locale, user);
+    await signIn(started.user);
+    await searchFor(started.user, "王秀英");
+    await started.user.click(await screen.findByTestId("patient-row"));
+    await screen.findByTestId("patient-name");
+    return started;
+  }
+
+  async function openDialog(user: ReturnType<typeof userEvent.setup>) {
+    await user.click(await screen.findByTestId("break-glass-open"));
+    return screen.getByTestId("break-glass-dialog");
+  }
+
+  async function breakTheGlass(user: ReturnType<typeof userEvent.setup>) {
+    const dialog = await openDialog(user);
+    await user.click(within(dialog).getAllByTestId("break-glass-reason")[0]!);
+    await user.type(within(dialog).getByTestId("break-glass-note"), NOTE);
+    await user.click(within(dialog).getByTestId("break-glass-confirm"));
+    return screen.findByTestId("break-glass-banner");
+  }
+
+  it("offers it in the sealed note and opens a modal dialog with the policy's reasons", async () => {
+    const { user } = await openWang();
+    const open = within(screen.getByTestId("chart-sealed")).getByTestId("break-glass-open");
+    expect(open).toHaveTextContent("Break the glass");
+
+    const dialog = await openDialog(user);
+    expect(dialog).toHaveAttribute("role", "dialog");
+    expect(dialog).toHaveAttribute("aria-modal", "true");
+    expect(dialog).toHaveAccessibleName("Break the glass");
+    const reasons = within(dialog).getAllByTestId("break-glass-reason");
+    expect(reasons.map((r) => r.getAttribute("data-code"))).toEqual(["emergency", "consult", "continuity"]);
+    expect(within(dialog).getByRole("radiogroup", { name: "Reason" })).toBeInTheDocument();
+    expect(within(dialog).getByLabelText("Emergency treatment")).toBe(reasons[0]);
+    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("time-limited and audited");
+    // Focus moves into the dialog.
+    await waitFor(() => expect(reasons[0]).toHaveFocus());
+  });
+
+  it("shows the reasons in Chinese", async () => {
+    const { user } = await openWang({}, "zh-CN");
+    expect(screen.getByTestId("break-glass-open")).toHaveTextContent("紧急解封");
+    const dialog = await openDialog(user);
+    expect(within(dialog).getByLabelText("急诊抢救")).toHaveAttribute("data-code", "emergency");
+    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("解封有时限并全程审计");
+  });
+
+  it("confirms only with a reason and a note that is not blank, of at most 500 characters", async () => {
+    const { user, backend } = await openWang();
+    const dialog = await openDialog(user);
+    const confirm = within(dialog).getByTestId("break-glass-confirm");
+    const note = within(dialog).getByTestId("break-glass-note");
+    expect(confirm).toBeDisabled();
+    expect(note).toBeRequired();
+    expect(note).toHaveAttribute("maxlength", "500");
+    expect(within(dialog).getByTestId("break-glass-note-count")).toHaveTextContent("0 / 500");
+
+    await user.click(within(dialog).getByLabelText("Consultation requested for this patient"));
+    expect(confirm).toBeDisabled();
+    await user.type(note, "   ");
+    expect(confirm).toBeDisabled();
+    await user.clear(note);
+    await user.type(note, "Consult");
+    expect(confirm).toBeEnabled();
+    expect(within(dialog).getByTestId("break-glass-note-count")).toHaveTextContent("7 / 500");
+
+    await user.clear(note);
+    await user.type(note, "Note first");
+    await user.clear(note);
+    expect(confirm).toBeDisabled();
+    expect(backend.calls.map((c) => c.method)).not.toContain("breakGlass");
+  });
+
+  it("unseals the chart and shows the banner with the deadline", async () => {
+    const { user, backend } = await openWang();
+    expect(screen.getByTestId("problems")).not.toHaveTextContent("HIV");
+
+    const banner = await breakTheGlass(user);
+    expect(backend.calls).toContainEqual({ method: "breakGlass", args: [CACHED_PATIENT_ID, "emergency", NOTE] });
+    expect(banner).toHaveAttribute("role", "status");
+    expect(banner).toHaveTextContent(
+      `Break-the-glass access until ${formatClock(UNTIL, "en")} — every view is audited`,
+    );
+    expect(screen.queryByTestId("break-glass-dialog")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("chart-sealed")).not.toBeInTheDocument();
+    expect(screen.getByTestId("problems")).toHaveTextContent("人类免疫缺陷病毒[HIV]病");
+    expect(screen.getByTestId("patient-header")).toHaveClass("unsealed");
+    await waitFor(() => expect(banner).toHaveFocus());
+  });
+
+  it("shows the banner in Chinese", async () => {
+    const { user } = await openWang({}, "zh-CN");
+    const banner = await breakTheGlass(user);
+    expect(banner).toHaveTextContent(`紧急解封有效至 ${formatClock(UNTIL, "zh-CN")}——每次调阅均被审计`);
+    expect(within(banner).getByTestId("break-glass-end")).toHaveTextContent("立即结束");
+  });
+
+  it("ends it on request and shows the chart sealed again", async () => {
+    const { user, backend } = await openWang();
+    const banner = await breakTheGlass(user);
+    await user.click(within(banner).getByTestId("break-glass-end"));
+
+    expect(await screen.findByTestId("chart-sealed")).toHaveTextContent("2 restricted records are sealed");
+    expect(backend.calls.map((c) => c.method)).toContain("endBreakGlass");
+    expect(screen.queryByTestId("break-glass-banner")).not.toBeInTheDocument();
+    expect(screen.getByTestId("problems")).not.toHaveTextContent("HIV");
+    expect(screen.getByTestId("break-glass-open")).toBeInTheDocument();
+  });
+
+  it("seals the chart again when the deadline passes", async () => {
+    vi.useFakeTimers({ now: NOW, shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    const { backend } = await openWang({ now: () => new Date() }, "en", user);
+    await breakTheGlass(user);
+    const opens = () => backend.calls.filter((c) => c.method === "openPatient").length;
+    const before = opens();
+
+    await vi.advanceTimersByTimeAsync(GLASS_MINUTES * 60_000 - 5_000);
+    expect(screen.getByTestId("break-glass-banner")).toBeInTheDocument();
+    await vi.advanceTimersByTimeAsync(5_000 + GLASS_GRACE_MS);
+    expect(await screen.findByTestId("chart-sealed")).toHaveTextContent("2 restricted records are sealed");
+    expect(screen.queryByTestId("break-glass-banner")).not.toBeInTheDocument();
+    expect(screen.getByTestId("problems")).not.toHaveTextContent("HIV");
+    expect(opens()).toBe(before + 1);
+  });
+
+  it("closes the dialog on Escape and stays on the chart", async () => {
+    const { user, backend } = await openWang();
+    await openDialog(user);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("break-glass-dialog")).not.toBeInTheDocument();
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+    expect(screen.queryByTestId("search-form")).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("break-glass-open")).toHaveFocus());
+    expect(backend.calls.map((c) => c.method)).not.toContain("breakGlass");
+  });
+
+  it("closes the dialog on Cancel", async () => {
+    const { user } = await openWang();
+    const dialog = await openDialog(user);
+    await user.click(within(dialog).getByTestId("break-glass-cancel"));
+    expect(screen.queryByTestId("break-glass-dialog")).not.toBeInTheDocument();
+    expect(screen.getByTestId("chart-sealed")).toBeInTheDocument();
+  });
+
+  it("keeps the focus inside the dialog", async () => {
+    const { user } = await openWang();
+    const dialog = await openDialog(user);
+    const first = within(dialog).getAllByTestId("break-glass-reason")[0]!;
+    await waitFor(() => expect(first).toHaveFocus());
+    // Confirm is disabled, so Cancel is the last stop.
+    await user.tab({ shift: true });
+    expect(within(dialog).getByTestId("break-glass-cancel")).toHaveFocus();
+    await user.tab();
+    expect(first).toHaveFocus();
+    await user.tab();
+    expect(within(dialog).getByTestId("break-glass-note")).toHaveFocus();
+    await user.tab();
+    await user.tab();
+    expect(first).toHaveFocus();
+  });
+
+  it("shows a failure in the dialog and keeps the chart sealed", async () => {
+    const { user } = await openWang({
+      failures: { breakGlass: { code: "AccessDenied", message: "this account may not view patient records" } },
+    });
+    const dialog = await openDialog(user);
+    await user.click(within(dialog).getAllByTestId("break-glass-reason")[0]!);
+    await user.type(within(dialog).getByTestId("break-glass-note"), NOTE);
+    await user.click(within(dialog).getByTestId("break-glass-confirm"));
+
+    const error = await within(dialog).findByTestId("break-glass-error");
+    expect(error).toHaveTextContent("Not permitted");
+    expect(screen.getByTestId("break-glass-dialog")).toBeInTheDocument();
+    expect(within(dialog).getByTestId("break-glass-note")).toHaveValue(NOTE);
+    expect(screen.getByTestId("chart-sealed")).toBeInTheDocument();
+    expect(screen.queryByTestId("break-glass-banner")).not.toBeInTheDocument();
+  });
+
+  it("never shows the unsealed chart of a patient the doctor has left", async () => {
+    const { user, backend } = await openWang();
+    const release = backend.hold("breakGlass", CACHED_PATIENT_ID);
+    const dialog = await openDialog(user);
+    await user.click(within(dialog).getAllByTestId("break-glass-reason")[0]!);
+    await user.type(within(dialog).getByTestId("break-glass-note"), NOTE);
+    await user.click(within(dialog).getByTestId("break-glass-confirm"));
+    expect(within(dialog).getByTestId("break-glass-confirm")).toHaveTextContent("Unsealing…");
+
+    // The doctor gives up waiting and opens another patient.
+    await user.click(within(dialog).getByTestId("break-glass-cancel"));
+    await user.click(screen.getByTestId("chart-back"));
+    await searchFor(user, "Margaret");
+    await user.click(await screen.findByTestId("patient-row"));
+    expect(await screen.findByTestId("patient-name")).toHaveTextContent("Margaret Thompson");
+
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.getByTestId("patient-name")).toHaveTextContent("Margaret Thompson");
+    expect(screen.getByTestId("chart")).not.toHaveTextContent("王秀英");
+    expect(screen.getByTestId("chart")).not.toHaveTextContent("HIV");
+    expect(screen.queryByTestId("break-glass-banner")).not.toBeInTheDocument();
   });
 });

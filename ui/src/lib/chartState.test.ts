@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BackendError } from "./backend";
-import { ChartState } from "./chartState.svelte";
-import { CACHED_PATIENT_ID, FakeBackend, rfc3339, sampleCharts } from "./fakeBackend";
+import { ChartState, GLASS_GRACE_MS } from "./chartState.svelte";
+import { CACHED_PATIENT_ID, FakeBackend, GLASS_MINUTES, rfc3339, sampleCharts } from "./fakeBackend";
 
 const NOW = new Date("2026-11-28T14:05:09Z");
 const WANG = CACHED_PATIENT_ID;
@@ -117,5 +117,112 @@ describe("ChartState", () => {
     await opening;
     expect(state.chart).toBeNull();
     expect(state.currentPatientId).toBeNull();
+  });
+});
+
+describe("ChartState break-the-glass", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const until = rfc3339(new Date(NOW.getTime() + GLASS_MINUTES * 60_000));
+
+  it("shows the unsealed chart and brings a cached one up to date", async () => {
+    const { backend, state } = setup();
+    await state.open(WANG);
+    expect(state.chart?.sealed).toBe(2);
+
+    expect(await state.breakGlass("emergency", "Unconscious in the ED")).toBeNull();
+    expect(state.chart?.sealed).toBe(0);
+    expect(state.chart?.access.breakGlassUntil).toBe(until);
+    expect(state.chart?.problems.map((p) => p.code)).toContain("B24");
+    expect(backend.calls).toContainEqual({ method: "breakGlass", args: [WANG, "emergency", "Unconscious in the ED"] });
+    state.close();
+  });
+
+  it("keeps the sealed chart and returns the failure for the dialog", async () => {
+    const { state, errors } = setup({
+      failures: { breakGlass: { code: "AccessDenied", message: "this account may not view patient records" } },
+    });
+    await state.open(MARGARET);
+    const failure = await state.breakGlass("emergency", "note");
+    expect(failure?.code).toBe("AccessDenied");
+    expect(state.chart?.patient.id).toBe(MARGARET);
+    expect(state.error).toBeNull();
+    expect(errors.map((e) => e.code)).toEqual(["AccessDenied"]);
+  });
+
+  it("drops a late unsealed chart of the patient the doctor left", async () => {
+    const { backend, state } = setup();
+    await state.open(WANG);
+    const release = backend.hold("breakGlass", WANG);
+    const breaking = state.breakGlass("emergency", "note");
+    await settle();
+
+    await state.open(MARGARET);
+    release();
+    expect(await breaking).toBeNull();
+    expect(state.chart?.patient.id).toBe(MARGARET);
+    expect(state.chart?.access.breakGlassUntil).toBeNull();
+  });
+
+  it("drops a refresh that was on its way when the glass was broken", async () => {
+    const { backend, state } = setup();
+    const release = backend.hold("refreshPatient", WANG);
+    const opening = state.open(WANG);
+    await settle();
+    expect(state.refreshing).toBe(true);
+
+    await state.breakGlass("emergency", "note");
+    expect(state.chart?.access.breakGlassUntil).toBe(until);
+    release();
+    await opening;
+    await settle();
+    // The refresh taken after the unsealing (the chart came from the cache)
+    // is unsealed too; the older, sealed one never lands.
+    expect(state.chart?.access.breakGlassUntil).toBe(until);
+    expect(state.chart?.sealed).toBe(0);
+    expect(state.refreshing).toBe(false);
+    state.close();
+  });
+
+  it("ends the glass and re-opens the chart sealed", async () => {
+    const { backend, state } = setup();
+    await state.open(MARGARET);
+    await state.open(WANG);
+    await state.breakGlass("consult", "note");
+    await state.endBreakGlass();
+    expect(backend.calls.map((c) => c.method)).toContain("endBreakGlass");
+    expect(state.chart?.patient.id).toBe(WANG);
+    expect(state.chart?.access.breakGlassUntil).toBeNull();
+    expect(state.chart?.sealed).toBe(2);
+  });
+
+  it("re-opens the chart when the deadline passes", async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { backend, state } = setup({ now: () => new Date() });
+    await state.open(WANG);
+    await state.breakGlass("emergency", "note");
+    expect(state.chart?.sealed).toBe(0);
+    const opens = () => backend.calls.filter((c) => c.method === "openPatient").length;
+    expect(opens()).toBe(1);
+
+    await vi.advanceTimersByTimeAsync(GLASS_MINUTES * 60_000);
+    expect(opens()).toBe(1);
+    await vi.advanceTimersByTimeAsync(GLASS_GRACE_MS);
+    expect(opens()).toBe(2);
+    expect(state.chart?.sealed).toBe(2);
+    expect(state.chart?.access.breakGlassUntil).toBeNull();
+  });
+
+  it("forgets the deadline when the chart is left", async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { backend, state } = setup({ now: () => new Date() });
+    await state.open(WANG);
+    await state.breakGlass("emergency", "note");
+    state.close();
+    await vi.advanceTimersByTimeAsync(GLASS_MINUTES * 60_000 + GLASS_GRACE_MS);
+    expect(backend.calls.filter((c) => c.method === "openPatient")).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import type { Backend } from "./backend";
 import { BackendError } from "./backend";
 import type { AccessView } from "../bindings/AccessView";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { BreakGlassReasonView } from "../bindings/BreakGlassReasonView";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
@@ -152,6 +153,33 @@ export const sampleCharts: ChartContent[] = [
   },
 ];
 
+/** The default policy's reasons to break the glass. */
+export const BREAK_GLASS_REASONS: BreakGlassReasonView[] = [
+  { code: "emergency", en: "Emergency treatment", zh: "急诊抢救" },
+  { code: "consult", en: "Consultation requested for this patient", zh: "会诊需要" },
+  { code: "continuity", en: "Continuity of care", zh: "连续诊疗需要" },
+];
+
+/** How long the fake's break-the-glass lasts (the default policy's 30 min). */
+export const GLASS_MINUTES = 30;
+
+/**
+ * What the sample patients' charts show with the glass broken: the sealed
+ * records (here two problems) join the chart. A patient not listed just
+ * loses the sealed count.
+ */
+export const sampleUnsealedCharts: ChartContent[] = [
+  {
+    ...sampleCharts[0]!,
+    problems: [
+      ...sampleCharts[0]!.problems,
+      { id: "cond-sealed-1", text: "人类免疫缺陷病毒[HIV]病", code: "B24", clinicalStatus: "active", onset: "2016-08-01", source: CHAOYANG },
+      { id: "cond-sealed-2", text: "抑郁发作", code: "F32.9", clinicalStatus: "active", onset: "2020-02-11", source: PKUFH },
+    ],
+    sealed: 0,
+  },
+];
+
 export function summaryOf(chart: ChartContent): PatientSummary {
   const { id, name, gender, birthDate, identifiers } = chart.patient;
   return { id, name, gender, birthDate, identifiers };
@@ -164,6 +192,8 @@ export interface FakeBackendOptions {
   /** Start already signed in (as if a session survived a reload). */
   loggedIn?: boolean;
   charts?: ChartContent[];
+  /** The charts as they are with the glass broken (default `sampleUnsealedCharts`). */
+  unsealedCharts?: ChartContent[];
   /** Artificial latency for every call, to see loading states in dev. */
   delayMs?: number;
   /** Extra latency for single methods (e.g. a slow `refreshPatient`). */
@@ -224,6 +254,7 @@ export class FakeBackend implements Backend {
   private readonly stale: Map<string, ChartContent>;
   private readonly pinned = new Set<string>();
   private glass: { patientId: string; until: string } | null = null;
+  private readonly unsealedCharts: ChartContent[];
   private readonly options: FakeBackendOptions;
   private readonly now: () => Date;
   private holds: Hold[] = [];
@@ -233,6 +264,7 @@ export class FakeBackend implements Backend {
     this.options = options;
     this.now = options.now ?? (() => new Date());
     this.charts = options.charts ?? sampleCharts;
+    this.unsealedCharts = options.unsealedCharts ?? sampleUnsealedCharts;
     this.platformUnreachable = options.platformUnreachable ?? false;
     this.cacheProblem = options.cacheProblem ?? null;
     const cached = options.cached ?? {
@@ -307,7 +339,7 @@ export class FakeBackend implements Backend {
       this.cache.set(patientId, asOf);
       this.stale.delete(patientId);
     }
-    return { ...structuredClone(chart), freshness: { asOf, fromCache: false }, pinned: this.pinState(patientId) };
+    return this.unsealed({ ...structuredClone(chart), freshness: { asOf, fromCache: false }, pinned: this.pinState(patientId) });
   }
 
   private pinState(patientId: string): boolean | null {
@@ -322,10 +354,7 @@ export class FakeBackend implements Backend {
       platformUrl: "https://platform.example.invalid/fhir",
       idpIssuer: "https://idp.example.invalid/realms/hospital",
       locale: this.options.locale ?? "en",
-      breakGlassReasons: [
-        { code: "emergency", en: "Emergency treatment", zh: "急诊抢救" },
-        { code: "consult", en: "Consultation requested for this patient", zh: "会诊需要" },
-      ],
+      breakGlassReasons: structuredClone(BREAK_GLASS_REASONS),
     };
   }
 
@@ -395,10 +424,19 @@ export class FakeBackend implements Backend {
   async openPatient(patientId: string): Promise<Chart> {
     await this.enter("openPatient", patientId);
     this.requireSession();
+    return this.open(patientId);
+  }
+
+  /** The chart from the cache when it is there, else from the platform. */
+  private open(patientId: string): Chart {
     const asOf = this.cacheUsable ? this.cache.get(patientId) : undefined;
     if (asOf !== undefined) {
       const cached = this.stale.get(patientId) ?? this.find(patientId);
-      return { ...structuredClone(cached), freshness: { asOf, fromCache: true }, pinned: this.pinState(patientId) };
+      return this.unsealed({
+        ...structuredClone(cached),
+        freshness: { asOf, fromCache: true },
+        pinned: this.pinState(patientId),
+      });
     }
     return this.fetch(patientId);
   }
@@ -419,14 +457,16 @@ export class FakeBackend implements Backend {
   }
 
   async breakGlass(patientId: string, reason: string, note: string): Promise<Chart> {
-    await this.enter("breakGlass", patientId);
+    await this.enter("breakGlass", patientId, reason, note);
     this.requireSession();
-    if (!reason || !note.trim()) throw new BackendError("Internal", "Break the glass needs a reason and a note.");
-    const chart = this.fetch(patientId);
-    if (!chart.access.canBreakGlass) throw new BackendError("AccessDenied", "Access to this patient's records was refused.");
-    const until = rfc3339(new Date(this.now().getTime() + 30 * 60_000));
+    if (!BREAK_GLASS_REASONS.some((r) => r.code === reason) || !note.trim() || note.length > 500) {
+      throw new BackendError("Internal", "internal error: break the glass needs a reason of the policy and a note of up to 500 characters");
+    }
+    if (!this.find(patientId).access.canBreakGlass) throw new BackendError("AccessDenied", "this account may not view patient records");
+    // As the core: one unsealing at a time, then the chart as an open gives it.
+    const until = rfc3339(new Date(this.now().getTime() + GLASS_MINUTES * 60_000));
     this.glass = { patientId, until };
-    return this.unsealed(chart);
+    return this.open(patientId);
   }
 
   async endBreakGlass(): Promise<void> {
@@ -434,10 +474,17 @@ export class FakeBackend implements Backend {
     this.glass = null;
   }
 
-  /** The chart with the glass broken, where it is. */
+  /** The chart with the glass broken, where it is (and has not run out). */
   private unsealed(chart: Chart): Chart {
+    if (this.glass && Date.parse(this.glass.until) <= this.now().getTime()) this.glass = null;
     if (this.glass?.patientId !== chart.patient.id) return chart;
-    return { ...chart, sealed: 0, access: { ...chart.access, canBreakGlass: false, breakGlassUntil: this.glass.until } };
+    const content = this.unsealedCharts.find(({ patient }) => patient.id === chart.patient.id);
+    return {
+      ...chart,
+      ...(content ? structuredClone(content) : {}),
+      sealed: 0,
+      access: { ...chart.access, canBreakGlass: false, breakGlassUntil: this.glass.until },
+    };
   }
 
   async resetCache(): Promise<SessionInfo> {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { EncounterView } from "../bindings/EncounterView";
-import { formatDate, formatDateTime, formatInstant, interpretationFlag, newestFirst } from "./format";
+import {
+  asSentence,
+  formatClock,
+  formatDate,
+  formatDateTime,
+  formatInstant,
+  interpretationFlag,
+  newestFirst,
+} from "./format";
 
 function encounter(id: string, start: string | null): EncounterView {
   return { id, class: null, kind: null, start, end: null, hospital: null, reason: null };
@@ -52,5 +60,28 @@ describe("format", () => {
     ["偏高", null],
   ] as const)("interpretationFlag(%s) = %s", (input, flag) => {
     expect(interpretationFlag(input)).toBe(flag);
+  });
+});
+
+describe("formatClock", () => {
+  it("shows the wall-clock time of an instant in the workstation's time zone", () => {
+    expect(formatClock("2026-11-28T06:35:00Z", "en", "Asia/Shanghai")).toBe("14:35");
+    expect(formatClock("2026-11-28T06:35:00Z", "zh-CN", "Asia/Shanghai")).toBe("14:35");
+    expect(formatClock("2026-11-28T16:05:59Z", "en", "Asia/Shanghai")).toBe("00:05");
+  });
+
+  it("passes anything unparsable through", () => {
+    expect(formatClock("soon", "en")).toBe("soon");
+  });
+});
+
+describe("asSentence", () => {
+  it.each([
+    ["this account may not view patient records", "This account may not view patient records."],
+    ["The username or password is incorrect.", "The username or password is incorrect."],
+    ["  trailing space ", "Trailing space."],
+    ["", ""],
+  ])("%j reads as %j", (message, sentence) => {
+    expect(asSentence(message)).toBe(sentence);
   });
 });

@@ -65,3 +65,30 @@ export function interpretationFlag(interpretation: string | null): Flag {
   if (value === "A" || value === "AA" || value === "ABNORMAL" || value === "CRITICAL") return "abnormal";
   return null;
 }
+
+/**
+ * The wall-clock time of an instant (e.g. a break-the-glass deadline) as
+ * "HH:mm" in the workstation's time zone (`timeZone` only for tests).
+ */
+export function formatClock(value: string, locale: Locale, timeZone?: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) return value;
+  return new Intl.DateTimeFormat(locale, {
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    ...(timeZone ? { timeZone } : {}),
+  }).format(time);
+}
+
+/**
+ * The core's error messages are written lower-case, to be composed (`the
+ * regional platform cannot be reached: …`); standing alone they read as a
+ * sentence.
+ */
+export function asSentence(message: string): string {
+  const text = message.trim();
+  if (text === "") return text;
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?。！？]$/.test(sentence) ? sentence : `${sentence}.`;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { detectLocale, dictionaries, errorHeadlineKey, genderLabel, translate } from "./i18n";
+import { accessSummary, detectLocale, dictionaries, errorHeadlineKey, genderLabel, translate } from "./i18n";
+import type { AccessView } from "../bindings/AccessView";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import { ERROR_CODES } from "./backend";
 
@@ -75,5 +76,27 @@ describe("i18n", () => {
     expect(genderLabel("zh-CN", "female")).toBe("女");
     expect(genderLabel("en", "male")).toBe("Male");
     expect(genderLabel("en", "*")).toBe("*");
+  });
+});
+
+describe("accessSummary", () => {
+  const access = (tier: string, grounds: AccessView["grounds"], masked: boolean): AccessView => ({
+    tier,
+    grounds,
+    masked,
+    canBreakGlass: true,
+    breakGlassUntil: null,
+  });
+
+  it.each([
+    [access("treating", "referral", false), "en", "Treating", "referral to your department"],
+    [access("treating", "referral", false), "zh-CN", "诊治医生", "本科室转诊"],
+    [access("treating", "role", false), "en", "Treating", "by your role"],
+    [access("clinician", "role", true), "en", "Masked view", "clinician"],
+    [access("clinician", "role", true), "zh-CN", "脱敏视图", "非诊治医生"],
+    [access("admin", "role", true), "zh-CN", "脱敏视图", "信息管理"],
+    [access("locum", "role", true), "en", "Masked view", "locum"],
+  ] as const)("%o in %s: %s · %s", (view, locale, lead, why) => {
+    expect(accessSummary(locale, view)).toEqual({ lead, why });
   });
 });

@@ -1,5 +1,6 @@
 // Every string the UI itself shows, in both languages. Clinical content from
 // the core is never translated here: it is displayed exactly as received.
+import type { AccessView } from "../bindings/AccessView";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { IdentifierKind } from "../bindings/IdentifierKind";
 
@@ -40,6 +41,7 @@ const en = {
   "search.count": "Patients found: {count}",
   "search.needQuery": "Enter a name, an identifier or a birth date.",
   "search.offline": "The regional platform cannot be reached: showing patients cached on this workstation",
+  "search.accessDenied": "This account cannot search or read patient records: ChartGuard shows patient data only to clinical roles such as doctors and department heads. Ask IT if you need access.",
 
   "patient.gender": "Gender",
   "patient.birthDate": "Date of birth",
@@ -66,6 +68,7 @@ const en = {
   "chart.summary": "Summary",
   "chart.resourceCount": "{count} records from the platform",
   "chart.sealed": "{count} restricted records are sealed and not shown.",
+  "chart.sealedOne": "1 restricted record is sealed and not shown.",
   "chart.problems": "Active problems",
   "chart.problemsEmpty": "No active problems on the platform",
   "chart.medications": "Current medications",
@@ -82,6 +85,37 @@ const en = {
   "chart.staleUnreachable": "Showing data as of {time}: the regional platform could not be reached",
   "chart.staleFailed": "Showing data as of {time}: the chart could not be updated from the regional platform",
   "chart.refreshRetry": "Retry",
+
+  "access.label": "Your access to this patient",
+  "access.masked": "Masked view",
+  "access.maskedHint": "Identifiers and free text are masked for your tier, and restricted records are sealed.",
+  "access.tier.treating": "Treating",
+  "access.tier.clinician": "Clinician",
+  "access.tier.deidentified": "De-identified",
+  "access.tier.admin": "IT administration",
+  "access.as.treating": "treating",
+  "access.as.clinician": "clinician",
+  "access.as.deidentified": "de-identified",
+  "access.as.admin": "IT administration",
+  "access.grounds.referral": "referral to your department",
+  "access.grounds.careTeam": "you are on the care team",
+  "access.grounds.role": "by your role",
+
+  "glass.open": "Break the glass",
+  "glass.title": "Break the glass",
+  "glass.intro": "Unseal this patient's restricted records. Only do this when the patient's care needs them now.",
+  "glass.reason": "Reason",
+  "glass.note": "Note (required)",
+  "glass.noteHint": "Say why you need the sealed records for this patient.",
+  "glass.noteCount": "{count} / {max}",
+  "glass.warning": "The access is time-limited and audited: your name, the reason and your note are recorded, and every view while the glass is broken is logged.",
+  "glass.confirm": "Unseal the records",
+  "glass.confirming": "Unsealing…",
+  "glass.cancel": "Cancel",
+  "glass.noReasons": "No reasons are configured in the privacy policy; ask IT.",
+  "glass.banner": "Break-the-glass access until {time} — every view is audited",
+  "glass.end": "End now",
+  "glass.ending": "Ending…",
 
   "field.code": "Code",
   "field.status": "Status",
@@ -167,6 +201,7 @@ const zhCN: Record<MessageKey, string> = {
   "search.count": "找到 {count} 位患者",
   "search.needQuery": "请输入姓名、证件号或出生日期。",
   "search.offline": "无法连接区域平台：以下为本机缓存的患者",
+  "search.accessDenied": "该账号不能查找或调阅患者病历：ChartGuard 仅向医生、科主任等临床角色显示患者数据。如需权限，请联系信息科。",
 
   "patient.gender": "性别",
   "patient.birthDate": "出生日期",
@@ -193,6 +228,7 @@ const zhCN: Record<MessageKey, string> = {
   "chart.summary": "摘要",
   "chart.resourceCount": "平台记录共 {count} 条",
   "chart.sealed": "另有 {count} 条受限记录已封存，未予显示。",
+  "chart.sealedOne": "另有 1 条受限记录已封存，未予显示。",
   "chart.problems": "当前诊断/问题",
   "chart.problemsEmpty": "平台无当前诊断记录",
   "chart.medications": "当前用药",
@@ -209,6 +245,37 @@ const zhCN: Record<MessageKey, string> = {
   "chart.staleUnreachable": "当前显示截至 {time} 的数据：无法连接区域平台",
   "chart.staleFailed": "当前显示截至 {time} 的数据：未能从区域平台更新病历",
   "chart.refreshRetry": "重试",
+
+  "access.label": "您对该患者的调阅权限",
+  "access.masked": "脱敏视图",
+  "access.maskedHint": "按您的权限级别，证件号等身份信息和自由文本已脱敏，受限记录已封存。",
+  "access.tier.treating": "诊治医生",
+  "access.tier.clinician": "非诊治医生",
+  "access.tier.deidentified": "去标识化",
+  "access.tier.admin": "信息管理",
+  "access.as.treating": "诊治医生",
+  "access.as.clinician": "非诊治医生",
+  "access.as.deidentified": "去标识化",
+  "access.as.admin": "信息管理",
+  "access.grounds.referral": "本科室转诊",
+  "access.grounds.careTeam": "诊疗团队成员",
+  "access.grounds.role": "按岗位角色",
+
+  "glass.open": "紧急解封（破窗）",
+  "glass.title": "紧急解封（破窗）",
+  "glass.intro": "解封该患者的受限记录。仅在诊疗当下确有需要时使用。",
+  "glass.reason": "理由",
+  "glass.note": "说明（必填）",
+  "glass.noteHint": "请说明为何需要查看该患者的封存记录。",
+  "glass.noteCount": "{count} / {max}",
+  "glass.warning": "解封有时限并全程审计：您的姓名、理由和说明将被记录，解封期间的每次调阅均记入审计日志。",
+  "glass.confirm": "解封记录",
+  "glass.confirming": "正在解封…",
+  "glass.cancel": "取消",
+  "glass.noReasons": "隐私策略未配置解封理由，请联系信息科。",
+  "glass.banner": "紧急解封有效至 {time}——每次调阅均被审计",
+  "glass.end": "立即结束",
+  "glass.ending": "正在结束…",
 
   "field.code": "编码",
   "field.status": "状态",
@@ -302,4 +369,30 @@ const GENDER_KEYS: Record<string, MessageKey> = {
 export function genderLabel(locale: Locale, gender: string): string {
   const key = GENDER_KEYS[gender];
   return key ? translate(locale, key) : gender;
+}
+
+const TIERS = ["treating", "clinician", "deidentified", "admin"] as const;
+type KnownTier = (typeof TIERS)[number];
+
+function isKnownTier(tier: string): tier is KnownTier {
+  return (TIERS as readonly string[]).includes(tier);
+}
+
+/**
+ * The access badge's two parts: what the doctor sees ("Treating", "Masked
+ * view") and why ("referral to your department", "clinician"). A tier IT
+ * added to the policy is shown by its policy name.
+ */
+export function accessSummary(locale: Locale, access: AccessView): { lead: string; why: string } {
+  const tier = access.tier;
+  if (access.masked) {
+    return {
+      lead: translate(locale, "access.masked"),
+      why: isKnownTier(tier) ? translate(locale, `access.as.${tier}`) : tier,
+    };
+  }
+  return {
+    lead: isKnownTier(tier) ? translate(locale, `access.tier.${tier}`) : tier,
+    why: translate(locale, `access.grounds.${access.grounds}`),
+  };
 }
