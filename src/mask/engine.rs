@@ -506,6 +506,11 @@ struct Cleaner<'s> {
 
 impl Cleaner<'_> {
     fn clean(&mut self, text: &str) -> Option<String> {
+        // Without scrubbing, the plain-text check alone is cheaper than
+        // remembering.
+        if self.scrubber.is_none() {
+            return (!is_plain(text)).then(|| plain_text(text));
+        }
         if let Some(known) = self.seen.get(text) {
             return known.clone();
         }
