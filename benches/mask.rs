@@ -4,36 +4,11 @@
 //! figure line.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 
 type Failure = Box<dyn std::error::Error>;
 
-fn fixtures() -> PathBuf {
-    std::env::var_os("CHARTGUARD_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
-}
-
-fn largest_synthea_bundle() -> Result<PathBuf, Failure> {
-    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(fixtures().join("synthea"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            name.ends_with(".json")
-                && !name.starts_with("hospital")
-                && !name.starts_with("practitioner")
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
-        .collect();
-    files.sort();
-    Ok(files.pop().ok_or("no Synthea bundles in the fixtures")?.1)
-}
-
 fn main() -> Result<(), Failure> {
-    let bundle = largest_synthea_bundle()?;
+    let bundle = chartguard::bench::largest_synthea_bundle()?;
     let work = tempfile::tempdir()?;
     let runs = 21;
     let report = chartguard::bench::mask_run(&bundle, work.path(), runs)?;

@@ -6,7 +6,7 @@
 //! `scripts/bench.sh` runs it; the last line printed is the figure line.
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use chartguard::Config;
@@ -14,30 +14,9 @@ use serde_json::Value;
 
 type Failure = Box<dyn std::error::Error>;
 
-fn fixtures() -> PathBuf {
-    std::env::var_os("CHARTGUARD_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
-}
-
 /// The largest Synthea patient bundle and its patient's id.
 fn largest_synthea_patient() -> Result<(PathBuf, String), Failure> {
-    let dir = fixtures().join("synthea");
-    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            name.ends_with(".json")
-                && !name.starts_with("hospital")
-                && !name.starts_with("practitioner")
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
-        .collect();
-    files.sort();
-    let (_, file) = files.pop().ok_or("no Synthea bundles in the fixtures")?;
+    let file = chartguard::bench::largest_synthea_bundle()?;
     let bundle: Value = serde_json::from_slice(&std::fs::read(&file)?)?;
     let id = bundle["entry"]
         .as_array()
@@ -68,7 +47,7 @@ fn main() -> Result<(), Failure> {
         .args(["serve", "--no-auth", "--port", "0", "--dir"])
         .arg(&certs)
         .arg("--fixtures")
-        .arg(fixtures())
+        .arg(chartguard::bench::fixtures_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;

@@ -2,7 +2,7 @@
 //! `benches/open.rs` (cargo feature `bench`; not part of the app). Each
 //! figure is the median of several runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
@@ -47,6 +47,36 @@ fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
     let started = Instant::now();
     let value = f()?;
     Ok((started.elapsed(), value))
+}
+
+/// The fixtures folder: `CHARTGUARD_FIXTURES`, else `../shared/fixtures`
+/// beside the repository.
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("CHARTGUARD_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
+}
+
+/// The largest Synthea patient bundle of the fixtures (the hospital and
+/// practitioner bundles are not patients).
+pub fn largest_synthea_bundle() -> Result<PathBuf> {
+    let dir = fixtures_dir().join("synthea");
+    let entries = std::fs::read_dir(&dir).map_err(|_| Error::Internal("no Synthea fixtures"))?;
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.ends_with(".json")
+                && !name.starts_with("hospital")
+                && !name.starts_with("practitioner")
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
+        .max()
+        .map(|(_, p)| p)
+        .ok_or(Error::Internal("no Synthea bundles in the fixtures"))
 }
 
 /// Measures opening `patient_id` from a platform that does not check tokens
@@ -197,6 +227,19 @@ pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<Mask
     let mut cache = Cache::open(work_dir, "bench", &CacheKey::random())?;
     cache.store_history(&patient_id, &resources, SystemTime::now())?;
     let load = || cache.load_history(&patient_id)?.ok_or(Error::NotFound);
+    let open_as_clinician = |privacy: &crate::policy::Privacy| -> Result<Duration> {
+        let (elapsed, _) = time(|| {
+            let history = load()?;
+            crate::mask::chart_view_as(
+                privacy,
+                "clinician",
+                &patient_id,
+                history.resources,
+                freshness(),
+            )
+        })?;
+        Ok(elapsed)
+    };
     let policy = privacy.policy()?;
     let (tier_name, tier) = policy
         .tiers
@@ -230,20 +273,8 @@ pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<Mask
         );
         mask_only.push(started.elapsed());
         drop(masked);
-        let fresh = crate::policy::Privacy::load(None);
-        first.push(
-            time(|| {
-                let history = load()?;
-                crate::mask::chart_view_as(
-                    &fresh,
-                    "clinician",
-                    &patient_id,
-                    history.resources,
-                    freshness(),
-                )
-            })?
-            .0,
-        );
+        // A new Privacy has no scrubber kept: the patient's first open.
+        first.push(open_as_clinician(&crate::policy::Privacy::load(None))?);
         warm.push(
             time(|| {
                 let history = load()?;
@@ -256,19 +287,7 @@ pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<Mask
             })?
             .0,
         );
-        clinician.push(
-            time(|| {
-                let history = load()?;
-                crate::mask::chart_view_as(
-                    &privacy,
-                    "clinician",
-                    &patient_id,
-                    history.resources,
-                    freshness(),
-                )
-            })?
-            .0,
-        );
+        clinician.push(open_as_clinician(&privacy)?);
     }
     Ok(MaskReport {
         warm_open: median(warm),

@@ -42,6 +42,18 @@ fn sim_bin() -> &'static Path {
     })
 }
 
+/// A CA of its own and a server certificate from it, in `dir`.
+fn make_certs(dir: &Path) -> PathBuf {
+    let status = Command::new(sim_bin())
+        .arg("certs")
+        .arg("--dir")
+        .arg(dir)
+        .status()
+        .expect("platform-sim certs");
+    assert!(status.success(), "certificate generation failed");
+    dir.to_owned()
+}
+
 /// Spawns `cmd`, waits for its `READY <url>` line, and returns the child and the URL.
 fn spawn_ready(mut cmd: Command, what: &str) -> (Child, Url) {
     let mut child = cmd
@@ -84,14 +96,7 @@ impl Demo {
 
     pub(crate) fn start_with(options: DemoOptions) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
-        let certs = dir.path().join("certs");
-        let status = Command::new(sim_bin())
-            .arg("certs")
-            .arg("--dir")
-            .arg(&certs)
-            .status()
-            .expect("platform-sim certs");
-        assert!(status.success(), "certificate generation failed");
+        let certs = make_certs(&dir.path().join("certs"));
 
         let mut idp = Command::new("node");
         idp.arg(repo_root().join("tools/idp/server.mjs"))
@@ -219,14 +224,7 @@ impl Demo {
     /// man in the middle, or a platform re-keyed without telling IT).
     pub(crate) fn replace_platform_with_impostor(&mut self) {
         self.stop_platform();
-        let certs = self.dir.path().join("impostor-certs");
-        let status = Command::new(sim_bin())
-            .arg("certs")
-            .arg("--dir")
-            .arg(&certs)
-            .status()
-            .expect("platform-sim certs");
-        assert!(status.success(), "certificate generation failed");
+        let certs = make_certs(&self.dir.path().join("impostor-certs"));
         let port = self.platform_url.port().expect("port").to_string();
         let mut sim = Command::new(sim_bin());
         sim.args(["serve", "--port", &port, "--dir"])
