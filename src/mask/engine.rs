@@ -106,27 +106,19 @@ pub(crate) fn mask_records(
             continue;
         }
         sanitise_narrative(&mut record, scrubber.as_deref());
-        let kind = resource_type(&record).unwrap_or("").to_owned();
-        let person = PERSONS.contains(&kind.as_str());
-        match tier.identifiers {
-            Identifiers::Full => {}
-            Identifiers::Masked => {
-                let practitioner = PRACTITIONERS.contains(&kind.as_str())
-                    && tier.practitioner_names == PractitionerNames::Mask;
-                if person || practitioner {
-                    mask_person(&mut record, &policy.masking);
-                }
-                apply_paths(&mut record, &policy.masking, key);
-            }
-            Identifiers::Pseudonym | Identifiers::None => {
-                if person {
-                    pseudonymise_person(&mut record, code.as_deref().unwrap_or(""), key);
-                } else if PRACTITIONERS.contains(&kind.as_str())
-                    && tier.practitioner_names == PractitionerNames::Mask
-                {
-                    mask_person(&mut record, &policy.masking);
-                }
-                apply_paths(&mut record, &policy.masking, key);
+        mask_identity(
+            &mut record,
+            policy,
+            tier,
+            code.as_deref().unwrap_or(""),
+            key,
+        );
+        // Contained resources (a RelatedPerson inside a Condition, a
+        // Practitioner inside an Observation) are people too.
+        if let Some(Value::Array(contained)) = record.get_mut("contained") {
+            for inner in contained.iter_mut() {
+                sanitise_narrative(inner, scrubber.as_deref());
+                mask_identity(inner, policy, tier, code.as_deref().unwrap_or(""), key);
             }
         }
         clean_strings(&mut record, &mut cleaner);
@@ -136,6 +128,34 @@ pub(crate) fn mask_records(
         out.records.push(record);
     }
     out
+}
+
+/// Masks the person a record describes (patient, relative, practitioner
+/// where the policy says) by the tier's identifier rule, and applies the
+/// policy's element paths.
+fn mask_identity(
+    record: &mut Value,
+    policy: &Policy,
+    tier: &crate::policy::Tier,
+    code: &str,
+    key: &[u8],
+) {
+    let kind = resource_type(record).unwrap_or("");
+    let person = PERSONS.contains(&kind);
+    let practitioner =
+        PRACTITIONERS.contains(&kind) && tier.practitioner_names == PractitionerNames::Mask;
+    match tier.identifiers {
+        Identifiers::Full => return,
+        Identifiers::Masked if person || practitioner => mask_person(record, &policy.masking),
+        Identifiers::Pseudonym | Identifiers::None if person => {
+            pseudonymise_person(record, code, key)
+        }
+        Identifiers::Pseudonym | Identifiers::None if practitioner => {
+            mask_person(record, &policy.masking)
+        }
+        _ => {}
+    }
+    apply_paths(record, &policy.masking, key);
 }
 
 /// The `meta.security` labels that can seal a record.
@@ -755,6 +775,28 @@ mod tests {
                 "{tier} {pointer}"
             );
         }
+    }
+
+    #[test]
+    fn people_contained_in_a_record_are_masked_too() {
+        let observation = json!({ "resourceType": "Observation", "id": "o", "subject": { "reference": "Patient/cn-0001" },
+            "contained": [{ "resourceType": "RelatedPerson", "id": "mum", "name": [{ "family": "李", "given": ["秀英"] }],
+                            "telecom": [{ "system": "phone", "value": "13900002222" }] }],
+            "performer": [{ "reference": "#mum" }] });
+        let records = [zhang(), observation];
+        let clinician = as_tier("clinician", &records, false);
+        let mum = at(&clinician.records[1], "/contained/0");
+        assert_eq!(at(mum, "/name/0/given/0"), "**");
+        assert_eq!(at(mum, "/telecom/0/value"), "139****2222");
+        let deidentified = as_tier("deidentified", &records, false);
+        let mum = at(&deidentified.records[1], "/contained/0");
+        assert!(at(mum, "/name/0/text").as_str().unwrap().starts_with("R-"));
+        assert_eq!(at(mum, "/telecom"), &Value::Null);
+        let treating = as_tier("treating", &records, false);
+        assert_eq!(
+            at(&treating.records[1], "/contained/0/name/0/given/0"),
+            "秀英"
+        );
     }
 
     #[test]
