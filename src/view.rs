@@ -25,6 +25,8 @@ pub struct AppInfo {
     /// The reasons a doctor may give to break the glass (from the policy;
     /// empty while the policy is invalid).
     pub break_glass_reasons: Vec<BreakGlassReasonView>,
+    /// How long breaking the glass lasts, in whole minutes (rounded up).
+    pub break_glass_minutes: u32,
 }
 
 /// One reason to break the glass, in both UI languages.

@@ -114,6 +114,9 @@ impl Viewer {
                         .collect()
                 })
                 .unwrap_or_default(),
+            break_glass_minutes: self.privacy.policy().map_or(0, |p| {
+                u32::try_from(p.break_glass.duration.as_secs().div_ceil(60)).unwrap_or(u32::MAX)
+            }),
         }
     }
 

@@ -324,6 +324,7 @@ async fn breaking_the_glass_unseals_until_its_time_runs_out() {
     let sealed = zhou.open_patient("cn-0001").await.unwrap();
     assert!(sealed.sealed > 0 && sealed.access.can_break_glass);
 
+    assert_eq!(zhou.app_info().break_glass_minutes, 1, "3 s, rounded up");
     let reasons = zhou.app_info().break_glass_reasons;
     assert!(reasons
         .iter()

@@ -825,7 +825,7 @@ describe("break the glass", () => {
     expect(reasons.map((r) => r.getAttribute("data-code"))).toEqual(["emergency", "consult", "continuity"]);
     expect(within(dialog).getByRole("radiogroup", { name: "Reason" })).toBeInTheDocument();
     expect(within(dialog).getByLabelText("Emergency treatment")).toBe(reasons[0]);
-    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("time-limited and audited");
+    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("ends after 30 minutes and is audited");
     // Focus moves into the dialog.
     await waitFor(() => expect(reasons[0]).toHaveFocus());
   });
@@ -835,7 +835,7 @@ describe("break the glass", () => {
     expect(screen.getByTestId("break-glass-open")).toHaveTextContent("紧急解封");
     const dialog = await openDialog(user);
     expect(within(dialog).getByLabelText("急诊抢救")).toHaveAttribute("data-code", "emergency");
-    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("解封有时限并全程审计");
+    expect(within(dialog).getByTestId("break-glass-warning")).toHaveTextContent("解封 30 分钟后自动结束");
   });
 
   it("confirms only with a reason and a note that is not blank, of at most 500 characters", async () => {

@@ -12,4 +12,8 @@ locale: string,
  * The reasons a doctor may give to break the glass (from the policy;
  * empty while the policy is invalid).
  */
-breakGlassReasons: Array<BreakGlassReasonView>, };
+breakGlassReasons: Array<BreakGlassReasonView>, 
+/**
+ * How long breaking the glass lasts, in whole minutes (rounded up).
+ */
+breakGlassMinutes: number, };

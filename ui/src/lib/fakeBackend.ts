@@ -355,6 +355,7 @@ export class FakeBackend implements Backend {
       idpIssuer: "https://idp.example.invalid/realms/hospital",
       locale: this.options.locale ?? "en",
       breakGlassReasons: structuredClone(BREAK_GLASS_REASONS),
+      breakGlassMinutes: 30,
     };
   }
 
