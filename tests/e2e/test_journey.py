@@ -2,6 +2,7 @@
 credentials, finds patients and reads their shared history; and the two
 login failures a doctor must understand without help."""
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -48,17 +49,24 @@ def row_ids(app):
 def open_patient(app, patient_id=None, name_part=None, not_in=None):
     """Opens the row with this id, or naming `name_part`, or the first row not
     among the ids `not_in` (the previous search's rows stay until new ones come)."""
-    def row(driver):
-        for r in driver.find_elements(*css("patient-row")):
-            if patient_id and r.get_attribute("data-patient-id") == patient_id:
-                return r
-            if name_part and name_part in r.text:
-                return r
-            if not_in is not None and r.get_attribute("data-patient-id") not in not_in:
-                return r
+    def wanted(r):
+        if patient_id and r.get_attribute("data-patient-id") == patient_id:
+            return True
+        if name_part and name_part in r.text:
+            return True
+        return not_in is not None and r.get_attribute("data-patient-id") not in not_in
+
+    def click_row(driver):
+        try:
+            for r in driver.find_elements(*css("patient-row")):
+                if wanted(r):
+                    r.click()
+                    return True
+        except StaleElementReferenceException:
+            pass  # the results were replaced while we looked: look again
         return False
 
-    WebDriverWait(app.driver, 30).until(row).click()
+    WebDriverWait(app.driver, 30).until(click_row)
     return wait_for(app, "chart", timeout=60)
 
 
