@@ -173,7 +173,9 @@ pub struct Chart {
     /// When and where this chart's data was current.
     pub freshness: Freshness,
     /// Whether the chart is kept in this workstation's cache beyond the
-    /// retention period; `None` when there is no cache to keep it in.
+    /// retention period; `None` when it cannot be kept: there is no cache,
+    /// or the doctor sees this patient masked (then nothing of them is
+    /// cached at all).
     pub pinned: Option<bool>,
     /// What the doctor may see of this patient, and why.
     pub access: AccessView,

@@ -324,33 +324,34 @@ impl Viewer {
             from_cache: false,
         };
         let fetched = fetched.resources;
-        // `subject` guards the writes: should the doctor have logged out
-        // meanwhile, nothing lands in the next doctor's cache.
-        match cached {
+        let incremental = cached.is_some();
+        let chart = match cached {
             Some(history) => {
                 let merged = merge_changes(history.resources, &fetched);
-                let chart = self.chart_view(&identity, patient_id, merged, freshness)?;
                 tracing::debug!(changed = fetched.len(), "incremental refresh");
-                self.with_cache(Some(&subject), |cache| {
-                    cache.with_room(patient_id, |cache| {
-                        cache.merge_history(patient_id, &fetched, &[], synced_at)
-                    })
-                })
-                .await;
-                Ok(chart)
+                self.chart_view(&identity, patient_id, merged, freshness)?
             }
-            None => {
-                // A copy: the unmasked history goes to the cache below.
-                let chart = self.chart_view(&identity, patient_id, fetched.clone(), freshness)?;
-                self.with_cache(Some(&subject), |cache| {
-                    cache.with_room(patient_id, |cache| {
-                        cache.store_history(patient_id, &fetched, synced_at)
-                    })
-                })
+            // A copy: the unmasked history goes to the cache below.
+            None => self.chart_view(&identity, patient_id, fetched.clone(), freshness)?,
+        };
+        // `subject` guards the writes: should the doctor have logged out
+        // meanwhile, nothing lands in the next doctor's cache.
+        if chart.access.masked {
+            // A doctor who sees this patient masked keeps no copy of the
+            // whole history on the workstation: the cache's key is in their
+            // own keyring, so what it holds they could read.
+            self.with_cache(Some(&subject), |cache| cache.remove_patient(patient_id))
                 .await;
-                Ok(chart)
-            }
+            return Ok(chart);
         }
+        self.with_cache(Some(&subject), |cache| {
+            cache.with_room(patient_id, |cache| match incremental {
+                true => cache.merge_history(patient_id, &fetched, &[], synced_at),
+                false => cache.store_history(patient_id, &fetched, synced_at),
+            })
+        })
+        .await;
+        Ok(chart)
     }
 
     /// Breaks the glass: unseals the patient's sealed records for this
@@ -407,10 +408,14 @@ impl Viewer {
             .await)
     }
 
-    /// The chart with whether it is pinned in the cache.
+    /// The chart with whether it is pinned in the cache (`None`: it cannot
+    /// be kept, without a cache or for a doctor who sees it masked).
     async fn with_pin(&self, mut chart: Chart) -> Chart {
         let id = chart.patient.id.clone();
-        chart.pinned = self.with_cache(None, |cache| cache.is_pinned(&id)).await;
+        chart.pinned = match chart.access.masked {
+            true => None,
+            false => self.with_cache(None, |cache| cache.is_pinned(&id)).await,
+        };
         chart
     }
 

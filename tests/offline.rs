@@ -571,7 +571,14 @@ async fn run_instance(config: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_cache_gives_up_old_patients_and_never_the_chart() {
     let demo = Demo::start();
-    let viewer = demo.viewer_with("max_size_mib = 1");
+    // Every doctor treats every patient here, so that every chart is cached
+    // (a masked view keeps no copy).
+    let policy = include_str!("../src/policy/default.toml").replace(
+        "[[assign]]\nrole = \"doctor\"\ntier = \"clinician\"",
+        "[[assign]]\nrole = \"doctor\"\ntier = \"treating\"",
+    );
+    assert_ne!(policy, include_str!("../src/policy/default.toml"));
+    let viewer = demo.viewer_with_policy("max_size_mib = 1", &policy);
     viewer
         .login_password("wangyi", DEMO_PASSWORD)
         .await

@@ -244,6 +244,25 @@ impl Demo {
         chartguard::Viewer::new(Config::from_toml(&toml).expect("valid config")).expect("viewer")
     }
 
+    /// A viewer with extra `[cache]` lines and its own policy file.
+    pub(crate) fn viewer_with_policy(
+        &self,
+        extra_cache_toml: &str,
+        policy: &str,
+    ) -> chartguard::Viewer {
+        let dir = self.dir.path().join("policy");
+        std::fs::create_dir_all(&dir).expect("policy dir");
+        let path = dir.join("policy.toml");
+        std::fs::write(&path, policy).expect("policy file");
+        let toml = format!(
+            "{}\n[policy]\nfile = {:?}\n",
+            self.config_toml()
+                .replace("[cache]\n", &format!("[cache]\n{extra_cache_toml}\n")),
+            path
+        );
+        chartguard::Viewer::new(Config::from_toml(&toml).expect("valid config")).expect("viewer")
+    }
+
     pub(crate) async fn logged_in_viewer(&self, username: &str) -> chartguard::Viewer {
         let viewer = self.viewer();
         viewer

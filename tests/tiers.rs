@@ -306,21 +306,12 @@ async fn each_doctor_sees_the_same_patient_as_their_tier_allows() {
     );
 }
 
-fn viewer_with_policy(demo: &Demo, policy: &str) -> Viewer {
-    let dir = demo.dir.path().join("policy");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, policy).unwrap();
-    let toml = format!("{}\n[policy]\nfile = {:?}\n", demo.config_toml(), path);
-    Viewer::new(chartguard::Config::from_toml(&toml).unwrap()).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn breaking_the_glass_unseals_until_its_time_runs_out() {
     let demo = Demo::start();
     let policy = include_str!("../src/policy/default.toml")
         .replace("duration = \"30m\"", "duration = \"3s\"");
-    let zhou = logged_in(viewer_with_policy(&demo, &policy), "zhou").await;
+    let zhou = logged_in(demo.viewer_with_policy("", &policy), "zhou").await;
     let sealed = zhou.open_patient("cn-0001").await.unwrap();
     assert!(sealed.sealed > 0 && sealed.access.can_break_glass);
 
@@ -389,7 +380,7 @@ async fn an_invalid_policy_shows_no_patient_data() {
     let demo = Demo::start();
     let broken =
         include_str!("../src/policy/default.toml").replace("op = \"redact\"", "op = \"shred\"");
-    let viewer = logged_in(viewer_with_policy(&demo, &broken), "wangyi").await;
+    let viewer = logged_in(demo.viewer_with_policy("", &broken), "wangyi").await;
     for result in [
         viewer.search_patients("张伟").await.map(|_| ()),
         viewer.open_patient("cn-0001").await.map(|_| ()),
@@ -399,4 +390,31 @@ async fn an_invalid_policy_shows_no_patient_data() {
         assert!(err.to_string().contains("shred"), "{err}");
     }
     assert!(viewer.app_info().break_glass_reasons.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_doctor_who_sees_a_patient_masked_keeps_no_copy_of_them() {
+    let mut demo = Demo::start();
+    let zhou = logged_in(demo.viewer(), "zhou").await;
+    let first = zhou.open_patient("cn-0001").await.unwrap();
+    assert!(first.access.masked);
+    assert_eq!(first.pinned, None, "nothing to keep offline");
+    let again = zhou.open_patient("cn-0001").await.unwrap();
+    assert!(!again.freshness.from_cache, "not cached");
+
+    // The treating doctor's own cache does keep it.
+    let wangyi = logged_in(demo.viewer(), "wangyi").await;
+    wangyi.open_patient("cn-0001").await.unwrap();
+    assert!(
+        wangyi
+            .open_patient("cn-0001")
+            .await
+            .unwrap()
+            .freshness
+            .from_cache
+    );
+
+    demo.stop_platform();
+    let offline = zhou.open_patient("cn-0001").await.unwrap_err();
+    assert_eq!(offline.code(), ErrorCode::PlatformUnreachable);
 }

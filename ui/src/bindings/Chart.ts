@@ -32,7 +32,9 @@ sealed: number,
 freshness: Freshness, 
 /**
  * Whether the chart is kept in this workstation's cache beyond the
- * retention period; `None` when there is no cache to keep it in.
+ * retention period; `None` when it cannot be kept: there is no cache,
+ * or the doctor sees this patient masked (then nothing of them is
+ * cached at all).
  */
 pinned: boolean | null, 
 /**
