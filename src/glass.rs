@@ -12,6 +12,9 @@ use crate::audit::{self, Event, GlassEnd};
 #[derive(Debug, Default)]
 pub(crate) struct Glass {
     state: Arc<Mutex<Option<Unsealed>>>,
+    /// Numbers the unsealings, never reused: an ended unsealing's timer
+    /// must not end a later one.
+    started: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -36,7 +39,9 @@ impl Glass {
     ) -> SystemTime {
         let until = SystemTime::now() + duration;
         let mut state = self.lock();
-        let serial = state.as_ref().map_or(0, |u| u.serial + 1);
+        let serial = self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if state.take().is_some() {
             audit::record(&Event::BreakGlassEnd(GlassEnd::Ended));
         }
@@ -120,6 +125,16 @@ mod tests {
         assert!(glass.active_until("doc", "p2").is_some());
         glass.end(GlassEnd::Ended);
         assert_eq!(glass.active_until("doc", "p2"), None);
+    }
+
+    #[tokio::test]
+    async fn an_ended_unsealings_timer_leaves_the_next_one_alone() {
+        let glass = Glass::default();
+        glass.start("doc", "p1", "emergency", Duration::from_millis(150));
+        glass.end(GlassEnd::Ended);
+        glass.start("doc", "p1", "consult", Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(glass.active_until("doc", "p1").is_some());
     }
 
     #[tokio::test]

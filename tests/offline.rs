@@ -7,7 +7,7 @@ use chartguard::ErrorCode;
 use serde_json::json;
 use sha2::Digest as _;
 
-use crate::support::{Demo, DEMO_PASSWORD};
+use crate::support::{opened_from_cache, Demo, DEMO_PASSWORD};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_second_open_comes_from_the_cache_then_refreshes() {
@@ -159,14 +159,7 @@ async fn a_damaged_cache_is_reported_and_can_be_rebuilt() {
     let problem = session.cache_problem.expect("the damage is reported");
     assert_eq!(problem.code, ErrorCode::CacheUnreadable);
     // The doctor keeps working from the platform meanwhile.
-    assert!(
-        !viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(!opened_from_cache(&viewer, "cn-0001").await);
 
     let session = viewer.reset_cache().await.unwrap();
     assert!(session.cache_problem.is_none());
@@ -184,22 +177,8 @@ async fn a_damaged_cache_is_reported_and_can_be_rebuilt() {
         kept_aside, 1,
         "the damaged file is kept for IT, not deleted"
     );
-    assert!(
-        !viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
-    assert!(
-        viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(!opened_from_cache(&viewer, "cn-0001").await);
+    assert!(opened_from_cache(&viewer, "cn-0001").await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,22 +196,8 @@ async fn a_second_window_of_the_same_doctor_works_without_the_cache() {
         session.cache_problem.map(|p| p.code),
         Some(ErrorCode::CacheBusy)
     );
-    assert!(
-        !second
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
-    assert!(
-        !second
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(!opened_from_cache(&second, "cn-0001").await);
+    assert!(!opened_from_cache(&second, "cn-0001").await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,14 +209,7 @@ async fn purge_on_logout_leaves_nothing_cached() {
         .await
         .unwrap();
     viewer.open_patient("cn-0001").await.unwrap();
-    assert!(
-        viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(opened_from_cache(&viewer, "cn-0001").await);
 
     viewer.logout().await.unwrap();
     let session = viewer
@@ -260,14 +218,7 @@ async fn purge_on_logout_leaves_nothing_cached() {
         .unwrap();
     assert!(session.cache_problem.is_none(), "the cache itself is fine");
 
-    assert!(
-        !viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(!opened_from_cache(&viewer, "cn-0001").await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -280,14 +231,7 @@ async fn without_the_cache_nothing_is_written() {
         .unwrap();
     assert_eq!(viewer.open_patient("cn-0001").await.unwrap().pinned, None);
     assert_eq!(viewer.pin_patient("cn-0001", true).await.unwrap(), None);
-    assert!(
-        !viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(!opened_from_cache(&viewer, "cn-0001").await);
     assert!(!demo.cache_dir().exists());
 }
 
@@ -344,14 +288,7 @@ async fn a_record_the_platform_withdraws_leaves_the_cache() {
     let demo = Demo::start();
     let viewer = demo.logged_in_viewer("wangyi").await;
     viewer.open_patient("cn-0001").await.unwrap();
-    assert!(
-        viewer
-            .open_patient("cn-0001")
-            .await
-            .unwrap()
-            .freshness
-            .from_cache
-    );
+    assert!(opened_from_cache(&viewer, "cn-0001").await);
 
     demo.faults(json!({ "status": 403 })).await;
     let err = viewer
@@ -591,14 +528,12 @@ async fn a_full_cache_gives_up_old_patients_and_never_the_chart() {
     }
     assert!(viewer.session_info().await.unwrap().cache_problem.is_none());
     assert!(std::fs::metadata(demo.cache_file()).unwrap().len() <= 1 << 20);
-    let from_cache = |id: &str| {
-        let viewer = &viewer;
-        let id = id.to_owned();
-        async move { viewer.open_patient(&id).await.unwrap().freshness.from_cache }
-    };
-    assert!(from_cache("cn-0001").await, "pinned");
-    assert!(from_cache(&others[6]).await, "the latest");
-    assert!(!from_cache(&others[0]).await, "the oldest made room");
+    assert!(opened_from_cache(&viewer, "cn-0001").await, "pinned");
+    assert!(opened_from_cache(&viewer, &others[6]).await, "the latest");
+    assert!(
+        !opened_from_cache(&viewer, &others[0]).await,
+        "the oldest made room"
+    );
 
     // A chart larger than the whole cache still opens, from the platform,
     // and the doctor is told the cache is full.
@@ -627,5 +562,5 @@ async fn a_full_cache_gives_up_old_patients_and_never_the_chart() {
         .await
         .unwrap();
     assert!(session.cache_problem.is_none());
-    assert!(from_cache("cn-0001").await);
+    assert!(opened_from_cache(&viewer, "cn-0001").await);
 }

@@ -275,6 +275,16 @@ impl Demo {
 
 pub(crate) const DEMO_PASSWORD: &str = "chartguard-demo";
 
+/// Opens the patient's chart; whether it came from the cache.
+pub(crate) async fn opened_from_cache(viewer: &chartguard::Viewer, patient_id: &str) -> bool {
+    viewer
+        .open_patient(patient_id)
+        .await
+        .unwrap_or_else(|e| panic!("opening {patient_id}: {e}"))
+        .freshness
+        .from_cache
+}
+
 /// Tests that assert on a doctor's keyring entry hold this, so that two of
 /// them never log the same doctor in at once (tests run in parallel, and
 /// the keyring is shared).

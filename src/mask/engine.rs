@@ -146,12 +146,12 @@ fn mask_identity(
         PRACTITIONERS.contains(&kind) && tier.practitioner_names == PractitionerNames::Mask;
     match tier.identifiers {
         Identifiers::Full => return,
-        Identifiers::Masked if person || practitioner => mask_person(record, &policy.masking),
+        Identifiers::Masked if person || practitioner => mask_person(record, &policy.masking, key),
         Identifiers::Pseudonym | Identifiers::None if person => {
             pseudonymise_person(record, code, key)
         }
         Identifiers::Pseudonym | Identifiers::None if practitioner => {
-            mask_person(record, &policy.masking)
+            mask_person(record, &policy.masking, key)
         }
         _ => {}
     }
@@ -258,11 +258,11 @@ fn text_to_html(text: &str) -> String {
 
 /// Masks a person's names, identifiers, contact points, addresses and
 /// birth date by the policy's operators, and those of their contacts.
-fn mask_person(person: &mut Value, masking: &Masking) {
+fn mask_person(person: &mut Value, masking: &Masking, key: &[u8]) {
     let Some(object) = person.as_object_mut() else {
         return;
     };
-    mask_contact_details(object, masking);
+    mask_contact_details(object, masking, key);
     if let Some(Value::Array(identifiers)) = object.get_mut("identifier") {
         for identifier in identifiers.iter_mut() {
             let resident = identifier
@@ -275,18 +275,18 @@ fn mask_person(person: &mut Value, masking: &Masking) {
                 &masking.identifier
             };
             if let Some(value) = identifier.get_mut("value") {
-                mask_string(value, op, &[]);
+                mask_string(value, op, key);
             }
         }
     }
     if let Some(birth) = object.get_mut("birthDate") {
-        mask_string(birth, &masking.birth_date, &[]);
+        mask_string(birth, &masking.birth_date, key);
     }
     if let Some(Value::Array(contacts)) = object.get_mut("contact") {
         for contact in contacts.iter_mut().filter_map(Value::as_object_mut) {
-            mask_contact_details(contact, masking);
+            mask_contact_details(contact, masking, key);
             if let Some(name) = contact.get_mut("name") {
-                mask_name(name, &masking.name);
+                mask_name(name, &masking.name, key);
             }
         }
     }
@@ -310,10 +310,10 @@ fn looks_like_resident_id(value: &str) -> bool {
     }
 }
 
-fn mask_contact_details(object: &mut Map<String, Value>, masking: &Masking) {
+fn mask_contact_details(object: &mut Map<String, Value>, masking: &Masking, key: &[u8]) {
     if let Some(Value::Array(names)) = object.get_mut("name") {
         for name in names {
-            mask_name(name, &masking.name);
+            mask_name(name, &masking.name, key);
         }
     }
     if let Some(Value::Array(telecoms)) = object.get_mut("telecom") {
@@ -324,36 +324,36 @@ fn mask_contact_details(object: &mut Map<String, Value>, masking: &Masking) {
                 &masking.phone
             };
             if let Some(value) = telecom.get_mut("value") {
-                mask_string(value, op, &[]);
+                mask_string(value, op, key);
             }
         }
     }
     match object.get_mut("address") {
         Some(Value::Array(addresses)) => {
             for address in addresses {
-                mask_address(address, &masking.address);
+                mask_address(address, &masking.address, key);
             }
         }
-        Some(address @ Value::Object(_)) => mask_address(address, &masking.address),
+        Some(address @ Value::Object(_)) => mask_address(address, &masking.address, key),
         _ => {}
     }
 }
 
 /// A HumanName: its family, given and text parts each by the name operator
 /// (which keeps the surname), prefixes and suffixes kept.
-fn mask_name(name: &mut Value, op: &Operator) {
+fn mask_name(name: &mut Value, op: &Operator, key: &[u8]) {
     let Some(object) = name.as_object_mut() else {
         return;
     };
     if *op != Operator::Name {
-        for key in ["family", "text"] {
-            if let Some(v) = object.get_mut(key) {
-                mask_string(v, op, &[]);
+        for part in ["family", "text"] {
+            if let Some(v) = object.get_mut(part) {
+                mask_string(v, op, key);
             }
         }
         if let Some(Value::Array(given)) = object.get_mut("given") {
             for g in given {
-                mask_string(g, op, &[]);
+                mask_string(g, op, key);
             }
         }
         return;
@@ -380,7 +380,7 @@ fn mask_name(name: &mut Value, op: &Operator) {
 /// An Address by the address operator: `district` keeps only what locates
 /// it to a district (the district, city, state and country elements, and a
 /// Chinese address text cut after the district).
-fn mask_address(address: &mut Value, op: &Operator) {
+fn mask_address(address: &mut Value, op: &Operator, key: &[u8]) {
     let Some(object) = address.as_object_mut() else {
         return;
     };
@@ -398,9 +398,9 @@ fn mask_address(address: &mut Value, op: &Operator) {
         }
         Operator::Drop => object.clear(),
         other => {
-            for (key, value) in object.iter_mut() {
-                if !is_machine_value(key, value) {
-                    mask_strings_in(value, other);
+            for (element, value) in object.iter_mut() {
+                if !is_machine_value(element, value) {
+                    mask_strings_in(value, other, key);
                 }
             }
         }
@@ -441,7 +441,7 @@ fn pseudonymise_person(person: &mut Value, code: &str, key: &[u8]) {
             &Operator::Date {
                 precision: crate::policy::DatePrecision::Year,
             },
-            &[],
+            key,
         );
     }
 }
@@ -456,27 +456,22 @@ fn apply_paths(record: &mut Value, masking: &Masking, key: &[u8]) {
             if rule.op == Operator::Drop {
                 return false;
             }
-            mask_strings_in_keyed(node, &rule.op, key);
+            mask_strings_in(node, &rule.op, key);
             true
         });
     }
 }
 
-/// Applies `op` to every text string inside `node` (not to codes and urls).
-fn mask_strings_in(node: &mut Value, op: &Operator) {
-    mask_strings_in_keyed(node, op, &[]);
-}
-
-fn mask_strings_in_keyed(node: &mut Value, op: &Operator, key: &[u8]) {
+/// Applies `op` to every text string inside `node` (not to codes and urls);
+/// `key` makes pseudonyms.
+fn mask_strings_in(node: &mut Value, op: &Operator, key: &[u8]) {
     match node {
         Value::String(_) => mask_string(node, op, key),
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|i| mask_strings_in_keyed(i, op, key)),
+        Value::Array(items) => items.iter_mut().for_each(|i| mask_strings_in(i, op, key)),
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if !is_machine_value(k, v) {
-                    mask_strings_in_keyed(v, op, key);
+                    mask_strings_in(v, op, key);
                 }
             }
         }
