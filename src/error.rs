@@ -36,6 +36,11 @@ pub enum ErrorCode {
     CacheUnreadable,
     CacheBusy,
     DiskFull,
+    /// An export could not be made or written (no font for the text, the
+    /// folder not writable…); nothing was left behind.
+    ExportFailed,
+    /// The print job could not be handed to the printing system.
+    PrintFailed,
     Internal,
 }
 
@@ -105,6 +110,10 @@ pub enum Error {
     CacheBusy,
     #[error("the local cache is full (its size limit or the disk); ask IT to make room")]
     DiskFull,
+    #[error("the export failed: {0}")]
+    Export(String),
+    #[error("printing failed: {0}")]
+    Print(String),
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -138,6 +147,8 @@ impl Error {
             Error::CacheUnreadable => ErrorCode::CacheUnreadable,
             Error::CacheBusy => ErrorCode::CacheBusy,
             Error::DiskFull => ErrorCode::DiskFull,
+            Error::Export(_) => ErrorCode::ExportFailed,
+            Error::Print(_) => ErrorCode::PrintFailed,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

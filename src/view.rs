@@ -229,3 +229,62 @@ pub struct SearchResults {
     /// workstation's cache and may be incomplete.
     pub offline: bool,
 }
+
+/// The on-screen watermark, computed by the core; the UI only draws it:
+/// `lines` tiled over the whole window, rotated by `angleDeg`
+/// (counter-clockwise), in `color` at `opacity`, never catching clicks.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatermarkView {
+    /// The lines of one tile, top to bottom.
+    pub lines: Vec<String>,
+    /// CSS pixels on screen; points in exports.
+    pub font_size: u32,
+    /// 0 (invisible) to 1 (opaque).
+    pub opacity: f32,
+    /// `#rrggbb`; the policy's break-the-glass colour while the glass is broken.
+    pub color: String,
+    pub angle_deg: f32,
+    /// Space between tiles, in CSS pixels.
+    pub spacing: u32,
+    /// The glass is broken (for any patient) in this session.
+    pub break_glass: bool,
+    /// Ask again after this many seconds: the time in `lines` is to the
+    /// minute.
+    pub refresh_in_secs: u32,
+}
+
+/// What part of the chart an export or print holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportScope {
+    /// Everything the chart view shows.
+    Chart,
+    /// Header, allergies, problems, medications and latest results.
+    Summary,
+    Allergies,
+    Problems,
+    Medications,
+    Labs,
+    Encounters,
+}
+
+/// An export (or print) of the chart of `patient_id`, with its labels in
+/// `locale` (`zh-CN` or `en`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    pub patient_id: String,
+    pub scope: ExportScope,
+    pub locale: String,
+}
+
+/// A finished export or print job: its ID is in the audit trail and in the
+/// footer of every page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportReceipt {
+    pub export_id: String,
+    pub pages: u32,
+    pub bytes: u64,
+}

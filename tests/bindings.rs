@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chartguard::view::{AppInfo, Chart, ErrorPayload, SearchResults, SessionInfo};
+use chartguard::view::{
+    AppInfo, Chart, ErrorPayload, ExportReceipt, ExportRequest, SearchResults, SessionInfo,
+    WatermarkView,
+};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
@@ -15,6 +18,9 @@ fn generate(dir: &Path) {
     SearchResults::export_all(&cfg).unwrap();
     Chart::export_all(&cfg).unwrap();
     ErrorPayload::export_all(&cfg).unwrap();
+    WatermarkView::export_all(&cfg).unwrap();
+    ExportRequest::export_all(&cfg).unwrap();
+    ExportReceipt::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

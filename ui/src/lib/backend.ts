@@ -70,6 +70,8 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   CacheUnreadable: true,
   CacheBusy: true,
   DiskFull: true,
+  ExportFailed: true,
+  PrintFailed: true,
   Internal: true,
 };
 /** Every code the UI knows, in the contract's order. */

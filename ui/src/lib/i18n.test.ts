@@ -39,7 +39,7 @@ describe("i18n", () => {
   });
 
   it("has a headline in both languages for every code the UI knows", () => {
-    expect(ERROR_CODES).toHaveLength(24);
+    expect(ERROR_CODES).toHaveLength(26);
     for (const code of ERROR_CODES) {
       expect(dictionaries.en[errorHeadlineKey(code)], code).toBeTruthy();
       expect(dictionaries["zh-CN"][errorHeadlineKey(code)], code).toBeTruthy();
@@ -51,6 +51,8 @@ describe("i18n", () => {
     ["CacheUnreadable", "Local cache cannot be read", "本机缓存无法读取"],
     ["CacheBusy", "Local cache in use by another window", "本机缓存正被另一个窗口使用"],
     ["DiskFull", "Local cache full", "本机缓存已满"],
+    ["ExportFailed", "Export failed", "导出失败"],
+    ["PrintFailed", "Printing failed", "打印失败"],
   ] as const)("has headlines for the cache code %s", (code, en, zh) => {
     expect(translate("en", errorHeadlineKey(code))).toBe(en);
     expect(translate("zh-CN", errorHeadlineKey(code))).toBe(zh);

@@ -160,6 +160,8 @@ const en = {
   "error.CacheUnreadable": "Local cache cannot be read",
   "error.CacheBusy": "Local cache in use by another window",
   "error.DiskFull": "Local cache full",
+  "error.ExportFailed": "Export failed",
+  "error.PrintFailed": "Printing failed",
   "error.Internal": "Unexpected error",
 } as const;
 
@@ -320,6 +322,8 @@ const zhCN: Record<MessageKey, string> = {
   "error.CacheUnreadable": "本机缓存无法读取",
   "error.CacheBusy": "本机缓存正被另一个窗口使用",
   "error.DiskFull": "本机缓存已满",
+  "error.ExportFailed": "导出失败",
+  "error.PrintFailed": "打印失败",
   "error.Internal": "发生意外错误",
 };
 
