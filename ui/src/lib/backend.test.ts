@@ -23,6 +23,10 @@ describe("TauriBackend", () => {
     await backend.openPatient("pat-1");
     await backend.refreshPatient("pat-1");
     await backend.resetCache();
+    await backend.watermark();
+    await backend.reportWatermarkTamper("hidden");
+    await backend.exportPdf({ patientId: "pat-1", scope: "labs", locale: "zh-CN" });
+    await backend.printChart({ patientId: "pat-1", scope: "chart", locale: "en" });
     expect(invoke.mock.calls).toEqual([
       ["app_info", undefined],
       ["session_info", undefined],
@@ -34,6 +38,10 @@ describe("TauriBackend", () => {
       ["open_patient", { patientId: "pat-1" }],
       ["refresh_patient", { patientId: "pat-1" }],
       ["reset_cache", undefined],
+      ["watermark", undefined],
+      ["report_watermark_tamper", { kind: "hidden" }],
+      ["export_pdf", { request: { patientId: "pat-1", scope: "labs", locale: "zh-CN" } }],
+      ["print_chart", { request: { patientId: "pat-1", scope: "chart", locale: "en" } }],
     ]);
   });
 
@@ -46,7 +54,7 @@ describe("TauriBackend", () => {
 });
 
 describe("toBackendError", () => {
-  it.each(["CacheKeyMissing", "CacheUnreadable", "CacheBusy", "DiskFull"] as const)("knows the cache code %s", (code) => {
+  it.each(["CacheKeyMissing", "CacheUnreadable", "CacheBusy", "DiskFull", "ExportFailed", "PrintFailed"] as const)("knows the code %s", (code) => {
     expect(toBackendError({ code, message: "m" })).toMatchObject({ code, message: "m" });
   });
 

@@ -7,8 +7,14 @@ import type { AppInfo } from "../bindings/AppInfo";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { ExportReceipt } from "../bindings/ExportReceipt";
+import type { ExportRequest } from "../bindings/ExportRequest";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
+import type { WatermarkView } from "../bindings/WatermarkView";
+
+/** How the on-screen watermark was tampered with: taken out of the page, or made invisible. */
+export type WatermarkTamper = "removed" | "hidden";
 
 export interface Backend {
   appInfo(): Promise<AppInfo>;
@@ -42,6 +48,20 @@ export interface Backend {
   endBreakGlass(): Promise<void>;
   /** Moves an unreadable local cache aside and starts a fresh one; `cacheProblem` is `null` on success. */
   resetCache(): Promise<SessionInfo>;
+  /**
+   * The watermark to draw over every screen. Answers before login too: the
+   * lines then hold only the workstation and the time.
+   */
+  watermark(): Promise<WatermarkView>;
+  /** Tells the core (for the audit trail) that the watermark was taken out of the page or hidden. */
+  reportWatermarkTamper(kind: WatermarkTamper): Promise<void>;
+  /**
+   * Renders the request as a watermarked PDF; the shell asks where to save it
+   * (the native "Save as" dialog). `null`: the doctor cancelled that dialog.
+   */
+  exportPdf(request: ExportRequest): Promise<ExportReceipt | null>;
+  /** Renders the request as watermarked pages and hands them to the printing system. */
+  printChart(request: ExportRequest): Promise<ExportReceipt>;
 }
 
 // A record keyed by the generated `ErrorCode` type: when the core adds a
@@ -158,5 +178,17 @@ export class TauriBackend implements Backend {
   }
   resetCache(): Promise<SessionInfo> {
     return call("reset_cache");
+  }
+  watermark(): Promise<WatermarkView> {
+    return call("watermark");
+  }
+  reportWatermarkTamper(kind: WatermarkTamper): Promise<void> {
+    return call("report_watermark_tamper", { kind });
+  }
+  exportPdf(request: ExportRequest): Promise<ExportReceipt | null> {
+    return call("export_pdf", { request });
+  }
+  printChart(request: ExportRequest): Promise<ExportReceipt> {
+    return call("print_chart", { request });
   }
 }

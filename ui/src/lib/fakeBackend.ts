@@ -2,7 +2,7 @@
 // The data is synthetic (made-up people; resident IDs carry valid checksums) but
 // shaped like what the core sends: several hospitals, Chinese and Western names.
 // It is never part of the production bundle: main.ts imports it only in dev.
-import type { Backend } from "./backend";
+import type { Backend, WatermarkTamper } from "./backend";
 import { BackendError } from "./backend";
 import type { AccessView } from "../bindings/AccessView";
 import type { AppInfo } from "../bindings/AppInfo";
@@ -10,10 +10,14 @@ import type { BreakGlassReasonView } from "../bindings/BreakGlassReasonView";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { ExportReceipt } from "../bindings/ExportReceipt";
+import type { ExportRequest } from "../bindings/ExportRequest";
+import type { ExportScope } from "../bindings/ExportScope";
 import type { LoginFlow } from "../bindings/LoginFlow";
 import type { PatientSummary } from "../bindings/PatientSummary";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
+import type { WatermarkView } from "../bindings/WatermarkView";
 
 const PUMCH = "北京协和医院";
 const PKUFH = "北京大学第一医院";
@@ -180,6 +184,38 @@ export const sampleUnsealedCharts: ChartContent[] = [
   },
 ];
 
+/**
+ * The watermark the fake's core computes while the sample doctor is signed
+ * in: who, then where, when and which session.
+ */
+export const SAMPLE_WATERMARK: WatermarkView = {
+  lines: ["张伟 A10238", "WS-CARD-07 · 2026-11-28 09:30 · S-7F3K2Q"],
+  fontSize: 16,
+  opacity: 0.14,
+  color: "#5a6270",
+  angleDeg: 30,
+  spacing: 180,
+  breakGlass: false,
+  refreshInSecs: 60,
+};
+
+/** Before login the core knows no doctor: only the workstation and the time. */
+export const SIGNED_OUT_WATERMARK_LINES: readonly string[] = ["WS-CARD-07 · 2026-11-28 09:30"];
+
+/** The policy's break-the-glass colour for the watermark: a purple no other state uses. */
+export const GLASS_WATERMARK_COLOR = "#7b2cbf";
+
+/** How many pages the fake's exports have, by scope. */
+export const EXPORT_PAGES: Readonly<Record<ExportScope, number>> = {
+  chart: 3,
+  summary: 2,
+  allergies: 1,
+  problems: 1,
+  medications: 1,
+  labs: 1,
+  encounters: 1,
+};
+
 export function summaryOf(chart: ChartContent): PatientSummary {
   const { id, name, gender, birthDate, identifiers } = chart.patient;
   return { id, name, gender, birthDate, identifiers };
@@ -218,6 +254,10 @@ export interface FakeBackendOptions {
   cacheProblem?: ErrorPayload | null;
   /** The clock, for deterministic `asOf` times. */
   now?: () => Date;
+  /** The signed-in watermark (default `SAMPLE_WATERMARK`); `breakGlass` and `color` follow the glass. */
+  watermark?: WatermarkView;
+  /** The doctor cancels the "Save as" dialog of every PDF export. */
+  exportCancelled?: boolean;
 }
 
 export interface FakeCall {
@@ -245,6 +285,15 @@ export class FakeBackend implements Backend {
   readonly calls: FakeCall[] = [];
   /** Mutable, so a test can bring the platform back before a retry. */
   platformUnreachable: boolean;
+  /** The signed-in watermark; mutable, so a test can change what the next refresh draws. */
+  watermarkSpec: WatermarkView;
+  /** Mutable: whether the doctor cancels the next "Save as" dialogs. */
+  exportCancelled: boolean;
+  /** Every tamper report, in order (also in `calls`). */
+  readonly tamperReports: WatermarkTamper[] = [];
+  /** Every export and print request, in order (also in `calls`). */
+  readonly exports: { kind: "pdf" | "print"; request: ExportRequest }[] = [];
+  private exportSerial = 0;
   private session: SessionInfo | null;
   private cacheProblem: ErrorPayload | null;
   private readonly charts: ChartContent[];
@@ -266,6 +315,8 @@ export class FakeBackend implements Backend {
     this.charts = options.charts ?? sampleCharts;
     this.unsealedCharts = options.unsealedCharts ?? sampleUnsealedCharts;
     this.platformUnreachable = options.platformUnreachable ?? false;
+    this.watermarkSpec = structuredClone(options.watermark ?? SAMPLE_WATERMARK);
+    this.exportCancelled = options.exportCancelled ?? false;
     this.cacheProblem = options.cacheProblem ?? null;
     const cached = options.cached ?? {
       [CACHED_PATIENT_ID]: rfc3339(new Date(this.now().getTime() - CACHED_AGE_MS)),
@@ -400,6 +451,8 @@ export class FakeBackend implements Backend {
 
   async logout(): Promise<void> {
     await this.enter("logout");
+    // As the core: the session's break-the-glass ends with it.
+    this.glass = null;
     this.session = null;
   }
 
@@ -475,9 +528,14 @@ export class FakeBackend implements Backend {
     this.glass = null;
   }
 
+  /** Forgets a break-the-glass whose time has run out, as the core's timer does. */
+  private expireGlass(): void {
+    if (this.glass && Date.parse(this.glass.until) <= this.now().getTime()) this.glass = null;
+  }
+
   /** The chart with the glass broken, where it is (and has not run out). */
   private unsealed(chart: Chart): Chart {
-    if (this.glass && Date.parse(this.glass.until) <= this.now().getTime()) this.glass = null;
+    this.expireGlass();
     if (this.glass?.patientId !== chart.patient.id) return chart;
     const content = this.unsealedCharts.find(({ patient }) => patient.id === chart.patient.id);
     return {
@@ -500,5 +558,46 @@ export class FakeBackend implements Backend {
     this.pinned.clear();
     this.session = { ...session, cacheProblem: null };
     return this.session;
+  }
+
+  async watermark(): Promise<WatermarkView> {
+    await this.enter("watermark");
+    this.expireGlass();
+    const spec = structuredClone(this.watermarkSpec);
+    if (!this.session) spec.lines = [...SIGNED_OUT_WATERMARK_LINES];
+    if (this.glass) return { ...spec, breakGlass: true, color: GLASS_WATERMARK_COLOR };
+    return spec;
+  }
+
+  async reportWatermarkTamper(kind: WatermarkTamper): Promise<void> {
+    await this.enter("reportWatermarkTamper", kind);
+    this.tamperReports.push(kind);
+  }
+
+  async exportPdf(request: ExportRequest): Promise<ExportReceipt | null> {
+    await this.enter("exportPdf", request);
+    this.exports.push({ kind: "pdf", request: structuredClone(request) });
+    this.requireSession();
+    this.find(request.patientId);
+    if (this.exportCancelled) return null;
+    return this.receipt(request.scope);
+  }
+
+  async printChart(request: ExportRequest): Promise<ExportReceipt> {
+    await this.enter("printChart", request);
+    this.exports.push({ kind: "print", request: structuredClone(request) });
+    this.requireSession();
+    this.find(request.patientId);
+    return this.receipt(request.scope);
+  }
+
+  private receipt(scope: ExportScope): ExportReceipt {
+    const pages = EXPORT_PAGES[scope];
+    this.exportSerial += 1;
+    return {
+      exportId: `E-${String(this.exportSerial).padStart(4, "0")}`,
+      pages,
+      bytes: BigInt(pages * 48_213),
+    };
   }
 }
