@@ -8,6 +8,9 @@ import {
   CACHED_PATIENT_ID,
   FakeBackend,
   GLASS_MINUTES,
+  GLASS_WATERMARK_COLOR,
+  SAMPLE_WATERMARK,
+  SIGNED_OUT_WATERMARK_LINES,
   LOCKED_USERNAME,
   SAMPLE_PASSWORD,
   SAMPLE_USERNAME,
@@ -992,5 +995,99 @@ describe("break the glass", () => {
     expect(screen.getByTestId("chart")).not.toHaveTextContent("王秀英");
     expect(screen.getByTestId("chart")).not.toHaveTextContent("HIV");
     expect(screen.queryByTestId("break-glass-banner")).not.toBeInTheDocument();
+  });
+});
+
+describe("watermark", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** The watermark's lines and colour, decoded from its SVG tile. */
+  function drawn(): { lines: string[]; color: string | null; breakGlass: string | null } {
+    const element = screen.getByTestId("watermark");
+    const url = /^url\("data:image\/svg\+xml;charset=utf-8,([^"]*)"\)$/.exec(element.style.getPropertyValue("background-image"));
+    const svg = new DOMParser().parseFromString(decodeURIComponent(url?.[1] ?? ""), "image/svg+xml");
+    const copy = svg.querySelector("svg > g > g");
+    return {
+      lines: [...(copy?.querySelectorAll("text") ?? [])].map((text) => text.textContent ?? ""),
+      color: svg.querySelector("svg > g")?.getAttribute("fill") ?? null,
+      breakGlass: element.getAttribute("data-break-glass"),
+    };
+  }
+
+  it("covers the login screen before anyone signs in, without getting in the way", async () => {
+    const { user, view } = start();
+    await screen.findByTestId("login-form");
+    const watermark = await screen.findByTestId("watermark");
+    expect(drawn().lines).toEqual(SIGNED_OUT_WATERMARK_LINES);
+    // Outside the app, after it, over the whole window.
+    expect(view.container.contains(watermark)).toBe(false);
+    expect(watermark.parentElement).toBe(document.body);
+    expect(document.body.lastElementChild).toBe(watermark);
+    expect(watermark.style.getPropertyValue("position")).toBe("fixed");
+    expect(watermark.style.getPropertyValue("inset")).toBe("0");
+    expect(getComputedStyle(watermark).pointerEvents).toBe("none");
+    // The screen under it still works.
+    await signIn(user);
+  });
+
+  it("names the doctor once signed in, and no one after signing out", async () => {
+    const { user } = start();
+    await screen.findByTestId("watermark");
+    await signIn(user);
+    await waitFor(() => expect(drawn().lines).toEqual(SAMPLE_WATERMARK.lines));
+    await user.click(screen.getByTestId("logout"));
+    await screen.findByTestId("login-form");
+    await waitFor(() => expect(drawn().lines).toEqual(SIGNED_OUT_WATERMARK_LINES));
+  });
+
+  it("takes the break-the-glass colour while the glass is broken", async () => {
+    const { user } = start();
+    await signIn(user);
+    await searchFor(user, "王秀英");
+    await user.click(await screen.findByTestId("patient-row"));
+    await screen.findByTestId("patient-name");
+    await waitFor(() => expect(drawn().lines).toEqual(SAMPLE_WATERMARK.lines));
+    expect(drawn()).toMatchObject({ color: SAMPLE_WATERMARK.color, breakGlass: "false" });
+
+    await user.click(screen.getByTestId("break-glass-open"));
+    const dialog = screen.getByTestId("break-glass-dialog");
+    await user.click(within(dialog).getAllByTestId("break-glass-reason")[0]!);
+    await user.type(within(dialog).getByTestId("break-glass-note"), "Unconscious in the emergency room");
+    await user.click(within(dialog).getByTestId("break-glass-confirm"));
+    const banner = await screen.findByTestId("break-glass-banner");
+    await waitFor(() => expect(drawn()).toMatchObject({ color: GLASS_WATERMARK_COLOR, breakGlass: "true" }));
+
+    await user.click(within(banner).getByTestId("break-glass-end"));
+    await screen.findByTestId("chart-sealed");
+    await waitFor(() => expect(drawn()).toMatchObject({ color: SAMPLE_WATERMARK.color, breakGlass: "false" }));
+  });
+
+  it("asks the core again when it says", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout"] });
+    const { backend } = start({ watermark: { ...SAMPLE_WATERMARK, refreshInSecs: 30 } });
+    await screen.findByTestId("watermark");
+    const asked = () => backend.calls.filter((c) => c.method === "watermark").length;
+    expect(asked()).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(asked()).toBe(2);
+  });
+
+  it("comes back when removed, is reported, and the app keeps working", async () => {
+    const { user, backend } = start();
+    const first = await screen.findByTestId("watermark");
+    first.remove();
+    await waitFor(() => expect(screen.getByTestId("watermark")).not.toBe(first));
+    await waitFor(() => expect(backend.calls).toContainEqual({ method: "reportWatermarkTamper", args: ["removed"] }));
+    await signIn(user);
+    expect(screen.getByTestId("watermark").parentElement).toBe(document.body);
+  });
+
+  it("goes with the app", async () => {
+    const { view } = start();
+    await screen.findByTestId("watermark");
+    view.unmount();
+    expect(screen.queryByTestId("watermark")).not.toBeInTheDocument();
   });
 });

@@ -46,6 +46,13 @@ describe("sources", () => {
     expect(offenders.map(({ file }) => file)).toEqual([]);
   });
 
+  it("put nothing in the top layer, where it would cover the watermark", () => {
+    // <dialog> opened modally, popovers and fullscreen elements are drawn
+    // above every z-index; the app's dialogs are plain role="dialog" elements.
+    const offenders = sources.filter(({ text }) => /<dialog\b|\.showModal\(|\bpopover\b|showPopover\(|requestFullscreen\(/.test(text));
+    expect(offenders.map(({ file }) => file)).toEqual([]);
+  });
+
   it("load index.html's only script as a module by src", () => {
     const html = readFileSync(join(uiRoot, "index.html"), "utf8");
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];

@@ -2,9 +2,11 @@
 import { getContext, setContext } from "svelte";
 import type { Backend } from "./backend";
 import type { I18n } from "./locale.svelte";
+import type { PrintRequests } from "./print";
 
 const BACKEND = Symbol("backend");
 const I18N = Symbol("i18n");
+const PRINT_REQUESTS = Symbol("printRequests");
 
 export function setBackend(backend: Backend): void {
   setContext(BACKEND, backend);
@@ -24,4 +26,14 @@ export function getI18n(): I18n {
   const i18n = getContext<I18n | undefined>(I18N);
   if (!i18n) throw new Error("I18n context missing: render inside <App>");
   return i18n;
+}
+
+export function setPrintRequests(requests: PrintRequests): void {
+  setContext(PRINT_REQUESTS, requests);
+}
+
+export function getPrintRequests(): PrintRequests {
+  const requests = getContext<PrintRequests | undefined>(PRINT_REQUESTS);
+  if (!requests) throw new Error("PrintRequests context missing: render inside <App>");
+  return requests;
 }
