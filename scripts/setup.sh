@@ -24,8 +24,9 @@ apt_packages=(
   xvfb xauth webkit2gtk-driver
   # OS keyring (Secret Service) for refresh tokens, in tests too
   dbus dbus-x11 gnome-keyring libdbus-1-dev
-  # e2e client, screenshots, fonts that render Chinese
-  python3-venv imagemagick fonts-noto-cjk
+  # e2e client, screenshots, fonts that render Chinese (on screen and in
+  # exports), and poppler to read exports back in tests
+  python3-venv imagemagick fonts-noto-cjk poppler-utils
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -18,8 +18,29 @@ pub(crate) enum GlassEnd {
 /// request it belongs to, not here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Event<'a> {
-    BreakGlassStart { reason: &'a str, minutes: u64 },
+    /// A doctor logged in; the session reference on their watermark
+    /// resolves to this event.
+    SessionStart {
+        subject: &'a str,
+        session_ref: &'a str,
+    },
+    BreakGlassStart {
+        reason: &'a str,
+        minutes: u64,
+    },
     BreakGlassEnd(GlassEnd),
+    /// An export or print job is about to be made; its ID is on every page.
+    Export {
+        export_id: &'a str,
+        session_ref: &'a str,
+        scope: crate::view::ExportScope,
+        print: bool,
+    },
+    /// The on-screen watermark was removed or hidden (and restored).
+    WatermarkTamper {
+        session_ref: Option<&'a str>,
+        kind: &'a str,
+    },
 }
 
 /// Records `event`. Must succeed before the data it concerns is shown.
@@ -30,6 +51,23 @@ pub(crate) fn record(event: &Event<'_>) {
         }
         Event::BreakGlassEnd(why) => {
             tracing::warn!(target: "chartguard::audit", why = ?why, "break the glass: ended");
+        }
+        Event::SessionStart {
+            subject,
+            session_ref,
+        } => {
+            tracing::info!(target: "chartguard::audit", subject, session_ref, "session started");
+        }
+        Event::Export {
+            export_id,
+            session_ref,
+            scope,
+            print,
+        } => {
+            tracing::info!(target: "chartguard::audit", export_id, session_ref, scope = ?scope, print, "export");
+        }
+        Event::WatermarkTamper { session_ref, kind } => {
+            tracing::warn!(target: "chartguard::audit", session_ref, kind, "watermark tampered with");
         }
     }
 }

@@ -63,6 +63,16 @@ pub(crate) struct Identity {
     azp: Option<String>,
 }
 
+impl Identity {
+    /// The name to show for the doctor: their name, else their username.
+    pub(crate) fn display_name(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.preferred_username.as_deref())
+            .unwrap_or(&self.sub)
+    }
+}
+
 /// The outcome of a successful grant.
 pub(crate) struct Grant {
     pub(crate) access_token: String,

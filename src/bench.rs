@@ -337,3 +337,94 @@ async fn page_urls(config: &Config, patient_id: &str) -> Result<Vec<Url>> {
     }
     Ok(pages)
 }
+
+#[derive(Debug)]
+pub struct ExportReport {
+    /// The baseline: masking and building the chart from its records, as
+    /// opening it does.
+    pub open: Duration,
+    /// Reading the font file and finding its Chinese face.
+    pub font_load: Duration,
+    /// Layout, drawing, font subsetting and compression of the whole chart.
+    pub render: Duration,
+    /// What a doctor waits for once the chart is built: font and render.
+    pub export: Duration,
+    pub pages: u32,
+    pub bytes: usize,
+    pub resources: usize,
+    pub bundle_bytes: usize,
+}
+
+/// Times an export of the whole chart of the bundle's patient, as the
+/// `treating` tier sees it (the most text), against building that chart.
+pub fn export_run(bundle_file: &Path, runs: usize) -> Result<ExportReport> {
+    use crate::export::{self, ExportFont, Footer, Labels, Purpose};
+    use crate::view::ExportScope;
+    let resources = crate::preview::read_bundle(bundle_file)?;
+    let bundle_bytes = std::fs::metadata(bundle_file).map_or(0, |m| m.len() as usize);
+    let patient_id = resources
+        .iter()
+        .find(|r| crate::fhir::resource_type(r) == Some("Patient"))
+        .and_then(|r| crate::fhir::id(r))
+        .ok_or(Error::Internal("no patient in the bundle"))?
+        .to_owned();
+    let privacy = crate::policy::Privacy::load(None);
+    let freshness = || Freshness {
+        as_of: "2026-01-01T00:00:00Z".into(),
+        from_cache: true,
+    };
+    let stamp = crate::watermark::Stamp {
+        person: Some(crate::watermark::Person {
+            name: "王毅",
+            staff_no: Some("D1001"),
+            department: None,
+            session_ref: "S-BENCH000",
+        }),
+        workstation: "WS-BENCH",
+        time: "2026-01-01 09:30",
+        break_glass: false,
+        refresh_in_secs: 60,
+    };
+    let mark = crate::watermark::spec(&privacy.policy()?.watermark, &stamp);
+    let footer = Footer {
+        export_id: "E-BENCH000",
+        purpose: Purpose::Export,
+        exporter: "王毅 D1001",
+        time: "2026-01-01 09:30",
+    };
+    let (mut open, mut font_load, mut render, mut export_total) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pages, mut bytes) = (0, 0);
+    for _ in 0..runs {
+        let records = resources.clone();
+        let (opened, chart) = time(|| {
+            crate::mask::chart_view_as(&privacy, "treating", &patient_id, records, freshness())
+        })?;
+        open.push(opened);
+        let (loaded, font) = time(|| ExportFont::load(None))?;
+        let (rendered, pdf) = time(|| {
+            export::render(
+                &chart,
+                ExportScope::Chart,
+                Labels::for_locale("zh-CN"),
+                &mark,
+                &footer,
+                &font,
+            )
+        })?;
+        font_load.push(loaded);
+        render.push(rendered);
+        export_total.push(loaded + rendered);
+        (pages, bytes) = (pdf.pages, pdf.bytes.len());
+    }
+    Ok(ExportReport {
+        open: median(open),
+        font_load: median(font_load),
+        render: median(render),
+        export: median(export_total),
+        pages,
+        bytes,
+        resources: resources.len(),
+        bundle_bytes,
+    })
+}

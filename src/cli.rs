@@ -6,16 +6,19 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::preview::{policy_preview, PreviewRequest};
+use crate::preview::{policy_preview, preview_pdf, PreviewRequest};
 
 const USAGE: &str = "\
 usage:
   chartguard                      open the window
-  chartguard policy preview --policy FILE (--tier TIER | --claims FILE) BUNDLE.json
+  chartguard policy preview --policy FILE (--tier TIER | --claims FILE)
+                            [--pdf OUT.pdf [--locale zh-CN|en]] BUNDLE.json
       print, as JSON, the chart the app would show for that tier (or for the
       tier those token claims resolve to) from a FHIR bundle: masked, sealed
-      and sanitised. No window, no login, no network. A policy that does not
-      validate is refused with the key and line.
+      and sanitised; with --pdf, write instead the PDF an export of the whole
+      chart would be, marked POLICY PREVIEW. No window, no login, no
+      network. A policy that does not validate is refused with the key and
+      line.
   chartguard --help
 ";
 
@@ -55,15 +58,21 @@ fn write_all(to: &mut dyn Write, text: &str, code: i32) -> i32 {
 }
 
 fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let request = match parse_preview(args) {
-        Ok(request) => request,
+    let (request, pdf) = match parse_preview(args) {
+        Ok(parsed) => parsed,
         Err(problem) => {
             let _ = writeln!(err, "chartguard policy preview: {problem}");
             return write_all(err, USAGE, 2);
         }
     };
-    match policy_preview(&request) {
-        Ok(json) => match writeln!(out, "{json}") {
+    let done = match &pdf {
+        Some((path, locale)) => preview_pdf(&request, locale)
+            .and_then(|bytes| crate::export::write_file(path, &bytes))
+            .map(|()| format!("wrote {}", path.display())),
+        None => policy_preview(&request),
+    };
+    match done {
+        Ok(text) => match writeln!(out, "{text}") {
             Ok(()) => 0,
             Err(_) => 1,
         },
@@ -74,8 +83,12 @@ fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-fn parse_preview(args: &[OsString]) -> Result<PreviewRequest, String> {
+/// A preview request, and where its PDF goes (in which language), if asked.
+type PreviewArgs = (PreviewRequest, Option<(PathBuf, String)>);
+
+fn parse_preview(args: &[OsString]) -> Result<PreviewArgs, String> {
     let (mut policy, mut tier, mut claims, mut bundle) = (None, None, None, None);
+    let (mut pdf, mut locale) = (None, None);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -87,6 +100,8 @@ fn parse_preview(args: &[OsString]) -> Result<PreviewRequest, String> {
             "--policy" => policy = Some(PathBuf::from(value("--policy")?)),
             "--tier" => tier = Some(value("--tier")?.to_string_lossy().into_owned()),
             "--claims" => claims = Some(PathBuf::from(value("--claims")?)),
+            "--pdf" => pdf = Some(PathBuf::from(value("--pdf")?)),
+            "--locale" => locale = Some(value("--locale")?.to_string_lossy().into_owned()),
             other if other.starts_with('-') => return Err(format!("unknown option {other:?}")),
             _ if bundle.is_none() => bundle = Some(PathBuf::from(arg)),
             _ => return Err("give one bundle".into()),
@@ -95,12 +110,19 @@ fn parse_preview(args: &[OsString]) -> Result<PreviewRequest, String> {
     if tier.is_none() && claims.is_none() {
         return Err("give --tier or --claims".into());
     }
-    Ok(PreviewRequest {
+    if locale.is_some() && pdf.is_none() {
+        return Err("--locale is for --pdf".into());
+    }
+    let request = PreviewRequest {
         policy: policy.ok_or("--policy FILE is required")?,
         tier,
         claims,
         bundle: bundle.ok_or("BUNDLE.json is required")?,
-    })
+    };
+    Ok((
+        request,
+        pdf.map(|p| (p, locale.unwrap_or_else(|| "zh-CN".into()))),
+    ))
 }
 
 #[cfg(test)]

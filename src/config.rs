@@ -34,6 +34,8 @@ pub struct Config {
     #[serde(default)]
     pub policy: PolicyConfig,
     #[serde(default)]
+    pub export: ExportConfig,
+    #[serde(default)]
     pub dev: DevConfig,
 }
 
@@ -176,6 +178,39 @@ pub struct PolicyConfig {
     pub file: Option<PathBuf>,
 }
 
+/// PDF exports and printing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportConfig {
+    /// A TrueType/OpenType font (or collection) with Chinese glyphs, embedded
+    /// (subset) in every export; default: the first of the OS's usual CJK
+    /// fonts that is installed.
+    pub font: Option<PathBuf>,
+    /// How a print job reaches the printer: the program and its arguments;
+    /// the PDF arrives on its standard input, and `{title}` in an argument
+    /// becomes the job's title (the export ID, never patient data). Default
+    /// on Linux and macOS: CUPS `lp`. Windows has no standard command that
+    /// prints a PDF from standard input: set one, or printing says so.
+    #[serde(default = "default_print_command")]
+    pub print_command: Vec<String>,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            font: None,
+            print_command: default_print_command(),
+        }
+    }
+}
+
+fn default_print_command() -> Vec<String> {
+    match cfg!(windows) {
+        true => Vec::new(),
+        false => ["lp", "-t", "{title}", "-"].map(String::from).to_vec(),
+    }
+}
+
 /// The UI languages ChartGuard ships.
 pub(crate) const LOCALES: &[&str] = &["zh-CN", "en"];
 
@@ -258,6 +293,7 @@ impl Config {
             session: SessionConfig::default(),
             cache: CacheConfig::default(),
             ui: UiConfig::default(),
+            export: ExportConfig::default(),
             policy: PolicyConfig::default(),
             dev: DevConfig::default(),
         }
@@ -284,6 +320,16 @@ impl Config {
         }
         if self.idp.client_id.trim().is_empty() {
             return Err(Error::Config("idp.client_id: must not be empty".into()));
+        }
+        if self
+            .export
+            .print_command
+            .first()
+            .is_some_and(|program| program.trim().is_empty())
+        {
+            return Err(Error::Config(
+                "export.print_command: the program must not be empty".into(),
+            ));
         }
         if self.idp.flows.is_empty() {
             return Err(Error::Config(

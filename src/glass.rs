@@ -73,15 +73,25 @@ impl Glass {
 
     /// Until when the doctor has unsealed this patient's records, if they have.
     pub(crate) fn active_until(&self, subject: &str, patient_id: &str) -> Option<SystemTime> {
+        self.live()
+            .as_ref()
+            .filter(|u| u.subject == subject && u.patient_id == patient_id)
+            .map(|u| u.until)
+    }
+
+    /// Whether the doctor has the glass broken for any patient.
+    pub(crate) fn active_for(&self, subject: &str) -> bool {
+        self.live().as_ref().is_some_and(|u| u.subject == subject)
+    }
+
+    /// The state, with an unsealing past its deadline ended first.
+    fn live(&self) -> std::sync::MutexGuard<'_, Option<Unsealed>> {
         let mut state = self.lock();
         if state.as_ref().is_some_and(|u| Instant::now() >= u.deadline) {
             *state = None;
             audit::record(&Event::BreakGlassEnd(GlassEnd::Expired));
         }
         state
-            .as_ref()
-            .filter(|u| u.subject == subject && u.patient_id == patient_id)
-            .map(|u| u.until)
     }
 
     /// Ends the unsealing, if there is one.

@@ -14,6 +14,7 @@ mod chart;
 pub mod cli;
 mod config;
 mod error;
+mod export;
 mod fhir;
 mod glass;
 mod mask;
@@ -25,6 +26,7 @@ mod secrets;
 mod tls;
 pub mod view;
 mod viewer;
+mod watermark;
 
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
@@ -33,5 +35,5 @@ pub use config::{
     DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
-pub use preview::{policy_preview, PreviewRequest};
+pub use preview::{policy_preview, preview_pdf, PreviewRequest};
 pub use viewer::Viewer;

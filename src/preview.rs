@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::export::{self, ExportFont};
 use crate::fhir::{resource_type, str_field};
 use crate::mask;
 use crate::policy::{Privacy, Who};
-use crate::view::Freshness;
+use crate::view::{Chart, ExportScope, Freshness};
+use crate::watermark::{self, Person, Stamp};
 
 /// The largest bundle the preview reads.
 const MAX_BUNDLE_BYTES: u64 = 256 << 20;
@@ -44,6 +46,46 @@ struct Claims {
 
 /// Runs a preview; the JSON of the chart on success.
 pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
+    serde_json::to_string_pretty(&preview_chart(request)?.1)
+        .map_err(|_| Error::Internal("the chart could not be written as JSON"))
+}
+
+/// Runs a preview; the PDF an export of the whole chart would be for that
+/// tier, with labels in `locale`, marked "policy preview" where an export
+/// names the doctor and its ID.
+pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
+    let (privacy, chart) = preview_chart(request)?;
+    let time = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    let workstation = gethostname::gethostname().to_string_lossy().into_owned();
+    let stamp = Stamp {
+        person: Some(Person {
+            name: PREVIEW_MARK,
+            staff_no: None,
+            department: None,
+            session_ref: "",
+        }),
+        workstation: &workstation,
+        time: &time,
+        break_glass: false,
+        refresh_in_secs: 60,
+    };
+    let mark = watermark::spec(&privacy.policy()?.watermark, &stamp);
+    let footer = export::Footer {
+        export_id: PREVIEW_MARK,
+        purpose: export::Purpose::Export,
+        exporter: PREVIEW_MARK,
+        time: &time,
+    };
+    let font = ExportFont::load(None)?;
+    let labels = export::Labels::for_locale(locale);
+    Ok(export::render(&chart, ExportScope::Chart, labels, &mark, &footer, &font)?.bytes)
+}
+
+/// What a preview's PDF names in place of a doctor and an export ID.
+const PREVIEW_MARK: &str = "POLICY PREVIEW";
+
+/// The previewed policy and the chart it makes.
+fn preview_chart(request: &PreviewRequest) -> Result<(Privacy, Chart)> {
     let privacy = Privacy::load(Some(&request.policy));
     privacy.policy()?;
     let records = read_bundle(&request.bundle)?;
@@ -78,8 +120,7 @@ pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
         (None, Some(tier)) => mask::chart_view_as(&privacy, tier, &patient_id, records, freshness)?,
         (None, None) => return Err(usage("give --tier or --claims")),
     };
-    serde_json::to_string_pretty(&chart)
-        .map_err(|_| Error::Internal("the chart could not be written as JSON"))
+    Ok((privacy, chart))
 }
 
 fn usage(message: &str) -> Error {

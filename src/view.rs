@@ -286,5 +286,6 @@ pub struct ExportRequest {
 pub struct ExportReceipt {
     pub export_id: String,
     pub pages: u32,
+    #[ts(type = "number")]
     pub bytes: u64,
 }

@@ -11,21 +11,27 @@
 //! between the history (platform or cache) and `chart::build_chart`; the
 //! audit write comes first in every method that shows PHI.
 
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{oneshot, Mutex};
 
-use crate::audit::GlassEnd;
+use crate::audit::{self, Event, GlassEnd};
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
 use crate::cache::{self, Cache, SyncTime};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
+use crate::export::{self, ExportFont, Labels, Purpose};
 use crate::glass::Glass;
 use crate::mask;
 use crate::platform::{PatientQuery, Platform};
 use crate::policy::{Privacy, Who};
 use crate::secrets;
-use crate::view::{AppInfo, BreakGlassReasonView, Chart, Freshness, SearchResults, SessionInfo};
+use crate::view::{
+    AppInfo, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, Freshness, SearchResults,
+    SessionInfo, WatermarkView,
+};
+use crate::watermark::{self, Person, Stamp, WatermarkPolicy};
 
 /// The longest note a doctor can give when breaking the glass.
 const MAX_GLASS_NOTE_CHARS: usize = 500;
@@ -50,6 +56,8 @@ pub struct Viewer {
     /// Counts chart requests (open, refresh): each new one supersedes the
     /// one before, whose platform fetch is then dropped.
     chart_requests: tokio::sync::watch::Sender<u64>,
+    /// This machine's name, for the watermark.
+    workstation: String,
 }
 
 /// The state of the logged-in doctor's cache.
@@ -69,6 +77,8 @@ struct Session {
     access_token: String,
     expires_at: Instant,
     can_refresh: bool,
+    /// Shown in the watermark; the audit trail resolves it to this login.
+    reference: String,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -89,6 +99,7 @@ impl Viewer {
             cache: Mutex::new(CacheSlot::Closed),
             cancel_login: std::sync::Mutex::new(None),
             chart_requests: tokio::sync::watch::Sender::new(0),
+            workstation: gethostname::gethostname().to_string_lossy().into_owned(),
         })
     }
 
@@ -419,6 +430,131 @@ impl Viewer {
         chart
     }
 
+    /// The on-screen watermark now: the doctor, this workstation, the time
+    /// to the minute and the session reference (before login, workstation
+    /// and time). Coloured for break-the-glass while the glass is broken.
+    pub async fn watermark(&self) -> WatermarkView {
+        let session = self.session.lock().await;
+        let now = chrono::Local::now();
+        let time = now.format("%Y-%m-%d %H:%M").to_string();
+        let person = session.as_ref().map(|s| Person {
+            name: s.identity.display_name(),
+            staff_no: s.identity.staff_no.as_deref(),
+            department: s.identity.department.as_deref(),
+            session_ref: &s.reference,
+        });
+        let stamp = Stamp {
+            person,
+            workstation: &self.workstation,
+            time: &time,
+            break_glass: session
+                .as_ref()
+                .is_some_and(|s| self.glass.active_for(&s.identity.sub)),
+            refresh_in_secs: 60 - chrono::Timelike::second(&now).min(59),
+        };
+        watermark::spec(self.watermark_policy(), &stamp)
+    }
+
+    /// Whether the window asks the OS to keep it out of screen captures.
+    pub fn content_protection(&self) -> bool {
+        self.watermark_policy().content_protection
+    }
+
+    /// The UI found its watermark removed or hidden (and restored it).
+    pub async fn report_watermark_tamper(&self, kind: &str) -> Result<()> {
+        let kind = match kind {
+            "removed" | "hidden" => kind,
+            _ => return Err(Error::Internal("unknown kind of watermark tampering")),
+        };
+        let session = self.session.lock().await;
+        audit::record(&Event::WatermarkTamper {
+            session_ref: session.as_ref().map(|s| s.reference.as_str()),
+            kind,
+        });
+        Ok(())
+    }
+
+    /// An invalid policy shows no patient data, but the screen is still marked.
+    fn watermark_policy(&self) -> &WatermarkPolicy {
+        static DEFAULT: std::sync::OnceLock<WatermarkPolicy> = std::sync::OnceLock::new();
+        match self.privacy.policy() {
+            Ok(policy) => &policy.watermark,
+            Err(_) => DEFAULT.get_or_init(WatermarkPolicy::default),
+        }
+    }
+
+    /// Exports part of the patient's chart, as the doctor's tier sees it
+    /// now, to a PDF at `path`: the place the doctor chose (`.pdf` is added
+    /// when it has no extension). The export ID is audited before the file
+    /// is written, and is on every page.
+    pub async fn export_pdf(&self, request: &ExportRequest, path: &Path) -> Result<ExportReceipt> {
+        let path = export::export_path(path)?;
+        let (pdf, export_id) = self.make_export(request, Purpose::Export).await?;
+        blocking_io(|| export::write_file(&path, &pdf.bytes))?;
+        Ok(export::receipt(export_id, &pdf))
+    }
+
+    /// Prints part of the patient's chart: the same document as an export
+    /// (footer "Print"), handed to the configured print command on its
+    /// standard input. Never raw window printing.
+    pub async fn print(&self, request: &ExportRequest) -> Result<ExportReceipt> {
+        let (pdf, export_id) = self.make_export(request, Purpose::Print).await?;
+        let command = self.config.export.print_command.clone();
+        let (bytes, id) = (pdf.bytes, export_id.clone());
+        let pages = pdf.pages;
+        tokio::task::spawn_blocking(move || export::spool(&command, &id, &bytes).map(|()| bytes))
+            .await
+            .map_err(|_| Error::Internal("the print job stopped"))?
+            .map(|bytes| export::receipt(export_id, &export::Pdf { bytes, pages }))
+    }
+
+    async fn make_export(
+        &self,
+        request: &ExportRequest,
+        purpose: Purpose,
+    ) -> Result<(export::Pdf, String)> {
+        let identity = self.require_patient_access().await?;
+        // Built by the same pipeline as the chart on screen, with the tier
+        // resolved for this request.
+        let chart = self.open_chart(&request.patient_id).await?;
+        let session_ref = self
+            .session
+            .lock()
+            .await
+            .as_ref()
+            .map(|s| s.reference.clone())
+            .ok_or(Error::NotLoggedIn)?;
+        let export_id = watermark::new_reference("E");
+        audit::record(&Event::Export {
+            export_id: &export_id,
+            session_ref: &session_ref,
+            scope: request.scope,
+            print: purpose == Purpose::Print,
+        });
+        let mark = self.watermark().await;
+        let exporter = match &identity.staff_no {
+            Some(staff_no) => format!("{} {staff_no}", identity.display_name()),
+            None => identity.display_name().to_owned(),
+        };
+        let time = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+        let font_path = self.config.export.font.clone();
+        let (scope, labels) = (request.scope, Labels::for_locale(&request.locale));
+        let id = export_id.clone();
+        let pdf = tokio::task::spawn_blocking(move || {
+            let font = ExportFont::load(font_path.as_deref())?;
+            let footer = export::Footer {
+                export_id: &id,
+                purpose,
+                exporter: &exporter,
+                time: &time,
+            };
+            export::render(&chart, scope, labels, &mark, &footer, &font)
+        })
+        .await
+        .map_err(|_| Error::Internal("the export stopped"))??;
+        Ok((pdf, export_id))
+    }
+
     /// Moves the doctor's unreadable cache aside and starts a fresh one, to
     /// be filled from the platform. The old file stays for IT, but its key
     /// is destroyed, so nobody can read it any more.
@@ -500,6 +636,11 @@ impl Viewer {
             _ => false,
         };
         tracing::info!(can_refresh, "login succeeded");
+        let reference = crate::watermark::new_reference("S");
+        audit::record(&Event::SessionStart {
+            subject: &identity.sub,
+            session_ref: &reference,
+        });
         self.open_cache(&identity.sub).await;
         let info = session_info(&identity, self.cache_problem().await);
         *self.session.lock().await = Some(Session {
@@ -507,6 +648,7 @@ impl Viewer {
             access_token: grant.access_token,
             expires_at: grant.expires_at,
             can_refresh,
+            reference,
         });
         Ok(info)
     }
@@ -757,11 +899,7 @@ fn who(identity: &Identity) -> Who<'_> {
 fn session_info(identity: &Identity, cache_problem: Option<ErrorPayload>) -> SessionInfo {
     SessionInfo {
         subject: identity.sub.clone(),
-        display_name: identity
-            .name
-            .clone()
-            .or_else(|| identity.preferred_username.clone())
-            .unwrap_or_else(|| identity.sub.clone()),
+        display_name: identity.display_name().to_owned(),
         staff_no: identity.staff_no.clone(),
         department: identity.department.clone(),
         roles: identity.roles.clone(),

@@ -244,6 +244,12 @@ impl Demo {
         chartguard::Viewer::new(Config::from_toml(&toml).expect("valid config")).expect("viewer")
     }
 
+    /// A viewer with more config sections (`[export]`…) after the test's own.
+    pub(crate) fn viewer_with_sections(&self, sections: &str) -> chartguard::Viewer {
+        let toml = format!("{}\n{sections}\n", self.config_toml());
+        chartguard::Viewer::new(Config::from_toml(&toml).expect("valid config")).expect("viewer")
+    }
+
     /// A viewer with extra `[cache]` lines and its own policy file.
     pub(crate) fn viewer_with_policy(
         &self,

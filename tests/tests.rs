@@ -8,6 +8,7 @@ mod support;
 mod bindings;
 mod cache;
 mod config;
+mod export;
 mod history;
 mod login;
 mod offline;

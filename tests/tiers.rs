@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::{fixtures_dir, Demo, DEMO_PASSWORD};
 
 /// The default policy, as a file (the preview needs one).
-fn default_policy(dir: &Path) -> PathBuf {
+pub(crate) fn default_policy(dir: &Path) -> PathBuf {
     let path = dir.join("policy.toml");
     std::fs::write(&path, include_str!("../src/policy/default.toml")).unwrap();
     path
@@ -21,7 +21,7 @@ fn default_policy(dir: &Path) -> PathBuf {
 
 /// The patient bundles of the fixtures: every Synthea patient and the HL7
 /// example patient.
-fn patient_bundles() -> Vec<PathBuf> {
+pub(crate) fn patient_bundles() -> Vec<PathBuf> {
     let synthea = fixtures_dir().join("synthea");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&synthea)
         .unwrap()
@@ -39,7 +39,7 @@ fn patient_bundles() -> Vec<PathBuf> {
 
 /// What identifies the patient of a bundle: every name in its usual
 /// written forms, each name part, identifiers, phones and street lines.
-fn secrets_of(bundle: &Path) -> Vec<String> {
+pub(crate) fn secrets_of(bundle: &Path) -> Vec<String> {
     let value: Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
     let patient = if value["resourceType"] == "Patient" {
         value

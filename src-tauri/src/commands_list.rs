@@ -15,4 +15,8 @@ pub const ALL: &[&str] = &[
     "break_glass",
     "end_break_glass",
     "reset_cache",
+    "watermark",
+    "report_watermark_tamper",
+    "export_pdf",
+    "print_chart",
 ];

@@ -2,9 +2,14 @@
 //! arguments, call one [`chartguard::Viewer`] method and map its error to
 //! `{code, message}`. No logic lives here (DESIGN.md §1, invariant 6).
 
-use chartguard::view::{AppInfo, Chart, SearchResults, SessionInfo};
+use std::path::PathBuf;
+
+use chartguard::view::{
+    AppInfo, Chart, ExportReceipt, ExportRequest, SearchResults, SessionInfo, WatermarkView,
+};
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
+use tauri_plugin_dialog::DialogExt as _;
 
 pub mod commands_list;
 
@@ -145,6 +150,58 @@ async fn reset_cache(state: State<'_, AppState>) -> Reply<SessionInfo> {
     state.viewer()?.reset_cache().await.map_err(payload)
 }
 
+#[tauri::command]
+async fn watermark(state: State<'_, AppState>) -> Reply<WatermarkView> {
+    Ok(state.viewer()?.watermark().await)
+}
+
+#[tauri::command]
+async fn report_watermark_tamper(state: State<'_, AppState>, kind: String) -> Reply<()> {
+    state
+        .viewer()?
+        .report_watermark_tamper(&kind)
+        .await
+        .map_err(payload)
+}
+
+/// Asks where to save in the OS's own dialog, so the webview never names a
+/// path; `None` when the doctor cancels.
+#[tauri::command]
+async fn export_pdf<R: tauri::Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    request: ExportRequest,
+) -> Reply<Option<ExportReceipt>> {
+    let viewer = state.viewer()?;
+    let Some(path) = choose_pdf_path(&window).await else {
+        return Ok(None);
+    };
+    viewer
+        .export_pdf(&request, &path)
+        .await
+        .map(Some)
+        .map_err(payload)
+}
+
+async fn choose_pdf_path<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) -> Option<PathBuf> {
+    let (tx, mut rx) = tauri::async_runtime::channel(1);
+    window
+        .dialog()
+        .file()
+        .set_parent(window)
+        .add_filter("PDF", &["pdf"])
+        .set_file_name("chartguard-export.pdf")
+        .save_file(move |chosen| {
+            let _ = tx.try_send(chosen.and_then(|p| p.as_path().map(PathBuf::from)));
+        });
+    rx.recv().await.flatten()
+}
+
+#[tauri::command]
+async fn print_chart(state: State<'_, AppState>, request: ExportRequest) -> Reply<ExportReceipt> {
+    state.viewer()?.print(&request).await.map_err(payload)
+}
+
 /// Every command, in one place, so the builder and the tests agree.
 pub fn handlers<R: tauri::Runtime>(
 ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -161,7 +218,11 @@ pub fn handlers<R: tauri::Runtime>(
         pin_patient,
         break_glass,
         end_break_glass,
-        reset_cache
+        reset_cache,
+        watermark,
+        report_watermark_tamper,
+        export_pdf,
+        print_chart
     ]
 }
 
@@ -175,12 +236,26 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let state = AppState::from_config(Config::load());
     if let Some(e) = state.error() {
         tracing::error!(code = ?e.code, "ChartGuard could not start its core");
     }
+    // Where the OS can (Windows, macOS), the window stays out of screenshots
+    // and screen sharing; Linux has no such API.
+    let protect = state.viewer().is_ok_and(Viewer::content_protection);
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                if let Err(e) = window.set_content_protected(protect) {
+                    tracing::warn!(error = %e, "content protection could not be set");
+                }
+            }
+            Ok(())
+        })
         .manage(state)
         .invoke_handler(handlers())
         .build(tauri::generate_context!())

@@ -87,3 +87,18 @@ fn a_broken_config_is_reported_by_every_command() {
     let ok = AppState::from_config(Config::from_toml(valid));
     assert!(ok.error().is_none(), "{:?}", ok.error());
 }
+
+/// Web inspector access in a shipped build would let anyone remove the
+/// watermark or read the page: Tauri enables devtools in debug builds only,
+/// unless its `devtools` feature is on. It must stay off.
+#[test]
+fn release_builds_have_no_devtools() {
+    let manifest =
+        std::fs::read_to_string(format!("{}/Cargo.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let tauri = manifest
+        .lines()
+        .find(|l| l.starts_with("tauri = "))
+        .expect("the tauri dependency");
+    assert!(tauri.contains("custom-protocol"), "{tauri}");
+    assert!(!tauri.contains("devtools"), "{tauri}");
+}

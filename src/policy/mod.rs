@@ -48,6 +48,8 @@ pub(crate) struct Policy {
     pub(crate) break_glass: BreakGlass,
     #[serde(default)]
     pub(crate) pseudonym: Pseudonym,
+    #[serde(default)]
+    pub(crate) watermark: crate::watermark::WatermarkPolicy,
 }
 
 /// What one tier sees.
@@ -406,7 +408,7 @@ impl Policy {
                 return Err(format!("masking.paths[{i}].path: {problem}"));
             }
         }
-        Ok(())
+        self.watermark.validate()
     }
 
     #[cfg(test)]

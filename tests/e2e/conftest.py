@@ -68,13 +68,14 @@ class Demo:
              "--fixtures", FIXTURES],
             workdir / "platform.log", "demo platform")
 
-    def write_config(self, name: str, ca: Path) -> Path:
+    def write_config(self, name: str, ca: Path, extra: str = "") -> Path:
+        """A config for the app; `extra` adds whole sections (`[export]`…)."""
         path = self.dir / name
         path.write_text(
             f'[platform]\nbase_url = "{self.platform_url}"\n\n'
             f'[idp]\nissuer = "{self.issuer}"\nclient_id = "chartguard-desktop"\n'
             f'flows = ["password", "browser"]\n\n'
-            f'[tls]\nca_bundle = {json.dumps(str(ca))}\n')
+            f'[tls]\nca_bundle = {json.dumps(str(ca))}\n\n{extra}')
         return path
 
     def stop_platform(self):
@@ -130,7 +131,9 @@ class App:
         # retried.
         for attempt in range(3):
             port, native_port = _free_port(), _free_port()
-            self.driver_log = open(workdir / f"tauri-driver-{port}.log", "w")
+            # The app's own stderr (its log) lands here too.
+            self.log_path = workdir / f"tauri-driver-{port}.log"
+            self.driver_log = open(self.log_path, "w")
             # A process group of its own, so that quitting also ends the
             # WebKitWebDriver and the app it started.
             self.tauri_driver = subprocess.Popen(
@@ -192,11 +195,11 @@ def _open_apps():
 
 @pytest.fixture
 def launch(demo, _open_apps):
-    """launch(config_name, ca=None, lang=...) starts the app; closed after the test."""
+    """launch(config_name, ca=None, lang=..., extra="") starts the app; closed after the test."""
     apps = _open_apps
 
-    def _launch(config_name="config.toml", ca=None, lang="en_US.UTF-8"):
-        config = demo.write_config(config_name, ca or demo.certs / "ca.pem")
+    def _launch(config_name="config.toml", ca=None, lang="en_US.UTF-8", extra=""):
+        config = demo.write_config(config_name, ca or demo.certs / "ca.pem", extra)
         app = App(config, demo.dir, lang)
         apps.append(app)
         return app

@@ -4,4 +4,4 @@
  * A finished export or print job: its ID is in the audit trail and in the
  * footer of every page.
  */
-export type ExportReceipt = { exportId: string, pages: number, bytes: bigint, };
+export type ExportReceipt = { exportId: string, pages: number, bytes: number, };

@@ -597,7 +597,7 @@ export class FakeBackend implements Backend {
     return {
       exportId: `E-${String(this.exportSerial).padStart(4, "0")}`,
       pages,
-      bytes: BigInt(pages * 48_213),
+      bytes: pages * 48_213,
     };
   }
 }
