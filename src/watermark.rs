@@ -321,6 +321,34 @@ mod tests {
         assert!(!a[2..].contains(['0', 'O', '1', 'I', 'L']));
     }
 
+    /// The reference for IT (docs/policy.md) shows the defaults as a TOML
+    /// block: it must parse with every key, and be the defaults.
+    #[test]
+    fn the_documented_watermark_table_is_the_default() {
+        let docs = include_str!("../docs/policy.md");
+        let start = docs.find("```toml\n[watermark]\n").expect("the documented table");
+        let block = &docs[start + "```toml\n".len()..];
+        let block = &block[..block.find("```").expect("the block's end")];
+        #[derive(Deserialize)]
+        struct Doc {
+            watermark: WatermarkPolicy,
+        }
+        let documented = toml::from_str::<Doc>(block)
+            .expect("the documented [watermark] parses")
+            .watermark;
+        let default = WatermarkPolicy::default();
+        assert_eq!(documented.fields, default.fields);
+        assert_eq!(
+            (documented.font_size, documented.spacing, documented.content_protection),
+            (default.font_size, default.spacing, default.content_protection)
+        );
+        assert_eq!(
+            (documented.color, documented.break_glass_color),
+            (default.color, default.break_glass_color)
+        );
+        assert_eq!((documented.opacity, documented.angle), (default.opacity, default.angle));
+    }
+
     #[test]
     fn colours_parse_only_as_six_hex_digits() {
         assert_eq!(parse_color("#7b2cbf"), Some([0x7b, 0x2c, 0xbf]));
