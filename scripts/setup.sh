@@ -27,6 +27,8 @@ apt_packages=(
   # e2e client, screenshots, fonts that render Chinese (on screen and in
   # exports), and poppler to read exports back in tests
   python3-venv imagemagick fonts-noto-cjk poppler-utils
+  # e2e: typing into the OS's save dialog, which WebDriver cannot reach
+  xdotool
 )
 missing=()
 for p in "${apt_packages[@]}"; do

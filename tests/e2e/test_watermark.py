@@ -1,12 +1,15 @@
 """Watermarks and print through the real window: the mark covers the login
 screen, the chart and a modal at any window size, never takes a click,
 comes back at once when a script removes or hides it (and the tampering is
-audited), turns purple under break-the-glass; Ctrl+P and window.print()
-open ChartGuard's own print, which sends the core's watermarked PDF to the
-configured print command."""
+audited), turns purple under break-the-glass; "Save as PDF" asks in the
+OS's own save dialog (driven with xdotool) and writes the core's
+watermarked PDF there; Ctrl+P and window.print() open ChartGuard's own
+print, which sends the same kind of PDF to the configured print command."""
 
 import json
+import re
 import subprocess
+import time
 import urllib.parse
 
 from selenium.webdriver.common.action_chains import ActionChains
@@ -144,7 +147,7 @@ def test_print_goes_through_the_core_never_the_window(launch, demo):
     app.driver.find_element(*css("export-scope-summary")).click()
     app.driver.find_element(*css("export-print")).click()
     status = wait_text(app, "export-status", "E-", timeout=60)
-    export_id = next(word.strip(",.") for word in status.replace("·", " ").split() if word.startswith("E-"))
+    export_id = re.search(r"E-[0-9A-Z]{8}", status).group()
     app.screenshot("print-sent")
 
     text = pdf_text(spooled)
@@ -153,3 +156,52 @@ def test_print_goes_through_the_core_never_the_window(launch, demo):
     assert "Encounters" not in text, "the summary, not the whole chart"
     log = app.log_path.read_text(errors="replace")
     assert export_id in log and "print=true" in log
+
+
+def save_dialog():
+    """The OS's save dialog (GTK), once it is shown: its X window id."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Save File$"],
+                               capture_output=True, text=True).stdout.split()
+        if found:
+            return found[-1]
+        time.sleep(0.2)
+    raise AssertionError("no save dialog appeared")
+
+
+def test_save_as_pdf_writes_where_the_doctor_chose_in_the_os_dialog(launch, demo):
+    app = launch(lang="zh_CN.UTF-8")
+    log_in(app, "wangyi", PASSWORD)
+    search(app, "张伟")
+    open_patient(app, patient_id=SHOWCASE)
+    settled(app)
+    wait_for(app, "chart-export").click()
+    wait_for(app, "export-dialog")
+
+    # Cancelled: nothing is written, nothing is said.
+    app.driver.find_element(*css("export-save")).click()
+    dialog = save_dialog()
+    subprocess.run(["xdotool", "windowfocus", "--sync", dialog], check=True)
+    subprocess.run(["xdotool", "key", "Escape"], check=True)
+    WebDriverWait(app.driver, 10).until(lambda d: d.find_element(*css("export-save")).is_enabled())
+    assert app.driver.find_element(*css("export-status")).text == ""
+
+    # Saved: the doctor types a name (no extension) into the OS dialog.
+    target = demo.dir / "张伟-saved"
+    app.driver.find_element(*css("export-scope-allergies")).click()
+    app.driver.find_element(*css("export-save")).click()
+    dialog = save_dialog()
+    # Real key events (XTEST) to the focused dialog; GTK ignores synthetic ones.
+    subprocess.run(["xdotool", "windowfocus", "--sync", dialog], check=True)
+    subprocess.run(["xdotool", "key", "ctrl+a"], check=True)
+    subprocess.run(["xdotool", "type", str(target)], check=True)
+    subprocess.run(["xdotool", "key", "Return"], check=True)
+    status = wait_text(app, "export-status", "E-", timeout=60)
+    app.screenshot("export-saved")
+    export_id = re.search(r"E-[0-9A-Z]{8}", status).group()
+    saved = target.with_suffix(".pdf")
+    assert saved.exists(), "the core added .pdf to the chosen name"
+    text = pdf_text(saved)
+    assert export_id in text and "王毅 D1001" in text and "张伟" in text
+    assert "过敏史" in text and "当前用药" not in text, "only the chosen section"
