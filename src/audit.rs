@@ -33,13 +33,23 @@ pub(crate) enum Event<'a> {
     Export {
         export_id: &'a str,
         session_ref: &'a str,
+        /// The patient's keyed pseudonym (never their id in a log).
+        patient: &'a str,
+        tier: &'a str,
+        /// Unsealed records are in it.
+        break_glass: bool,
         scope: crate::view::ExportScope,
         print: bool,
+    },
+    /// The export was written or printed (`ok`), or that failed.
+    ExportDone {
+        export_id: &'a str,
+        ok: bool,
     },
     /// The on-screen watermark was removed or hidden (and restored).
     WatermarkTamper {
         session_ref: Option<&'a str>,
-        kind: &'a str,
+        kind: crate::view::WatermarkTamper,
     },
 }
 
@@ -61,12 +71,26 @@ pub(crate) fn record(event: &Event<'_>) {
         Event::Export {
             export_id,
             session_ref,
+            patient,
+            tier,
+            break_glass,
             scope,
             print,
         } => {
-            tracing::info!(target: "chartguard::audit", export_id, session_ref, scope = ?scope, print, "export");
+            tracing::info!(
+                target: "chartguard::audit",
+                export_id, session_ref, patient, tier, break_glass, scope = ?scope, print,
+                "export"
+            );
+        }
+        Event::ExportDone { export_id, ok } => {
+            tracing::info!(target: "chartguard::audit", export_id, ok, "export finished");
         }
         Event::WatermarkTamper { session_ref, kind } => {
+            let kind = match kind {
+                crate::view::WatermarkTamper::Removed => "removed",
+                crate::view::WatermarkTamper::Hidden => "hidden",
+            };
             tracing::warn!(target: "chartguard::audit", session_ref, kind, "watermark tampered with");
         }
     }

@@ -67,7 +67,13 @@ fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     let done = match &pdf {
         Some((path, locale)) => preview_pdf(&request, locale)
-            .and_then(|bytes| crate::export::write_file(path, &bytes))
+            .and_then(|bytes| {
+                let target = crate::export::Target {
+                    path: path.clone(),
+                    may_replace: true,
+                };
+                crate::export::write_file(&target, &bytes)
+            })
             .map(|()| format!("wrote {}", path.display())),
         None => policy_preview(&request),
     };

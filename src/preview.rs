@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportFont};
+use crate::export;
 use crate::fhir::{resource_type, str_field};
 use crate::mask;
 use crate::policy::{Privacy, Who};
@@ -55,7 +55,7 @@ pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
 /// names the doctor and its ID.
 pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
     let (privacy, chart) = preview_chart(request)?;
-    let time = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    let time = watermark::local_minute(chrono::Local::now());
     let workstation = gethostname::gethostname().to_string_lossy().into_owned();
     let stamp = Stamp {
         person: Some(Person {
@@ -76,9 +76,8 @@ pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
         exporter: PREVIEW_MARK,
         time: &time,
     };
-    let font = ExportFont::load(None)?;
     let labels = export::Labels::for_locale(locale);
-    Ok(export::render(&chart, ExportScope::Chart, labels, &mark, &footer, &font)?.bytes)
+    Ok(export::document(&chart, ExportScope::Chart, labels, &mark, &footer, None)?.bytes)
 }
 
 /// What a preview's PDF names in place of a doctor and an export ID.

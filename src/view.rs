@@ -254,6 +254,16 @@ pub struct WatermarkView {
     pub refresh_in_secs: u32,
 }
 
+/// How the UI found its watermark tampered with (it restored it at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum WatermarkTamper {
+    /// The element was removed from the page.
+    Removed,
+    /// It was hidden: display, visibility, opacity, size or position changed.
+    Hidden,
+}
+
 /// What part of the chart an export or print holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -21,7 +21,7 @@ use crate::auth::{BrowserOpener, Grant, Identity, Idp};
 use crate::cache::{self, Cache, SyncTime};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
-use crate::export::{self, ExportFont, Labels, Purpose};
+use crate::export::{self, Labels, Purpose};
 use crate::glass::Glass;
 use crate::mask;
 use crate::platform::{PatientQuery, Platform};
@@ -29,9 +29,9 @@ use crate::policy::{Privacy, Who};
 use crate::secrets;
 use crate::view::{
     AppInfo, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, Freshness, SearchResults,
-    SessionInfo, WatermarkView,
+    SessionInfo, WatermarkTamper, WatermarkView,
 };
-use crate::watermark::{self, Person, Stamp, WatermarkPolicy};
+use crate::watermark::{self, local_minute, Person, Stamp, WatermarkPolicy};
 
 /// The longest note a doctor can give when breaking the glass.
 const MAX_GLASS_NOTE_CHARS: usize = 500;
@@ -434,25 +434,12 @@ impl Viewer {
     /// to the minute and the session reference (before login, workstation
     /// and time). Coloured for break-the-glass while the glass is broken.
     pub async fn watermark(&self) -> WatermarkView {
-        let session = self.session.lock().await;
         let now = chrono::Local::now();
-        let time = now.format("%Y-%m-%d %H:%M").to_string();
-        let person = session.as_ref().map(|s| Person {
-            name: s.identity.display_name(),
-            staff_no: s.identity.staff_no.as_deref(),
-            department: s.identity.department.as_deref(),
-            session_ref: &s.reference,
-        });
-        let stamp = Stamp {
-            person,
-            workstation: &self.workstation,
-            time: &time,
-            break_glass: session
-                .as_ref()
-                .is_some_and(|s| self.glass.active_for(&s.identity.sub)),
-            refresh_in_secs: 60 - chrono::Timelike::second(&now).min(59),
-        };
-        watermark::spec(self.watermark_policy(), &stamp)
+        let doctor = self.doctor().await;
+        let break_glass = doctor
+            .as_ref()
+            .is_some_and(|(identity, _)| self.glass.active_for(&identity.sub));
+        self.mark(doctor.as_ref(), break_glass, now)
     }
 
     /// Whether the window asks the OS to keep it out of screen captures.
@@ -461,17 +448,43 @@ impl Viewer {
     }
 
     /// The UI found its watermark removed or hidden (and restored it).
-    pub async fn report_watermark_tamper(&self, kind: &str) -> Result<()> {
-        let kind = match kind {
-            "removed" | "hidden" => kind,
-            _ => return Err(Error::Internal("unknown kind of watermark tampering")),
-        };
-        let session = self.session.lock().await;
+    pub async fn report_watermark_tamper(&self, kind: WatermarkTamper) -> Result<()> {
+        let doctor = self.doctor().await;
         audit::record(&Event::WatermarkTamper {
-            session_ref: session.as_ref().map(|s| s.reference.as_str()),
+            session_ref: doctor.as_ref().map(|(_, reference)| reference.as_str()),
             kind,
         });
         Ok(())
+    }
+
+    /// The logged-in doctor and their session reference.
+    async fn doctor(&self) -> Option<(Identity, String)> {
+        let session = self.session.lock().await;
+        session
+            .as_ref()
+            .map(|s| (s.identity.clone(), s.reference.clone()))
+    }
+
+    fn mark(
+        &self,
+        doctor: Option<&(Identity, String)>,
+        break_glass: bool,
+        now: chrono::DateTime<chrono::Local>,
+    ) -> WatermarkView {
+        let time = local_minute(now);
+        let stamp = Stamp {
+            person: doctor.map(|(identity, reference)| Person {
+                name: identity.display_name(),
+                staff_no: identity.staff_no.as_deref(),
+                department: identity.department.as_deref(),
+                session_ref: reference,
+            }),
+            workstation: &self.workstation,
+            time: &time,
+            break_glass,
+            refresh_in_secs: 60 - chrono::Timelike::second(&now).min(59),
+        };
+        watermark::spec(self.watermark_policy(), &stamp)
     }
 
     /// An invalid policy shows no patient data, but the screen is still marked.
@@ -485,74 +498,98 @@ impl Viewer {
 
     /// Exports part of the patient's chart, as the doctor's tier sees it
     /// now, to a PDF at `path`: the place the doctor chose (`.pdf` is added
-    /// when it has no extension). The export ID is audited before the file
-    /// is written, and is on every page.
+    /// to a name without it). The export is audited before the file is
+    /// written, and its ID is on every page.
     pub async fn export_pdf(&self, request: &ExportRequest, path: &Path) -> Result<ExportReceipt> {
-        let path = export::export_path(path)?;
-        let (pdf, export_id) = self.make_export(request, Purpose::Export).await?;
-        blocking_io(|| export::write_file(&path, &pdf.bytes))?;
-        Ok(export::receipt(export_id, &pdf))
+        let target = export::export_target(path)?;
+        let made = self.make_export(request, Purpose::Export).await?;
+        self.require_session(&made.session_ref).await?;
+        let written = blocking_io(|| export::write_file(&target, &made.pdf.bytes));
+        audit::record(&Event::ExportDone {
+            export_id: &made.export_id,
+            ok: written.is_ok(),
+        });
+        written.map(|()| export::receipt(made.export_id, &made.pdf))
     }
 
     /// Prints part of the patient's chart: the same document as an export
     /// (footer "Print"), handed to the configured print command on its
     /// standard input. Never raw window printing.
     pub async fn print(&self, request: &ExportRequest) -> Result<ExportReceipt> {
-        let (pdf, export_id) = self.make_export(request, Purpose::Print).await?;
         let command = self.config.export.print_command.clone();
-        let (bytes, id) = (pdf.bytes, export_id.clone());
-        let pages = pdf.pages;
-        tokio::task::spawn_blocking(move || export::spool(&command, &id, &bytes).map(|()| bytes))
-            .await
-            .map_err(|_| Error::Internal("the print job stopped"))?
-            .map(|bytes| export::receipt(export_id, &export::Pdf { bytes, pages }))
+        export::print_program(&command)?;
+        let made = self.make_export(request, Purpose::Print).await?;
+        self.require_session(&made.session_ref).await?;
+        let (id, pdf) = (made.export_id.clone(), made.pdf);
+        let (spooled, pdf) = tokio::task::spawn_blocking(move || {
+            let spooled = export::spool(&command, &id, &pdf.bytes);
+            (spooled, pdf)
+        })
+        .await
+        .map_err(|_| Error::Internal("the print job stopped"))?;
+        audit::record(&Event::ExportDone {
+            export_id: &made.export_id,
+            ok: spooled.is_ok(),
+        });
+        spooled.map(|()| export::receipt(made.export_id, &pdf))
     }
 
-    async fn make_export(
-        &self,
-        request: &ExportRequest,
-        purpose: Purpose,
-    ) -> Result<(export::Pdf, String)> {
-        let identity = self.require_patient_access().await?;
-        // Built by the same pipeline as the chart on screen, with the tier
-        // resolved for this request.
+    /// Builds the export of `request` as one snapshot: the doctor and the
+    /// session as they were when it was asked for, the chart as the tier
+    /// sees it now (by the same pipeline as the chart on screen), the
+    /// break-the-glass colour exactly when the chart holds unsealed
+    /// records, and one timestamp for mark and footer.
+    async fn make_export(&self, request: &ExportRequest, purpose: Purpose) -> Result<Made> {
+        self.require_patient_access().await?;
+        let doctor = self.doctor().await.ok_or(Error::NotLoggedIn)?;
         let chart = self.open_chart(&request.patient_id).await?;
-        let session_ref = self
-            .session
-            .lock()
-            .await
-            .as_ref()
-            .map(|s| s.reference.clone())
-            .ok_or(Error::NotLoggedIn)?;
+        self.require_session(&doctor.1).await?;
+        let now = chrono::Local::now();
+        let break_glass = chart.access.break_glass_until.is_some();
         let export_id = watermark::new_reference("E");
         audit::record(&Event::Export {
             export_id: &export_id,
-            session_ref: &session_ref,
+            session_ref: &doctor.1,
+            patient: &crate::mask::ops::pseudonym(self.privacy.key(), &request.patient_id),
+            tier: &chart.access.tier,
+            break_glass,
             scope: request.scope,
             print: purpose == Purpose::Print,
         });
-        let mark = self.watermark().await;
+        let mark = self.mark(Some(&doctor), break_glass, now);
+        let identity = &doctor.0;
         let exporter = match &identity.staff_no {
             Some(staff_no) => format!("{} {staff_no}", identity.display_name()),
             None => identity.display_name().to_owned(),
         };
-        let time = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
         let font_path = self.config.export.font.clone();
         let (scope, labels) = (request.scope, Labels::for_locale(&request.locale));
         let id = export_id.clone();
         let pdf = tokio::task::spawn_blocking(move || {
-            let font = ExportFont::load(font_path.as_deref())?;
             let footer = export::Footer {
                 export_id: &id,
                 purpose,
                 exporter: &exporter,
-                time: &time,
+                time: &local_minute(now),
             };
-            export::render(&chart, scope, labels, &mark, &footer, &font)
+            export::document(&chart, scope, labels, &mark, &footer, font_path.as_deref())
         })
         .await
         .map_err(|_| Error::Internal("the export stopped"))??;
-        Ok((pdf, export_id))
+        Ok(Made {
+            pdf,
+            export_id,
+            session_ref: doctor.1,
+        })
+    }
+
+    /// Fails unless the session `reference` is still the current one: an
+    /// export made for a doctor who has since logged out is not written.
+    async fn require_session(&self, reference: &str) -> Result<()> {
+        match self.doctor().await {
+            Some((_, current)) if current == reference => Ok(()),
+            _ => Err(Error::NotLoggedIn),
+        }
     }
 
     /// Moves the doctor's unreadable cache aside and starts a fresh one, to
@@ -881,6 +918,14 @@ fn merge_changes(
         }
     }
     history
+}
+
+/// An export made, before it is written or printed.
+struct Made {
+    pdf: export::Pdf,
+    export_id: String,
+    /// The session it was made in.
+    session_ref: String,
 }
 
 fn rfc3339(t: SystemTime) -> String {

@@ -203,6 +203,11 @@ pub(crate) fn spec(policy: &WatermarkPolicy, stamp: &Stamp<'_>) -> WatermarkView
     }
 }
 
+/// Local date and time to the minute, as marks and footers show it.
+pub(crate) fn local_minute(t: chrono::DateTime<chrono::Local>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// A short reference for a session or an export: `prefix` and eight
 /// characters that cannot be misread (no 0/O, 1/I/L), random, so that it
 /// names nothing by itself and only the audit trail resolves it.
@@ -326,7 +331,9 @@ mod tests {
     #[test]
     fn the_documented_watermark_table_is_the_default() {
         let docs = include_str!("../docs/policy.md");
-        let start = docs.find("```toml\n[watermark]\n").expect("the documented table");
+        let start = docs
+            .find("```toml\n[watermark]\n")
+            .expect("the documented table");
         let block = &docs[start + "```toml\n".len()..];
         let block = &block[..block.find("```").expect("the block's end")];
         #[derive(Deserialize)]
@@ -339,14 +346,25 @@ mod tests {
         let default = WatermarkPolicy::default();
         assert_eq!(documented.fields, default.fields);
         assert_eq!(
-            (documented.font_size, documented.spacing, documented.content_protection),
-            (default.font_size, default.spacing, default.content_protection)
+            (
+                documented.font_size,
+                documented.spacing,
+                documented.content_protection
+            ),
+            (
+                default.font_size,
+                default.spacing,
+                default.content_protection
+            )
         );
         assert_eq!(
             (documented.color, documented.break_glass_color),
             (default.color, default.break_glass_color)
         );
-        assert_eq!((documented.opacity, documented.angle), (default.opacity, default.angle));
+        assert_eq!(
+            (documented.opacity, documented.angle),
+            (default.opacity, default.angle)
+        );
     }
 
     #[test]

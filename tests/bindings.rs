@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chartguard::view::{
     AppInfo, Chart, ErrorPayload, ExportReceipt, ExportRequest, SearchResults, SessionInfo,
-    WatermarkView,
+    WatermarkTamper, WatermarkView,
 };
 use ts_rs::TS;
 
@@ -19,6 +19,7 @@ fn generate(dir: &Path) {
     Chart::export_all(&cfg).unwrap();
     ErrorPayload::export_all(&cfg).unwrap();
     WatermarkView::export_all(&cfg).unwrap();
+    WatermarkTamper::export_all(&cfg).unwrap();
     ExportRequest::export_all(&cfg).unwrap();
     ExportReceipt::export_all(&cfg).unwrap();
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chartguard::view::{ExportRequest, ExportScope};
+use chartguard::view::{ExportRequest, ExportScope, WatermarkTamper};
 use chartguard::{preview_pdf, ErrorCode, PreviewRequest, Viewer};
 
 use crate::support::{Demo, DEMO_PASSWORD};
@@ -246,23 +246,51 @@ async fn exports_go_only_to_a_pdf_file_the_doctor_named() {
     let demo = Demo::start();
     let wangyi = logged_in(demo.viewer(), "wangyi").await;
     let dir = tempfile::tempdir().unwrap();
-    let chart = request("cn-0001", ExportScope::Chart, "en");
-    let refused: [(PathBuf, &str); 3] = [
+    let chart = request("cn-0001", ExportScope::Allergies, "en");
+
+    // A name without .pdf gets it added, whatever dots the name holds.
+    let dotted = dir.path().join("visit 2024.01.05");
+    wangyi.export_pdf(&chart, &dotted).await.unwrap();
+    let written = dir.path().join("visit 2024.01.05.pdf");
+    assert!(written.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&written).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by this OS user only");
+    }
+    // The dialog did not ask about the completed name: it replaces nothing.
+    let before = std::fs::read(&written).unwrap();
+    let err = wangyi.export_pdf(&chart, &dotted).await.unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&written).unwrap(), before);
+    // A name the dialog confirmed is replaced.
+    wangyi.export_pdf(&chart, &written).await.unwrap();
+    assert_ne!(std::fs::read(&written).unwrap(), before, "a new export ID");
+
+    let refused: [(PathBuf, &str); 2] = [
         (PathBuf::from("relative.pdf"), "full path"),
-        (dir.path().join("notes.txt"), "must end in .pdf"),
         (dir.path().join("missing/dir/x.pdf"), "could not be written"),
     ];
     for (path, says) in refused {
         let err = wangyi.export_pdf(&chart, &path).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::ExportFailed);
         assert!(err.to_string().contains(says), "{err}");
-        assert!(!err.to_string().contains("张"), "no PHI in {err}");
     }
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "nothing was left behind"
-    );
+
+    // A write that fails half-way (a full disk) leaves nothing behind.
+    #[cfg(target_os = "linux")]
+    {
+        let full = dir.path().join("full.pdf");
+        std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+        let err = wangyi.export_pdf(&chart, &full).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ExportFailed);
+        assert!(!err.to_string().contains("full.pdf"), "no path in {err}");
+        assert!(
+            std::fs::symlink_metadata(&full).is_err(),
+            "the partial file is gone"
+        );
+    }
 
     // IT may not export patients any more than view them.
     let it = logged_in(demo.viewer(), "itadmin").await;
@@ -272,6 +300,36 @@ async fn exports_go_only_to_a_pdf_file_the_doctor_named() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::AccessDenied);
     assert!(!dir.path().join("it.pdf").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_holds_unsealed_records_only_while_the_glass_is_broken() {
+    let demo = Demo::start();
+    let zhou = logged_in(demo.viewer(), "zhou").await;
+    let dir = tempfile::tempdir().unwrap();
+    let export = |name: &str| dir.path().join(name);
+    let chart = request("cn-0001", ExportScope::Chart, "en");
+
+    zhou.export_pdf(&chart, &export("sealed.pdf"))
+        .await
+        .unwrap();
+    zhou.break_glass("cn-0001", "emergency", "unconscious, no relatives")
+        .await
+        .unwrap();
+    zhou.export_pdf(&chart, &export("unsealed.pdf"))
+        .await
+        .unwrap();
+    zhou.end_break_glass();
+    zhou.export_pdf(&chart, &export("again.pdf")).await.unwrap();
+
+    let text = |name: &str| pdf_text(&export(name), None, Read::Upright);
+    let sealed = text("sealed.pdf");
+    assert!(sealed.contains("restricted records are sealed"));
+    let unsealed = text("unsealed.pdf");
+    assert!(!unsealed.contains("restricted records are sealed"));
+    assert!(unsealed.contains("Break-the-glass access until"));
+    assert!(unsealed.contains("张*"), "unsealing does not unmask");
+    assert!(text("again.pdf").contains("restricted records are sealed"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,6 +354,8 @@ async fn the_watermark_names_the_workstation_before_login_and_turns_purple_under
     zhou.end_break_glass();
     assert_eq!(zhou.watermark().await.color, normal.color);
 
-    assert!(zhou.report_watermark_tamper("removed").await.is_ok());
-    assert!(zhou.report_watermark_tamper("rm -rf").await.is_err());
+    assert!(zhou
+        .report_watermark_tamper(WatermarkTamper::Removed)
+        .await
+        .is_ok());
 }

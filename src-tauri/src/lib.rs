@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use chartguard::view::{
-    AppInfo, Chart, ExportReceipt, ExportRequest, SearchResults, SessionInfo, WatermarkView,
+    AppInfo, Chart, ExportReceipt, ExportRequest, SearchResults, SessionInfo, WatermarkTamper,
+    WatermarkView,
 };
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
@@ -156,10 +157,10 @@ async fn watermark(state: State<'_, AppState>) -> Reply<WatermarkView> {
 }
 
 #[tauri::command]
-async fn report_watermark_tamper(state: State<'_, AppState>, kind: String) -> Reply<()> {
+async fn report_watermark_tamper(state: State<'_, AppState>, kind: WatermarkTamper) -> Reply<()> {
     state
         .viewer()?
-        .report_watermark_tamper(&kind)
+        .report_watermark_tamper(kind)
         .await
         .map_err(payload)
 }

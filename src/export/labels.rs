@@ -17,6 +17,8 @@ pub(crate) struct Labels {
     pub(crate) break_glass_until: &'static str,
     /// `{count}` is replaced.
     pub(crate) sealed: &'static str,
+    /// `{count}` is replaced.
+    pub(crate) missing_glyphs: &'static str,
     pub(crate) allergies: &'static str,
     pub(crate) problems: &'static str,
     pub(crate) medications: &'static str,
@@ -54,6 +56,7 @@ const EN: Labels = Labels {
     as_of_platform: "Data as of {time}, from the regional platform",
     break_glass_until: "Break-the-glass access until {time}",
     sealed: "{count} restricted records are sealed and not included.",
+    missing_glyphs: "{count} characters the export font cannot show are marked □.",
     allergies: "Allergies",
     problems: "Active problems",
     medications: "Current medications",
@@ -94,6 +97,7 @@ const ZH: Labels = Labels {
     as_of_platform: "数据截至 {time}，来自区域平台",
     break_glass_until: "紧急授权调阅至 {time}",
     sealed: "另有 {count} 条受限记录已封存，未包含在内。",
+    missing_glyphs: "有 {count} 个字符无法用导出字体显示，已以 □ 标出。",
     allergies: "过敏史",
     problems: "当前诊断/问题",
     medications: "当前用药",

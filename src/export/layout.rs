@@ -21,6 +21,9 @@ const RULE_GAP: f32 = 3.0;
 pub(crate) trait Advance {
     fn advance(&self, c: char) -> f32;
 
+    /// Whether the font can draw `c`.
+    fn has(&self, c: char) -> bool;
+
     fn width(&self, text: &str, size: f32) -> f32 {
         text.chars().map(|c| self.advance(c)).sum::<f32>() * size
     }
@@ -287,6 +290,51 @@ pub(crate) fn blocks(chart: &Chart, scope: ExportScope, labels: &Labels) -> Vec<
     out
 }
 
+/// What stands for a character the font cannot draw.
+const MISSING: char = '□';
+
+/// Replaces every character the font cannot draw with □ and, when there
+/// was any, says so under the title: text must never vanish silently from
+/// a clinical document (a Uyghur name in a font without Arabic script).
+pub(crate) fn mark_missing(
+    mut blocks: Vec<Block>,
+    advance: &dyn Advance,
+    labels: &Labels,
+) -> Vec<Block> {
+    let mut missing = 0usize;
+    for b in &mut blocks {
+        if b.text
+            .chars()
+            .all(|c| c.is_whitespace() || c.is_control() || advance.has(c))
+        {
+            continue;
+        }
+        b.text = b
+            .text
+            .chars()
+            .map(
+                |c| match c.is_whitespace() || c.is_control() || advance.has(c) {
+                    true => c,
+                    false => {
+                        missing += 1;
+                        MISSING
+                    }
+                },
+            )
+            .collect();
+    }
+    if missing > 0 {
+        let note = block(
+            Style::Note,
+            labels
+                .missing_glyphs
+                .replace("{count}", &missing.to_string()),
+        );
+        blocks.insert(1.min(blocks.len()), note);
+    }
+    blocks
+}
+
 /// Breaks the blocks into lines and the lines into pages.
 pub(crate) fn paginate(blocks: &[Block], advance: &dyn Advance) -> Vec<Page> {
     let bottom = PAGE_HEIGHT - MARGIN_BOTTOM;
@@ -414,6 +462,30 @@ mod tests {
                 0.5
             }
         }
+
+        /// No Arabic script, like Noto Sans CJK.
+        fn has(&self, c: char) -> bool {
+            !('\u{0600}'..='\u{06FF}').contains(&c)
+        }
+    }
+
+    #[test]
+    fn characters_the_font_lacks_are_marked_and_counted_never_dropped() {
+        let labels = Labels::for_locale("en");
+        let blocks = vec![
+            block(Style::Title, "T"),
+            block(Style::Name, "ئەخمەت Ahmet"),
+            block(Style::Body, "plain 张伟"),
+        ];
+        let marked = mark_missing(blocks, &Fixed, labels);
+        assert_eq!(
+            marked[1].text,
+            "6 characters the export font cannot show are marked □."
+        );
+        assert_eq!(marked[2].text, "□□□□□□ Ahmet");
+        assert_eq!(marked[3].text, "plain 张伟");
+        let untouched = mark_missing(vec![block(Style::Title, "T")], &Fixed, labels);
+        assert_eq!(untouched.len(), 1);
     }
 
     fn check(text: &str, max_chars: usize, expected: &[&str]) {

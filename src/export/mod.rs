@@ -21,6 +21,7 @@ pub(crate) use pdf::ExportFont;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::view::{Chart, ExportScope, WatermarkView};
@@ -51,6 +52,20 @@ pub(crate) struct Pdf {
     pub(crate) pages: u32,
 }
 
+/// The whole export: loads the font (`export.font`, else the OS's), then
+/// [`render`].
+pub(crate) fn document(
+    chart: &Chart,
+    scope: ExportScope,
+    labels: &Labels,
+    watermark: &WatermarkView,
+    footer: &Footer<'_>,
+    font: Option<&Path>,
+) -> Result<Pdf> {
+    let font = ExportFont::load(font)?;
+    render(chart, scope, labels, watermark, footer, &font)
+}
+
 /// Lays out `scope` of `chart` and draws it with `font`, the watermark on
 /// every page.
 pub(crate) fn render(
@@ -62,7 +77,8 @@ pub(crate) fn render(
     font: &ExportFont,
 ) -> Result<Pdf> {
     let measure = font.measure()?;
-    let pages = layout::paginate(&layout::blocks(chart, scope, labels), &measure);
+    let blocks = layout::mark_missing(layout::blocks(chart, scope, labels), &measure, labels);
+    let pages = layout::paginate(&blocks, &measure);
     pdf::draw(&pages, watermark, footer, labels, font, &measure)
 }
 
@@ -74,43 +90,89 @@ pub(crate) fn receipt(export_id: String, pdf: &Pdf) -> crate::view::ExportReceip
     }
 }
 
-/// The file an export goes to: `chosen`, with `.pdf` added when it has no
-/// extension. Only absolute paths (from the save dialog) and PDF files.
-pub(crate) fn export_path(chosen: &Path) -> Result<PathBuf> {
+/// Where an export goes, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) path: PathBuf,
+    /// The save dialog asked about this very name (and whether to replace
+    /// it); a name we completed with `.pdf` must not replace a file.
+    pub(crate) may_replace: bool,
+}
+
+/// The file an export goes to: `chosen` (from the save dialog), with
+/// `.pdf` appended when its name does not end so ("张伟 2024.01.05" becomes
+/// "张伟 2024.01.05.pdf"). Only absolute paths.
+pub(crate) fn export_target(chosen: &Path) -> Result<Target> {
     if !chosen.is_absolute() {
         return Err(Error::Export("the export needs a full path".into()));
     }
-    match chosen.extension() {
-        None => Ok(chosen.with_extension("pdf")),
-        Some(ext) if ext.eq_ignore_ascii_case("pdf") => Ok(chosen.to_owned()),
-        Some(_) => Err(Error::Export(
-            "exports are PDF files: the name must end in .pdf".into(),
-        )),
+    if chosen.file_name().is_none() {
+        return Err(Error::Export("the export needs a file name".into()));
     }
-}
-
-/// Writes the PDF straight to `path` (no temporary file that could be left
-/// behind); a partial file is removed when the write fails. The message
-/// names no path: the doctor may have typed the patient's name into it.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let written = std::fs::File::create(path).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(path);
-        Error::Export(format!("the file could not be written ({})", e.kind()))
+    let is_pdf = chosen
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("pdf"));
+    Ok(match is_pdf {
+        true => Target {
+            path: chosen.to_owned(),
+            may_replace: true,
+        },
+        false => {
+            let mut name = chosen.as_os_str().to_owned();
+            name.push(".pdf");
+            Target {
+                path: PathBuf::from(name),
+                may_replace: false,
+            }
+        }
     })
 }
 
-/// Hands `pdf` to the print command on its standard input; `{title}` in an
-/// argument becomes the export ID.
-pub(crate) fn spool(command: &[String], export_id: &str, pdf: &[u8]) -> Result<()> {
-    let Some((program, args)) = command.split_first() else {
-        return Err(Error::Print(
-            "no print command is configured on this workstation (export.print_command)".into(),
-        ));
+/// Writes the PDF straight to the target (no temporary file that could be
+/// left behind), readable by this OS user only; a partial file is removed
+/// when the write fails. The message names no path: the doctor may have
+/// typed the patient's name into it.
+pub(crate) fn write_file(target: &Target, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    match target.may_replace {
+        true => options.create(true).truncate(true),
+        false => options.create_new(true),
     };
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&target.path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            Error::Export("a file of that name (with .pdf added) already exists".into())
+        }
+        kind => Error::Export(format!("the file could not be written ({kind})")),
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            drop(file);
+            let _ = std::fs::remove_file(&target.path);
+            Error::Export(format!("the file could not be written ({})", e.kind()))
+        })
+}
+
+/// The program and arguments of the print command, if one is configured.
+pub(crate) fn print_program(command: &[String]) -> Result<(&String, &[String])> {
+    command.split_first().ok_or_else(|| {
+        Error::Print(
+            "no print command is configured on this workstation (export.print_command)".into(),
+        )
+    })
+}
+
+/// How long a print command may take to accept a job.
+const PRINT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Hands `pdf` to the print command on its standard input; `{title}` in an
+/// argument becomes the export ID. A command that has not finished after
+/// two minutes is stopped.
+pub(crate) fn spool(command: &[String], export_id: &str, pdf: &[u8]) -> Result<()> {
+    let (program, args) = print_program(command)?;
     let mut child = Command::new(program)
         .args(args.iter().map(|a| a.replace("{title}", export_id)))
         .stdin(Stdio::piped())
@@ -123,22 +185,46 @@ pub(crate) fn spool(command: &[String], export_id: &str, pdf: &[u8]) -> Result<(
             )),
             kind => Error::Print(format!("the print command could not start ({kind})")),
         })?;
-    let fed = child
-        .stdin
-        .take()
-        .map(|mut stdin| stdin.write_all(pdf))
-        .unwrap_or(Ok(()));
-    let status = child
-        .wait()
-        .map_err(|e| Error::Print(format!("the print command failed ({})", e.kind())))?;
-    match (status.success(), fed) {
-        (true, Ok(())) => Ok(()),
-        (true, Err(e)) => Err(Error::Print(format!(
-            "the print command did not take the document ({})",
-            e.kind()
-        ))),
-        (false, _) => Err(Error::Print(format!(
-            "the print command failed ({status}); is a printer set up?"
-        ))),
-    }
+    let stdin = child.stdin.take();
+    std::thread::scope(|scope| {
+        // Fed from its own thread: a command that stops reading must not
+        // block the deadline.
+        let feeding = scope.spawn(move || match stdin {
+            Some(mut stdin) => stdin.write_all(pdf),
+            None => Ok(()),
+        });
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if started.elapsed() < PRINT_DEADLINE => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(Error::Print(
+                        "the print command did not finish within two minutes".into(),
+                    ));
+                }
+                Err(e) => {
+                    break Err(Error::Print(format!(
+                        "the print command failed ({})",
+                        e.kind()
+                    )))
+                }
+            }
+        };
+        let fed = feeding.join().unwrap_or(Ok(()));
+        match (status?, fed) {
+            (status, Ok(())) if status.success() => Ok(()),
+            (status, Err(e)) if status.success() => Err(Error::Print(format!(
+                "the print command did not take the document ({})",
+                e.kind()
+            ))),
+            (status, _) => Err(Error::Print(format!(
+                "the print command failed ({status}); is a printer set up?"
+            ))),
+        }
+    })
 }

@@ -18,7 +18,7 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
-use super::layout::{Advance, Page, Style, MARGIN_BOTTOM, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH};
+use super::layout::{wrap, Advance, Page, Style, MARGIN_BOTTOM, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH};
 use super::{Footer, Labels, Pdf, Purpose};
 use crate::error::{Error, Result};
 use crate::view::WatermarkView;
@@ -141,8 +141,12 @@ impl Advance for Measure<'_> {
         self.charmap
             .map(c)
             .and_then(|gid| self.metrics.advance_width(gid))
-            // A character the font lacks is drawn as a box about an em wide.
+            // Layout replaces what the font lacks (see `mark_missing`).
             .unwrap_or(1.0)
+    }
+
+    fn has(&self, c: char) -> bool {
+        self.charmap.map(c).is_some()
     }
 }
 
@@ -213,7 +217,15 @@ pub(super) fn draw(
                 surface.set_stroke(None);
             }
         }
-        draw_footer(&mut surface, font, watermark, footer, labels, n + 1, total);
+        draw_footer(
+            &mut surface,
+            font,
+            measure,
+            watermark,
+            footer,
+            labels,
+            (n + 1, total),
+        );
         tile.draw(&mut surface, font);
         surface.finish();
         pdf_page.finish();
@@ -233,14 +245,14 @@ pub(super) fn draw(
 fn draw_footer(
     surface: &mut Surface<'_>,
     font: &ExportFont,
+    measure: &Measure<'_>,
     watermark: &WatermarkView,
     footer: &Footer<'_>,
     labels: &Labels,
-    page: usize,
-    pages: usize,
+    (page, pages): (usize, usize),
 ) {
     let size = 7.5;
-    let top = PAGE_HEIGHT - MARGIN_BOTTOM + 30.0;
+    let top = PAGE_HEIGHT - MARGIN_BOTTOM + 22.0;
     let kind = match footer.purpose {
         Purpose::Export => labels.exported,
         Purpose::Print => labels.printed,
@@ -254,15 +266,23 @@ fn draw_footer(
         footer.export_id, labels.by, footer.exporter, footer.time
     );
     surface.set_fill(Some(grey(Style::Detail)));
-    text(
-        surface,
-        font,
-        MARGIN_X,
-        top,
-        size,
-        &watermark.lines.join(" · "),
-    );
-    text(surface, font, MARGIN_X, top + size * 1.6, size, &second);
+    let width = PAGE_WIDTH - 2.0 * MARGIN_X;
+    // A long name or host name wraps; four lines fit under the text.
+    let lines: Vec<String> = [watermark.lines.join(" · "), second]
+        .iter()
+        .flat_map(|l| wrap(l, size, width, measure))
+        .take(4)
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        text(
+            surface,
+            font,
+            MARGIN_X,
+            top + i as f32 * size * 1.5,
+            size,
+            line,
+        );
+    }
 }
 
 /// The watermark's repeating tile, sized from its text.

@@ -155,7 +155,10 @@ def test_print_goes_through_the_core_never_the_window(launch, demo):
     assert "王毅 D1001" in text and "张伟" in text
     assert "Encounters" not in text, "the summary, not the whole chart"
     log = app.log_path.read_text(errors="replace")
-    assert export_id in log and "print=true" in log
+    audit = next(line for line in log.splitlines() if export_id in line and "print=true" in line)
+    assert 'tier="treating"' in audit and "break_glass=false" in audit and "patient=" in audit
+    assert SHOWCASE not in log and "张伟" not in log, "the patient is named by pseudonym only"
+    assert re.search(rf"{export_id} ok=true|export_id=\"{export_id}\" ok=true", log)
 
 
 def save_dialog():

@@ -11,10 +11,9 @@ import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
+import type { WatermarkTamper } from "../bindings/WatermarkTamper";
 import type { WatermarkView } from "../bindings/WatermarkView";
 
-/** How the on-screen watermark was tampered with: taken out of the page, or made invisible. */
-export type WatermarkTamper = "removed" | "hidden";
 
 export interface Backend {
   appInfo(): Promise<AppInfo>;

@@ -2,7 +2,8 @@
 // The data is synthetic (made-up people; resident IDs carry valid checksums) but
 // shaped like what the core sends: several hospitals, Chinese and Western names.
 // It is never part of the production bundle: main.ts imports it only in dev.
-import type { Backend, WatermarkTamper } from "./backend";
+import type { WatermarkTamper } from "../bindings/WatermarkTamper";
+import type { Backend } from "./backend";
 import { BackendError } from "./backend";
 import type { AccessView } from "../bindings/AccessView";
 import type { AppInfo } from "../bindings/AppInfo";

@@ -78,6 +78,25 @@ describe("interceptPrinting", () => {
     button.remove();
   });
 
+  it("keeps the webview's own save-page shortcut and context menu from running", () => {
+    const onPrint = vi.fn();
+    restore = interceptPrinting(window, onPrint);
+    const save = keydown({ key: "s", code: "KeyS", ctrlKey: true });
+    document.body.dispatchEvent(save);
+    expect(save.defaultPrevented).toBe(true);
+    const menu = new MouseEvent("contextmenu", { bubbles: true, cancelable: true });
+    document.body.dispatchEvent(menu);
+    expect(menu.defaultPrevented).toBe(true);
+    // A field keeps its menu, for copy and paste.
+    const field = document.createElement("input");
+    document.body.append(field);
+    const fieldMenu = new MouseEvent("contextmenu", { bubbles: true, cancelable: true });
+    field.dispatchEvent(fieldMenu);
+    expect(fieldMenu.defaultPrevented).toBe(false);
+    field.remove();
+    expect(onPrint).not.toHaveBeenCalled();
+  });
+
   it("puts everything back when undone", () => {
     const onPrint = vi.fn();
     interceptPrinting(window, onPrint)();

@@ -4,7 +4,10 @@
 // `window.print` and the print shortcut (Ctrl+P, Cmd+P on a Mac) are taken
 // over for the app's lifetime. They open the export dialog in print mode
 // where a chart is on screen, and do nothing anywhere else. (app.css also
-// leaves the app out of any printout that happens all the same.)
+// leaves the app out of any printout that happens all the same.) For the
+// same reason the webview's own "save page" (Ctrl+S, Cmd+S) and its context
+// menu, which offers printing and saving on some platforms (WebView2), are
+// switched off; fields keep theirs, for copy and paste.
 
 /** How the export dialog was opened: from its button, or by a print request. */
 export type ExportMode = "export" | "print";
@@ -14,6 +17,16 @@ export function isPrintShortcut(event: KeyboardEvent): boolean {
   if (!(event.ctrlKey || event.metaKey) || event.altKey) return false;
   // `code` too: with a non-Latin keyboard layout or an IME, `key` may be another character.
   return event.key.toLowerCase() === "p" || event.code === "KeyP";
+}
+
+/** Ctrl+S or Cmd+S: the webview's "save page", which would write the page, PHI and all. */
+export function isSaveShortcut(event: KeyboardEvent): boolean {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey) return false;
+  return event.key.toLowerCase() === "s" || event.code === "KeyS";
+}
+
+function isEditable(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || target.matches("input, textarea"));
 }
 
 /**
@@ -33,7 +46,17 @@ export function interceptPrinting(target: Window, onPrint: () => void): () => vo
     },
   });
 
+  const onContextMenu = (event: MouseEvent): void => {
+    if (!isEditable(event.target)) event.preventDefault();
+  };
+  target.addEventListener("contextmenu", onContextMenu, { capture: true });
+
   const onKeydown = (event: KeyboardEvent): void => {
+    if (isSaveShortcut(event)) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     if (!isPrintShortcut(event)) return;
     event.preventDefault();
     event.stopPropagation();
@@ -44,6 +67,7 @@ export function interceptPrinting(target: Window, onPrint: () => void): () => vo
 
   return () => {
     target.removeEventListener("keydown", onKeydown, { capture: true });
+    target.removeEventListener("contextmenu", onContextMenu, { capture: true });
     if (original) Object.defineProperty(target, "print", original);
     else Reflect.deleteProperty(target, "print");
   };

@@ -13,7 +13,8 @@
 // cannot flood the core; restoring never stops, but a loop that removes the
 // element as fast as it comes back cannot hang the page either.
 import type { WatermarkView } from "../bindings/WatermarkView";
-import type { Backend, WatermarkTamper } from "./backend";
+import type { WatermarkTamper } from "../bindings/WatermarkTamper";
+import type { Backend } from "./backend";
 
 /** CJK fonts first, so Chinese names are drawn the same on every workstation. */
 const FONT_FAMILY = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
@@ -74,7 +75,12 @@ const FIXED_DECLARATIONS: Readonly<Record<string, string>> = {
   "background-repeat": "repeat",
   "background-position": "0 0",
   transform: "none",
+  translate: "none",
+  rotate: "none",
+  scale: "none",
+  zoom: "1",
   filter: "none",
+  clip: "auto",
   "clip-path": "none",
   mask: "none",
   "-webkit-mask": "none",
