@@ -208,9 +208,8 @@ pub struct MaskReport {
     pub bundle_bytes: usize,
 }
 
-/// Times a warm open of the bundle's patient from the encrypted cache,
-/// unmasked and as the `clinician` tier, alternating the two.
-pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<MaskReport> {
+/// A bundle's resources, its size in bytes, and its patient's id.
+fn read_patient_bundle(bundle_file: &Path) -> Result<(Vec<Value>, usize, String)> {
     let resources = crate::preview::read_bundle(bundle_file)?;
     let bundle_bytes = std::fs::metadata(bundle_file).map_or(0, |m| m.len() as usize);
     let patient_id = resources
@@ -219,6 +218,13 @@ pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<Mask
         .and_then(|r| crate::fhir::id(r))
         .ok_or(Error::Internal("no patient in the bundle"))?
         .to_owned();
+    Ok((resources, bundle_bytes, patient_id))
+}
+
+/// Times a warm open of the bundle's patient from the encrypted cache,
+/// unmasked and as the `clinician` tier, alternating the two.
+pub fn mask_run(bundle_file: &Path, work_dir: &Path, runs: usize) -> Result<MaskReport> {
+    let (resources, bundle_bytes, patient_id) = read_patient_bundle(bundle_file)?;
     let freshness = || Freshness {
         as_of: "2026-01-01T00:00:00Z".into(),
         from_cache: true,
@@ -360,14 +366,7 @@ pub struct ExportReport {
 pub fn export_run(bundle_file: &Path, runs: usize) -> Result<ExportReport> {
     use crate::export::{self, ExportFont, Footer, Labels, Purpose};
     use crate::view::ExportScope;
-    let resources = crate::preview::read_bundle(bundle_file)?;
-    let bundle_bytes = std::fs::metadata(bundle_file).map_or(0, |m| m.len() as usize);
-    let patient_id = resources
-        .iter()
-        .find(|r| crate::fhir::resource_type(r) == Some("Patient"))
-        .and_then(|r| crate::fhir::id(r))
-        .ok_or(Error::Internal("no patient in the bundle"))?
-        .to_owned();
+    let (resources, bundle_bytes, patient_id) = read_patient_bundle(bundle_file)?;
     let privacy = crate::policy::Privacy::load(None);
     let freshness = || Freshness {
         as_of: "2026-01-01T00:00:00Z".into(),

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chartguard::view::{ExportRequest, ExportScope, WatermarkTamper};
-use chartguard::{preview_pdf, ErrorCode, PreviewRequest, Viewer};
+use chartguard::{preview_pdf, ErrorCode, PreviewRequest};
 
-use crate::support::{Demo, DEMO_PASSWORD};
+use crate::support::{logged_in, Demo};
 use crate::tiers::{default_policy, patient_bundles, secrets_of};
 
 /// How to extract text.
@@ -80,14 +80,6 @@ fn request(patient_id: &str, scope: ExportScope, locale: &str) -> ExportRequest 
     }
 }
 
-async fn logged_in(viewer: Viewer, username: &str) -> Viewer {
-    viewer
-        .login_password(username, DEMO_PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{username}: {e}"));
-    viewer
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_carries_the_watermark_and_the_export_id() {
     let demo = Demo::start();
@@ -137,12 +129,7 @@ async fn every_page_carries_the_watermark_and_the_export_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_masked_export_keeps_identifiers_masked() {
     let demo = Demo::start();
-    let resident_id = crate::search::sim_patients(&demo)
-        .await
-        .into_iter()
-        .find(|p| p["id"] == "cn-0001")
-        .and_then(|p| p["resident_id"].as_str().map(str::to_owned))
-        .unwrap();
+    let resident_id = crate::search::sim_resident_id(&demo, "cn-0001").await;
     let zhou = logged_in(demo.viewer(), "zhou").await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("masked");

@@ -18,6 +18,16 @@ pub(crate) async fn sim_patients(demo: &Demo) -> Vec<Value> {
         .unwrap()
 }
 
+/// The resident ID the demo platform gave its patient `id`.
+pub(crate) async fn sim_resident_id(demo: &Demo, id: &str) -> String {
+    sim_patients(demo)
+        .await
+        .into_iter()
+        .find(|p| p["id"] == id)
+        .and_then(|p| p["resident_id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("the demo platform has no {id} with a resident ID"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn search_finds_patients_by_name_id_and_birth_date() {
     let demo = Demo::start();

@@ -281,6 +281,15 @@ impl Demo {
 
 pub(crate) const DEMO_PASSWORD: &str = "chartguard-demo";
 
+/// `viewer`, with the demo doctor `username` logged in.
+pub(crate) async fn logged_in(viewer: chartguard::Viewer, username: &str) -> chartguard::Viewer {
+    viewer
+        .login_password(username, DEMO_PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{username}: {e}"));
+    viewer
+}
+
 /// Opens the patient's chart; whether it came from the cache.
 pub(crate) async fn opened_from_cache(viewer: &chartguard::Viewer, patient_id: &str) -> bool {
     viewer

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chartguard::view::AccessGrounds;
-use chartguard::{cli, policy_preview, ErrorCode, PreviewRequest, Viewer};
+use chartguard::{cli, policy_preview, ErrorCode, PreviewRequest};
 use serde_json::Value;
 
-use crate::support::{fixtures_dir, Demo, DEMO_PASSWORD};
+use crate::support::{fixtures_dir, logged_in, Demo, DEMO_PASSWORD};
 
 /// The default policy, as a file (the preview needs one).
 pub(crate) fn default_policy(dir: &Path) -> PathBuf {
@@ -223,23 +223,10 @@ fn the_preview_resolves_the_tier_from_claims_as_the_app_does() {
     assert!(err.contains("resolve to tier \"clinician\""), "{err}");
 }
 
-async fn logged_in(viewer: Viewer, username: &str) -> Viewer {
-    viewer
-        .login_password(username, DEMO_PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{username}: {e}"));
-    viewer
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn each_doctor_sees_the_same_patient_as_their_tier_allows() {
     let demo = Demo::start();
-    let resident_id = crate::search::sim_patients(&demo)
-        .await
-        .into_iter()
-        .find(|p| p["id"] == "cn-0001")
-        .and_then(|p| p["resident_id"].as_str().map(str::to_owned))
-        .unwrap();
+    let resident_id = crate::search::sim_resident_id(&demo, "cn-0001").await;
     let masked_id = format!("{}********{}", &resident_id[..6], &resident_id[14..]);
     let shown_id = |chart: &chartguard::view::Chart| {
         chart
