@@ -390,6 +390,7 @@ pub fn export_run(bundle_file: &Path, runs: usize) -> Result<ExportReport> {
         purpose: Purpose::Export,
         exporter: "王毅 D1001",
         time: "2026-01-01 09:30",
+        zone: chrono::FixedOffset::east_opt(8 * 3600).ok_or(Error::Internal("zone"))?,
     };
     let (mut open, mut font_load, mut render, mut export_total) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

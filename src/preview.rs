@@ -55,7 +55,8 @@ pub fn policy_preview(request: &PreviewRequest) -> Result<String> {
 /// names the doctor and its ID.
 pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
     let (privacy, chart) = preview_chart(request)?;
-    let time = watermark::local_minute(chrono::Local::now());
+    let now = chrono::Local::now();
+    let time = watermark::local_minute(now);
     let workstation = gethostname::gethostname().to_string_lossy().into_owned();
     let stamp = Stamp {
         person: Some(Person {
@@ -75,6 +76,7 @@ pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
         purpose: export::Purpose::Export,
         exporter: PREVIEW_MARK,
         time: &time,
+        zone: *now.offset(),
     };
     let labels = export::Labels::for_locale(locale);
     Ok(export::document(&chart, ExportScope::Chart, labels, &mark, &footer, None)?.bytes)

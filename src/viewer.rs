@@ -571,6 +571,7 @@ impl Viewer {
                 purpose,
                 exporter: &exporter,
                 time: &local_minute(now),
+                zone: *now.offset(),
             };
             export::document(&chart, scope, labels, &mark, &footer, font_path.as_deref())
         })

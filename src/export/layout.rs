@@ -1,6 +1,8 @@
 //! From a chart to positioned lines on A4 pages. Pure: the font comes in as
 //! an [`Advance`] (glyph widths), so layout is tested without a font file.
 
+use chrono::FixedOffset;
+
 use crate::view::{Chart, ExportScope};
 
 use super::Labels;
@@ -125,17 +127,23 @@ fn day(value: Option<&String>) -> Option<String> {
     value.map(|v| v.get(..10).filter(|_| v.len() > 10).unwrap_or(v).to_owned())
 }
 
-/// An RFC 3339 UTC instant to the minute.
-fn minute_utc(value: &str) -> String {
-    match (value.get(..10), value.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => value.to_owned(),
+/// An RFC 3339 instant to the minute in `zone` (the workstation's, as
+/// the footer's time is).
+fn minute_in(value: &str, zone: &FixedOffset) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(t) => t.with_timezone(zone).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => value.to_owned(),
     }
 }
 
 /// The paragraphs of `scope` of `chart`: the patient's header first (every
 /// export names the patient as the tier sees them), then the sections.
-pub(crate) fn blocks(chart: &Chart, scope: ExportScope, labels: &Labels) -> Vec<Block> {
+pub(crate) fn blocks(
+    chart: &Chart,
+    scope: ExportScope,
+    labels: &Labels,
+    zone: &FixedOffset,
+) -> Vec<Block> {
     let mut out = vec![block(Style::Title, labels.title)];
     let patient = &chart.patient;
     out.push(block(Style::Name, &patient.name));
@@ -168,14 +176,14 @@ pub(crate) fn blocks(chart: &Chart, scope: ExportScope, labels: &Labels) -> Vec<
     };
     out.push(block(
         Style::Note,
-        as_of.replace("{time}", &minute_utc(&chart.freshness.as_of)),
+        as_of.replace("{time}", &minute_in(&chart.freshness.as_of, zone)),
     ));
     if let Some(until) = &access.break_glass_until {
         out.push(block(
             Style::Note,
             labels
                 .break_glass_until
-                .replace("{time}", &minute_utc(until)),
+                .replace("{time}", &minute_in(until, zone)),
         ));
     }
     if chart.sealed > 0 {
@@ -512,6 +520,20 @@ mod tests {
         check("line one\nline two", 20, &["line one", "line two"]);
         check("tab\there\u{7}", 20, &["tab here"]);
         check("", 20, &[""]);
+    }
+
+    #[test]
+    fn times_show_in_the_workstations_zone_to_the_minute() {
+        let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+        assert_eq!(
+            minute_in("2026-11-28T01:32:09Z", &beijing),
+            "2026-11-28 09:32"
+        );
+        assert_eq!(
+            minute_in("2026-11-28T23:59:59Z", &beijing),
+            "2026-11-29 07:59"
+        );
+        assert_eq!(minute_in("not a time", &beijing), "not a time");
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) struct Footer<'a> {
     pub(crate) exporter: &'a str,
     /// Local time, to the minute.
     pub(crate) time: &'a str,
+    /// The zone of `time`: the document shows every time in it.
+    pub(crate) zone: chrono::FixedOffset,
 }
 
 /// A finished PDF.
@@ -77,7 +79,11 @@ pub(crate) fn render(
     font: &ExportFont,
 ) -> Result<Pdf> {
     let measure = font.measure()?;
-    let blocks = layout::mark_missing(layout::blocks(chart, scope, labels), &measure, labels);
+    let blocks = layout::mark_missing(
+        layout::blocks(chart, scope, labels, &footer.zone),
+        &measure,
+        labels,
+    );
     let pages = layout::paginate(&blocks, &measure);
     pdf::draw(&pages, watermark, footer, labels, font, &measure)
 }
