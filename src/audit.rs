@@ -50,6 +50,8 @@ pub(crate) enum Event<'a> {
     WatermarkTamper {
         session_ref: Option<&'a str>,
         kind: crate::view::WatermarkTamper,
+        /// Reports of this kind held back since the last such event.
+        repeats: u32,
     },
 }
 
@@ -86,12 +88,16 @@ pub(crate) fn record(event: &Event<'_>) {
         Event::ExportDone { export_id, ok } => {
             tracing::info!(target: "chartguard::audit", export_id, ok, "export finished");
         }
-        Event::WatermarkTamper { session_ref, kind } => {
+        Event::WatermarkTamper {
+            session_ref,
+            kind,
+            repeats,
+        } => {
             let kind = match kind {
                 crate::view::WatermarkTamper::Removed => "removed",
                 crate::view::WatermarkTamper::Hidden => "hidden",
             };
-            tracing::warn!(target: "chartguard::audit", session_ref, kind, "watermark tampered with");
+            tracing::warn!(target: "chartguard::audit", session_ref, kind, repeats, "watermark tampered with");
         }
     }
 }

@@ -58,6 +58,7 @@ pub struct Viewer {
     chart_requests: tokio::sync::watch::Sender<u64>,
     /// This machine's name, for the watermark.
     workstation: String,
+    tampering: std::sync::Mutex<watermark::TamperTally>,
 }
 
 /// The state of the logged-in doctor's cache.
@@ -100,6 +101,7 @@ impl Viewer {
             cancel_login: std::sync::Mutex::new(None),
             chart_requests: tokio::sync::watch::Sender::new(0),
             workstation: gethostname::gethostname().to_string_lossy().into_owned(),
+            tampering: std::sync::Mutex::default(),
         })
     }
 
@@ -448,12 +450,22 @@ impl Viewer {
     }
 
     /// The UI found its watermark removed or hidden (and restored it).
+    /// Audited at most every few seconds per kind, with the reports in
+    /// between counted (a script may remove it in a loop).
     pub async fn report_watermark_tamper(&self, kind: WatermarkTamper) -> Result<()> {
-        let doctor = self.doctor().await;
-        audit::record(&Event::WatermarkTamper {
-            session_ref: doctor.as_ref().map(|(_, reference)| reference.as_str()),
-            kind,
-        });
+        let due = self
+            .tampering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .note(kind, Instant::now());
+        if let Some(repeats) = due {
+            let doctor = self.doctor().await;
+            audit::record(&Event::WatermarkTamper {
+                session_ref: doctor.as_ref().map(|(_, reference)| reference.as_str()),
+                kind,
+                repeats,
+            });
+        }
         Ok(())
     }
 

@@ -8,9 +8,11 @@
 //! to draw; the viewer gathers the stamp at the edge. The UI only draws the
 //! result, and the PDF export draws the same lines.
 
+use std::time::{Duration, Instant};
+
 use serde::Deserialize;
 
-use crate::view::WatermarkView;
+use crate::view::{WatermarkTamper, WatermarkView};
 
 /// What the policy's `[watermark]` table sets.
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +205,40 @@ pub(crate) fn spec(policy: &WatermarkPolicy, stamp: &Stamp<'_>) -> WatermarkView
     }
 }
 
+/// How often watermark tampering of one kind is audited at most.
+pub(crate) const TAMPER_EVERY: Duration = Duration::from_secs(5);
+
+/// Bounds how often watermark tampering is audited, so that a script
+/// removing the mark in a loop cannot flood the trail: at most one event
+/// per kind every [`TAMPER_EVERY`]; the reports in between are counted into
+/// the next event of that kind.
+#[derive(Debug, Default)]
+pub(crate) struct TamperTally {
+    last: [Option<Instant>; 2],
+    held: [u32; 2],
+}
+
+impl TamperTally {
+    /// `Some(n)`: audit this report now, with the `n` held back since the
+    /// last event of its kind; `None`: it is counted for the next one.
+    pub(crate) fn note(&mut self, kind: WatermarkTamper, now: Instant) -> Option<u32> {
+        let i = match kind {
+            WatermarkTamper::Removed => 0,
+            WatermarkTamper::Hidden => 1,
+        };
+        match self.last[i] {
+            Some(last) if now.saturating_duration_since(last) < TAMPER_EVERY => {
+                self.held[i] = self.held[i].saturating_add(1);
+                None
+            }
+            _ => {
+                self.last[i] = Some(now);
+                Some(std::mem::take(&mut self.held[i]))
+            }
+        }
+    }
+}
+
 /// Local date and time to the minute, as marks and footers show it.
 pub(crate) fn local_minute(t: chrono::DateTime<chrono::Local>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
@@ -365,6 +401,24 @@ mod tests {
             (documented.opacity, documented.angle),
             (default.opacity, default.angle)
         );
+    }
+
+    #[test]
+    fn tampering_is_audited_at_most_every_five_seconds_per_kind_and_counted() {
+        let mut tally = TamperTally::default();
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(0)), Some(0));
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(100)), None);
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(200)), None);
+        assert_eq!(
+            tally.note(WatermarkTamper::Hidden, at(300)),
+            Some(0),
+            "kinds apart"
+        );
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(5_000)), Some(2));
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(5_100)), None);
+        assert_eq!(tally.note(WatermarkTamper::Removed, at(10_100)), Some(1));
     }
 
     #[test]
