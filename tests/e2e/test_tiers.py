@@ -44,12 +44,17 @@ def settled(app, timeout=60):
         lambda d: not d.find_elements(*css("chart-refreshing")) and not d.find_elements(*css("chart-loading")))
 
 
-def test_treating_doctor_sees_the_referred_patient_in_full(launch):
-    app = launch(lang="zh_CN.UTF-8")
-    log_in(app, "wangyi", PASSWORD)
+def open_showcase(app, username):
+    """Logs `username` in and opens 张伟's chart, settled."""
+    log_in(app, username, PASSWORD)
     search(app, "张伟")
     open_patient(app, patient_id=SHOWCASE)
     settled(app)
+
+
+def test_treating_doctor_sees_the_referred_patient_in_full(launch):
+    app = launch(lang="zh_CN.UTF-8")
+    open_showcase(app, "wangyi")
     assert wait_for(app, "patient-name").text == "张伟"
     badge = access_badge(app, "treating")
     assert "诊治医生" in badge and "本科室转诊" in badge
@@ -61,10 +66,7 @@ def test_treating_doctor_sees_the_referred_patient_in_full(launch):
 
 def test_another_doctor_sees_a_masked_chart_and_breaks_the_glass(launch):
     app = launch()
-    log_in(app, "zhou", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "zhou")
     assert wait_for(app, "patient-name").text == "张*"
     assert re.fullmatch(r"110105\*{8}\d{3}[\dX]", resident_id(app, "Resident ID"))
     badge = access_badge(app, "clinician")
@@ -110,10 +112,7 @@ def test_another_doctor_sees_a_masked_chart_and_breaks_the_glass(launch):
 
 def test_break_glass_dialog_closes_on_escape(launch):
     app = launch()
-    log_in(app, "zhou", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "zhou")
     wait_for(app, "break-glass-open").click()
     wait_for(app, "break-glass-dialog")
     app.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
@@ -125,10 +124,7 @@ def test_break_glass_dialog_closes_on_escape(launch):
 
 def test_department_head_treats_referrals_to_the_department_only(launch):
     app = launch(lang="zh_CN.UTF-8")
-    log_in(app, "lihua", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "lihua")
     assert wait_for(app, "patient-name").text == "张伟"
     badge = access_badge(app, "treating")
     assert "本科室转诊" in badge

@@ -16,9 +16,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import PASSWORD
-from test_journey import css, log_in, open_patient, search, wait_for, wait_text
-from test_tiers import SHOWCASE, settled
+from test_journey import css, wait_for, wait_text
+from test_tiers import SHOWCASE, open_showcase
 
 OVERLAY_STATE = """
 const el = document.querySelector('[data-testid="watermark"]');
@@ -65,10 +64,7 @@ def test_the_watermark_covers_every_screen_and_comes_back_when_removed(launch):
     assert_covers_window(login)
     app.screenshot("watermark-login")
 
-    log_in(app, "wangyi", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "wangyi")
     chart = wait_overlay(app, lambda s: "王毅 D1001" in tile_svg(s))
     assert_covers_window(chart)
     assert "S-" in tile_svg(chart), "the session reference is in the mark"
@@ -102,10 +98,7 @@ def test_the_watermark_covers_every_screen_and_comes_back_when_removed(launch):
 
 def test_break_the_glass_turns_the_watermark_purple(launch):
     app = launch()
-    log_in(app, "zhou", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "zhou")
     normal = wait_overlay(app, lambda s: "D1003" in tile_svg(s))
     assert "#7b2cbf" not in tile_svg(normal).lower()
     wait_for(app, "break-glass-open").click()
@@ -130,10 +123,7 @@ def test_print_goes_through_the_core_never_the_window(launch, demo):
     spooled.unlink(missing_ok=True)
     command = ["sh", "-c", f"cat > {spooled}"]
     app = launch(extra=f"[export]\nprint_command = {json.dumps(command)}\n")
-    log_in(app, "wangyi", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "wangyi")
 
     # The page's own print is ChartGuard's: it opens the print dialog.
     app.driver.execute_script("window.print()")
@@ -175,10 +165,7 @@ def save_dialog():
 
 def test_save_as_pdf_writes_where_the_doctor_chose_in_the_os_dialog(launch, demo):
     app = launch(lang="zh_CN.UTF-8")
-    log_in(app, "wangyi", PASSWORD)
-    search(app, "张伟")
-    open_patient(app, patient_id=SHOWCASE)
-    settled(app)
+    open_showcase(app, "wangyi")
     wait_for(app, "chart-export").click()
     wait_for(app, "export-dialog")
 

@@ -1,12 +1,10 @@
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import App from "./App.svelte";
 import type { AccessView } from "./bindings/AccessView";
 import { GLASS_GRACE_MS } from "./lib/chartState.svelte";
 import {
   CACHED_PATIENT_ID,
-  FakeBackend,
   GLASS_MINUTES,
   GLASS_WATERMARK_COLOR,
   SAMPLE_WATERMARK,
@@ -19,25 +17,7 @@ import {
   type FakeBackendOptions,
 } from "./lib/fakeBackend";
 import { formatClock, formatInstant } from "./lib/format";
-import { I18n } from "./lib/locale.svelte";
-
-function start(
-  options: FakeBackendOptions = {},
-  locale: "en" | "zh-CN" = "en",
-  user = userEvent.setup(),
-) {
-  // The core reports the start locale; by default the one the test starts in.
-  const backend = new FakeBackend({ locale, ...options });
-  const view = render(App, { props: { backend, i18n: new I18n(locale) } });
-  return { backend, user, view };
-}
-
-async function signIn(user: ReturnType<typeof userEvent.setup>) {
-  await user.type(await screen.findByTestId("login-username"), SAMPLE_USERNAME);
-  await user.type(screen.getByTestId("login-password"), SAMPLE_PASSWORD);
-  await user.click(screen.getByTestId("login-submit"));
-  await screen.findByTestId("topbar");
-}
+import { signIn, startApp as start } from "./lib/appHarness";
 
 async function searchFor(user: ReturnType<typeof userEvent.setup>, query: string) {
   const input = await screen.findByTestId("search-input");

@@ -1,17 +1,10 @@
 // The export dialog as the doctor reaches it: from the chart on screen, by
 // its button or by a print request (window.print, Ctrl+P).
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import App from "../App.svelte";
-import {
-  CACHED_PATIENT_ID,
-  FakeBackend,
-  SAMPLE_PASSWORD,
-  SAMPLE_USERNAME,
-  type FakeBackendOptions,
-} from "../lib/fakeBackend";
-import { I18n } from "../lib/locale.svelte";
+import { signIn, startApp as start } from "../lib/appHarness";
+import { CACHED_PATIENT_ID, type FakeBackendOptions } from "../lib/fakeBackend";
 
 const SCOPES = ["chart", "summary", "allergies", "problems", "medications", "labs", "encounters"];
 
@@ -22,20 +15,6 @@ beforeEach(() => {
   realPrint = vi.fn();
   Object.defineProperty(window, "print", { configurable: true, writable: true, value: realPrint });
 });
-
-function start(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
-  const backend = new FakeBackend({ locale, ...options });
-  const user = userEvent.setup();
-  const view = render(App, { props: { backend, i18n: new I18n(locale) } });
-  return { backend, user, view };
-}
-
-async function signIn(user: ReturnType<typeof userEvent.setup>) {
-  await user.type(await screen.findByTestId("login-username"), SAMPLE_USERNAME);
-  await user.type(screen.getByTestId("login-password"), SAMPLE_PASSWORD);
-  await user.click(screen.getByTestId("login-submit"));
-  await screen.findByTestId("topbar");
-}
 
 async function openWang(options: FakeBackendOptions = {}, locale: "en" | "zh-CN" = "en") {
   const started = start(options, locale);
