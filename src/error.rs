@@ -41,6 +41,9 @@ pub enum ErrorCode {
     ExportFailed,
     /// The print job could not be handed to the printing system.
     PrintFailed,
+    /// The audit trail could not be written (or opened): the action was
+    /// refused, and nothing was shown.
+    AuditUnavailable,
     Internal,
 }
 
@@ -114,6 +117,8 @@ pub enum Error {
     Export(String),
     #[error("printing failed: {0}")]
     Print(String),
+    #[error("the audit trail cannot be written, so nothing is shown: {0}; ask IT to run `chartguard audit verify`")]
+    Audit(&'static str),
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -148,6 +153,7 @@ impl Error {
             Error::CacheBusy => ErrorCode::CacheBusy,
             Error::DiskFull => ErrorCode::DiskFull,
             Error::Export(_) => ErrorCode::ExportFailed,
+            Error::Audit(_) => ErrorCode::AuditUnavailable,
             Error::Print(_) => ErrorCode::PrintFailed,
             Error::Internal(_) => ErrorCode::Internal,
         }

@@ -50,6 +50,21 @@ pub struct SessionInfo {
     /// Why this doctor's local cache is not in use, if it is not; charts
     /// still come from the platform.
     pub cache_problem: Option<ErrorPayload>,
+    /// The screens beyond search and chart that this person's roles open.
+    pub desk: Desk,
+}
+
+/// What the policy's `[audit]` roles open for the logged-in person; the
+/// core checks again on every request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Desk {
+    /// The referrals to their department (department heads).
+    pub referral_inbox: bool,
+    /// "Who viewed this patient", for patients of their department.
+    pub access_log: bool,
+    /// The audit trail's metadata: counts, forwarding, verification (IT).
+    pub audit_status: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -298,4 +313,181 @@ pub struct ExportReceipt {
     pub pages: u32,
     #[ts(type = "number")]
     pub bytes: u64,
+}
+
+/// The referrals to the department of the logged-in department head,
+/// newest first.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralInbox {
+    pub referrals: Vec<ReferralView>,
+    /// The platform takes accept/decline decisions.
+    pub can_decide: bool,
+}
+
+/// One referral (a FHIR `ServiceRequest` to the department).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralView {
+    pub id: String,
+    /// The patient, masked as the head's tier for that patient says.
+    pub patient: PatientSummary,
+    /// The request's status on the platform (`active`, `completed`…).
+    pub status: String,
+    pub decision: ReferralDecision,
+    /// `routine`, `urgent`, `asap` or `stat`.
+    pub priority: Option<String>,
+    /// When it was written (as the platform has it).
+    pub authored_on: Option<String>,
+    /// Why the patient was referred (plain text, masked like the chart).
+    pub reason: Option<String>,
+    /// Who referred: the requesting doctor or hospital.
+    pub requester: Option<String>,
+    /// The note given with the decision.
+    pub decision_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ReferralDecision {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+/// What happened, in the audit trail and in "who viewed".
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, TS,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditAction {
+    Login,
+    LoginFailed,
+    Logout,
+    Lock,
+    Unlock,
+    PatientSearch,
+    PatientOpen,
+    SectionView,
+    BreakGlassStart,
+    BreakGlassEnd,
+    Export,
+    Print,
+    /// The outcome of an export or print announced before it.
+    ExportDone,
+    WatermarkTamper,
+    CachePurge,
+    ConfigChange,
+    AccessDenied,
+    ReferralDecision,
+    /// Someone read a patient's access log.
+    AccessLogView,
+    /// An event from another system that ChartGuard does not classify.
+    Other,
+}
+
+/// "Who viewed this patient": views, exports and break-the-glass events
+/// from the platform's audit events and this workstation's trail, newest
+/// first.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLog {
+    pub entries: Vec<AccessEntry>,
+    /// Why the platform's events are missing (only this workstation's are
+    /// shown), if they are.
+    pub platform_problem: Option<ErrorPayload>,
+}
+
+/// Where an access-log entry was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum EntrySource {
+    Platform,
+    /// This workstation's trail only (not forwarded yet).
+    Local,
+    Both,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntry {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub action: AuditAction,
+    /// The doctor's name as their login gave it.
+    pub who: String,
+    pub staff_no: Option<String>,
+    pub department: Option<String>,
+    pub workstation: Option<String>,
+    /// Purpose of use: `TREAT`, or `ETREAT` for break-the-glass.
+    pub purpose: Option<String>,
+    /// The break-the-glass reason code (the policy's list names it).
+    pub reason: Option<String>,
+    /// The doctor's note when breaking the glass.
+    pub note: Option<String>,
+    /// The export ID, or the section viewed.
+    pub detail: Option<String>,
+    pub success: bool,
+    /// To be reviewed: the glass was broken.
+    pub break_glass: bool,
+    pub source: EntrySource,
+}
+
+/// The audit trail's metadata for IT: no patient and no person in it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditStatus {
+    #[ts(type = "number")]
+    pub events: u64,
+    /// RFC 3339, UTC.
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
+    pub by_action: Vec<ActionCount>,
+    pub outbox: OutboxView,
+    pub verify: VerifyReport,
+    /// The trail is kept at least this long, whatever is purged.
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionCount {
+    pub action: AuditAction,
+    #[ts(type = "number")]
+    pub count: u64,
+}
+
+/// The events waiting to reach the platform.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxView {
+    /// Forwarding is switched on in the config.
+    pub enabled: bool,
+    #[ts(type = "number")]
+    pub pending: u64,
+    /// Of those, how many were tried and refused or failed.
+    #[ts(type = "number")]
+    pub failing: u64,
+    /// RFC 3339, UTC: the oldest event still waiting.
+    pub oldest_pending: Option<String>,
+    /// The last time an event reached the platform.
+    pub last_sent: Option<String>,
+    /// What went wrong the last time (PHI-free), while events wait.
+    pub last_error: Option<String>,
+}
+
+/// The outcome of checking the trail's chain and seals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub ok: bool,
+    /// Records checked.
+    #[ts(type = "number")]
+    pub checked: u64,
+    /// The sequence number of the first record that does not hold.
+    #[ts(type = "number | null")]
+    pub first_broken: Option<u64>,
+    /// What is wrong there (edited, deleted, reordered, bad seal…).
+    pub problem: Option<String>,
 }

@@ -136,7 +136,11 @@ impl Viewer {
     pub async fn session_info(&self) -> Option<SessionInfo> {
         let session = self.session.lock().await;
         let identity = &session.as_ref()?.identity;
-        Some(session_info(identity, self.cache_problem().await))
+        Some(session_info(
+            identity,
+            self.cache_problem().await,
+            self.desk(identity),
+        ))
     }
 
     pub async fn login_password(&self, username: &str, password: &str) -> Result<SessionInfo> {
@@ -692,7 +696,7 @@ impl Viewer {
             session_ref: &reference,
         });
         self.open_cache(&identity.sub).await;
-        let info = session_info(&identity, self.cache_problem().await);
+        let info = session_info(&identity, self.cache_problem().await, self.desk(&identity));
         *self.session.lock().await = Some(Session {
             identity,
             access_token: grant.access_token,
@@ -806,6 +810,15 @@ impl Viewer {
             }
         }
         secrets::delete_refresh_token(subject).await
+    }
+
+    /// The screens the policy opens for `identity`'s roles (none while the
+    /// policy is invalid).
+    fn desk(&self, identity: &Identity) -> crate::view::Desk {
+        self.privacy
+            .policy()
+            .map(|p| p.desk.desk(&identity.roles))
+            .unwrap_or_default()
     }
 
     /// Only doctors whose roles allow reading patient records get past
@@ -954,8 +967,13 @@ fn who(identity: &Identity) -> Who<'_> {
     }
 }
 
-fn session_info(identity: &Identity, cache_problem: Option<ErrorPayload>) -> SessionInfo {
+fn session_info(
+    identity: &Identity,
+    cache_problem: Option<ErrorPayload>,
+    desk: crate::view::Desk,
+) -> SessionInfo {
     SessionInfo {
+        desk,
         subject: identity.sub.clone(),
         display_name: identity.display_name().to_owned(),
         staff_no: identity.staff_no.clone(),

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chartguard::view::{
-    AppInfo, Chart, ErrorPayload, ExportReceipt, ExportRequest, SearchResults, SessionInfo,
-    WatermarkTamper, WatermarkView,
+    AccessLog, AppInfo, AuditStatus, Chart, ErrorPayload, ExportReceipt, ExportRequest,
+    ReferralInbox, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
 };
 use ts_rs::TS;
 
@@ -22,6 +22,9 @@ fn generate(dir: &Path) {
     WatermarkTamper::export_all(&cfg).unwrap();
     ExportRequest::export_all(&cfg).unwrap();
     ExportReceipt::export_all(&cfg).unwrap();
+    ReferralInbox::export_all(&cfg).unwrap();
+    AccessLog::export_all(&cfg).unwrap();
+    AuditStatus::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

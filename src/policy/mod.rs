@@ -50,6 +50,42 @@ pub(crate) struct Policy {
     pub(crate) pseudonym: Pseudonym,
     #[serde(default)]
     pub(crate) watermark: crate::watermark::WatermarkPolicy,
+    #[serde(default)]
+    pub(crate) desk: DeskRoles,
+}
+
+/// Who gets the screens beyond search and chart, by a value of the
+/// token's `roles` claim.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeskRoles {
+    /// The referral inbox of their department, and "who viewed" for a
+    /// patient they have a relationship with (a referral to their
+    /// department, a care team).
+    pub(crate) department_review: Vec<String>,
+    /// The audit trail's metadata (counts, forwarding, verification);
+    /// never a patient or a person.
+    pub(crate) audit_status: Vec<String>,
+}
+
+impl Default for DeskRoles {
+    fn default() -> Self {
+        DeskRoles {
+            department_review: vec!["department_head".into()],
+            audit_status: vec!["it_admin".into()],
+        }
+    }
+}
+
+impl DeskRoles {
+    pub(crate) fn desk(&self, roles: &[String]) -> crate::view::Desk {
+        let any = |wanted: &[String]| wanted.iter().any(|r| roles.contains(r));
+        crate::view::Desk {
+            referral_inbox: any(&self.department_review),
+            access_log: any(&self.department_review),
+            audit_status: any(&self.audit_status),
+        }
+    }
 }
 
 /// What one tier sees.

@@ -54,7 +54,7 @@ describe("TauriBackend", () => {
 });
 
 describe("toBackendError", () => {
-  it.each(["CacheKeyMissing", "CacheUnreadable", "CacheBusy", "DiskFull", "ExportFailed", "PrintFailed"] as const)("knows the code %s", (code) => {
+  it.each(["CacheKeyMissing", "CacheUnreadable", "CacheBusy", "DiskFull", "ExportFailed", "PrintFailed", "AuditUnavailable"] as const)("knows the code %s", (code) => {
     expect(toBackendError({ code, message: "m" })).toMatchObject({ code, message: "m" });
   });
 

@@ -91,6 +91,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   DiskFull: true,
   ExportFailed: true,
   PrintFailed: true,
+  AuditUnavailable: true,
   Internal: true,
 };
 /** Every code the UI knows, in the contract's order. */

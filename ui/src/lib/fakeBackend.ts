@@ -36,6 +36,7 @@ export const sampleSession: SessionInfo = {
   department: "心内科",
   roles: ["clinician"],
   cacheProblem: null,
+  desk: { referralInbox: false, accessLog: false, auditStatus: false },
 };
 
 /** A chart as the fake stores it; `freshness` and `pinned` are added per call, as the core does. */

@@ -39,7 +39,7 @@ describe("i18n", () => {
   });
 
   it("has a headline in both languages for every code the UI knows", () => {
-    expect(ERROR_CODES).toHaveLength(26);
+    expect(ERROR_CODES).toHaveLength(27);
     for (const code of ERROR_CODES) {
       expect(dictionaries.en[errorHeadlineKey(code)], code).toBeTruthy();
       expect(dictionaries["zh-CN"][errorHeadlineKey(code)], code).toBeTruthy();
@@ -53,6 +53,7 @@ describe("i18n", () => {
     ["DiskFull", "Local cache full", "本机缓存已满"],
     ["ExportFailed", "Export failed", "导出失败"],
     ["PrintFailed", "Printing failed", "打印失败"],
+    ["AuditUnavailable", "Audit trail unavailable", "操作留痕不可用"],
   ] as const)("has headlines for the cache code %s", (code, en, zh) => {
     expect(translate("en", errorHeadlineKey(code))).toBe(en);
     expect(translate("zh-CN", errorHeadlineKey(code))).toBe(zh);

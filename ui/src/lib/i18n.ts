@@ -182,6 +182,7 @@ const en = {
   "error.DiskFull": "Local cache full",
   "error.ExportFailed": "Export failed",
   "error.PrintFailed": "Printing failed",
+  "error.AuditUnavailable": "Audit trail unavailable",
   "error.Internal": "Unexpected error",
 } as const;
 
@@ -364,6 +365,7 @@ const zhCN: Record<MessageKey, string> = {
   "error.DiskFull": "本机缓存已满",
   "error.ExportFailed": "导出失败",
   "error.PrintFailed": "打印失败",
+  "error.AuditUnavailable": "操作留痕不可用",
   "error.Internal": "发生意外错误",
 };
 
