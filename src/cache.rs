@@ -550,7 +550,7 @@ pub(crate) fn move_aside(path: &Path) -> Result<PathBuf> {
     Ok(target)
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -568,11 +568,23 @@ fn private_file_options() -> OpenOptions {
     options
 }
 
-fn create_private_file(path: &Path) -> Result<()> {
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     private_file_options()
         .open(path)
         .map(drop)
         .map_err(|e| io_error(&e, "the local cache file cannot be created"))
+}
+
+/// Waits for the exclusive advisory lock of the file at `db` (shared by
+/// every window of this account, e.g. the audit trail's), held as long as
+/// the returned file is open.
+pub(crate) fn lock_blocking(db: &Path) -> Result<File> {
+    let lock = private_file_options()
+        .open(lock_path(db))
+        .map_err(|e| io_error(&e, "a lock file cannot be created"))?;
+    fs4::fs_std::FileExt::lock_exclusive(&lock)
+        .map_err(|e| io_error(&e, "a file cannot be locked"))?;
+    Ok(lock)
 }
 
 /// Takes the exclusive advisory lock of the cache at `db`, held as long as
@@ -588,8 +600,6 @@ fn lock_exclusive(db: &Path) -> Result<File> {
     }
 }
 
-/// Opens the database with its key and proves the key is right: SQLCipher
-/// only notices a wrong key (or a file that is no database) on first read.
 /// Only for `benches/open.rs`: the same schema and settings in an
 /// unencrypted file, to measure what the encryption costs. Never used by
 /// the app.
@@ -616,7 +626,10 @@ impl Cache {
 /// Page size of the cache file, in bytes.
 const PAGE_SIZE: u32 = 16384;
 
-fn open_keyed(path: &Path, key: &CacheKey) -> Result<Connection> {
+/// Opens the database with its key and proves the key is right: SQLCipher
+/// only notices a wrong key (or a file that is no database) on first read.
+/// The audit trail's store opens its file through here too.
+pub(crate) fn open_keyed(path: &Path, key: &CacheKey) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;

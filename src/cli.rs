@@ -1,5 +1,5 @@
 //! The command line of the `chartguard` binary, for what needs no window:
-//! `chartguard policy preview …`. The shell calls [`run`] first and opens
+//! `chartguard policy preview …` and `chartguard audit verify`. The shell calls [`run`] first and opens
 //! the window only when it returns `None` (no arguments).
 
 use std::ffi::OsString;
@@ -19,6 +19,13 @@ usage:
       chart would be, marked POLICY PREVIEW. No window, no login, no
       network. A policy that does not validate is refused with the key and
       line.
+  chartguard audit verify [--json]
+      check this workstation account's audit trail: every record's hash
+      chain and seal from the first kept record to the last. Prints the
+      number of records checked, or the first broken record and what is
+      wrong with it; exits 0 when the trail holds, 1 when it does not, 2
+      when it cannot be read. Uses the machine config (CHARTGUARD_CONFIG
+      overrides) and the keys in this account's OS keyring.
   chartguard --help
 ";
 
@@ -42,6 +49,22 @@ pub fn run(
             Some("preview") => preview(&args[2..], out, err),
             _ => write_all(err, USAGE, 2),
         },
+        "audit" => {
+            let rest: Vec<String> = args[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            match rest
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                ["verify"] => verify(false, out, err),
+                ["verify", "--json"] => verify(true, out, err),
+                _ => write_all(err, USAGE, 2),
+            }
+        }
         _ => {
             let _ = writeln!(err, "chartguard: unknown command {first:?}");
             write_all(err, USAGE, 2)
@@ -86,6 +109,45 @@ fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(err, "chartguard policy preview: {e}");
             1
         }
+    }
+}
+
+/// `chartguard audit verify`: 0 the trail holds, 1 it does not, 2 it
+/// cannot be read.
+fn verify(json: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let report = crate::config::Config::load().and_then(|config| {
+        let path = crate::audit::trail_path(&config)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|_| crate::error::Error::Internal("no runtime for the keyring"))?;
+        runtime.block_on(async {
+            let store = crate::audit::open_store(&path, false).await?;
+            tokio::task::spawn_blocking(move || store.verify())
+                .await
+                .map_err(|_| crate::error::Error::Internal("the check stopped"))?
+        })
+    });
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = writeln!(err, "chartguard audit verify: {e}");
+            return 2;
+        }
+    };
+    let text = match json {
+        true => serde_json::to_string_pretty(&report).unwrap_or_default(),
+        false => match (&report.first_broken, &report.problem) {
+            (Some(seq), Some(problem)) => format!(
+                "audit trail BROKEN at record #{seq}: {problem} ({} records before it hold)",
+                report.checked
+            ),
+            _ => format!("audit trail OK: {} records checked", report.checked),
+        },
+    };
+    match (writeln!(out, "{text}"), report.ok) {
+        (Ok(()), true) => 0,
+        _ => 1,
     }
 }
 
@@ -152,9 +214,11 @@ mod tests {
 
     #[test]
     fn bad_command_lines_are_refused_with_the_usage() {
-        let cases: [(&[&str], &str); 5] = [
+        let cases: [(&[&str], &str); 7] = [
             (&["--frobnicate"], "unknown command"),
             (&["policy"], "usage"),
+            (&["audit"], "usage"),
+            (&["audit", "verify", "--yaml"], "usage"),
             (&["policy", "preview", "b.json"], "--tier or --claims"),
             (
                 &["policy", "preview", "--tier", "clinician", "b.json"],

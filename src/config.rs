@@ -36,6 +36,8 @@ pub struct Config {
     #[serde(default)]
     pub export: ExportConfig,
     #[serde(default)]
+    pub audit: AuditConfig,
+    #[serde(default)]
     pub dev: DevConfig,
 }
 
@@ -178,6 +180,50 @@ pub struct PolicyConfig {
     pub file: Option<PathBuf>,
 }
 
+/// The operation trail: kept on this workstation (encrypted, sealed) and
+/// forwarded to the regional platform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Folder of the trail; default: the user's local data folder. Never
+    /// inside a cache: purging patient data must not touch the trail.
+    pub dir: Option<PathBuf>,
+    /// Records are kept at least this long (and until the platform has
+    /// them), whatever happens to the patient data.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Forward every event to the platform as an `AuditEvent`.
+    #[serde(default = "default_true")]
+    pub forward: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            dir: None,
+            retention_days: default_retention_days(),
+            forward: true,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The configured folder, else `{local data}/chartguard/audit`.
+    pub fn dir(&self) -> Result<PathBuf> {
+        match (&self.dir, dirs::data_local_dir()) {
+            (Some(dir), _) => Ok(dir.clone()),
+            (None, Some(local)) => Ok(local.join("chartguard").join("audit")),
+            (None, None) => Err(Error::Config(
+                "audit.dir: this user has no local data folder; set audit.dir".into(),
+            )),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    180
+}
+
 /// PDF exports and printing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,6 +323,7 @@ impl Config {
             Url::parse(&format!("https://127.0.0.1:{port}{path}")).expect("static demo URL")
         };
         Config {
+            audit: AuditConfig::default(),
             platform: PlatformConfig {
                 base_url: url(DEMO_PLATFORM_PORT, "/fhir"),
                 timeout_secs: default_timeout_secs(),
@@ -320,6 +367,12 @@ impl Config {
         }
         if self.idp.client_id.trim().is_empty() {
             return Err(Error::Config("idp.client_id: must not be empty".into()));
+        }
+        if self.audit.retention_days == 0 {
+            return Err(Error::Config(
+                "audit.retention_days: must be at least 1 (the platform's rules usually ask 180)"
+                    .into(),
+            ));
         }
         if self
             .export

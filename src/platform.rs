@@ -24,6 +24,10 @@ const MAX_PAGES: usize = 1000;
 const MAX_HISTORY_BYTES: usize = 512 * 1024 * 1024;
 const MAX_ATTEMPTS: u32 = 3;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// The most audit events "who viewed" reads of one patient.
+const MAX_AUDIT_EVENTS: usize = 1000;
+/// The most referrals (and their patients, and decisions) an inbox reads.
+const MAX_REFERRALS: usize = 500;
 
 /// The resource types fetched one by one when `$everything` is unavailable.
 const HISTORY_TYPES: &[&str] = &[
@@ -248,6 +252,147 @@ impl Platform {
             resources,
             platform_time,
         })
+    }
+
+    /// Stores the `AuditEvent` `event` under its own id (`PUT`, so a resend
+    /// after a crash is the same event, not a second one). One attempt: the
+    /// outbox retries.
+    pub(crate) async fn put_audit_event(&self, token: &str, event: &Value) -> Result<()> {
+        let id = checked_id(str_field(event, "id").unwrap_or_default())?;
+        self.put(&format!("AuditEvent/{id}"), token, event)
+            .await
+            .map(drop)
+    }
+
+    /// The platform's audit events about the patient, newest first (at
+    /// most `MAX_AUDIT_EVENTS`).
+    pub(crate) async fn audit_events(&self, token: &str, patient_id: &str) -> Result<Vec<Value>> {
+        let mut url = self.url("AuditEvent")?;
+        url.query_pairs_mut()
+            .append_pair("patient", &format!("Patient/{}", checked_id(patient_id)?))
+            .append_pair("_count", "200");
+        self.search(url, token, MAX_AUDIT_EVENTS).await
+    }
+
+    /// The referrals whose performer is `performer` (e.g.
+    /// `Organization/dept-cardiology`), with their patients (`_include`).
+    pub(crate) async fn referrals(&self, token: &str, performer: &str) -> Result<Vec<Value>> {
+        let mut url = self.url("ServiceRequest")?;
+        url.query_pairs_mut()
+            .append_pair("performer", performer)
+            .append_pair("_include", "ServiceRequest:subject")
+            .append_pair("_sort", "-authored")
+            .append_pair("_count", "100");
+        self.search(url, token, MAX_REFERRALS).await
+    }
+
+    /// The workflow tasks owned by `owner`: the department's decisions on
+    /// its referrals.
+    pub(crate) async fn tasks(&self, token: &str, owner: &str) -> Result<Vec<Value>> {
+        let mut url = self.url("Task")?;
+        url.query_pairs_mut()
+            .append_pair("owner", owner)
+            .append_pair("_count", "200");
+        self.search(url, token, MAX_REFERRALS).await
+    }
+
+    /// One resource by type and id.
+    pub(crate) async fn read(&self, token: &str, kind: &str, id: &str) -> Result<Value> {
+        let url = self.url(&format!("{kind}/{}", checked_id(id)?))?;
+        self.get(url, token).await
+    }
+
+    /// Creates or replaces `resource` under its id and returns what the
+    /// platform stored.
+    pub(crate) async fn put_resource(&self, token: &str, resource: &Value) -> Result<Value> {
+        let kind = resource_type(resource).ok_or(Error::Internal("a resource without a type"))?;
+        let id = checked_id(str_field(resource, "id").unwrap_or_default())?;
+        self.put(&format!("{kind}/{id}"), token, resource).await
+    }
+
+    /// Whether the platform's CapabilityStatement offers `interaction` on
+    /// resources of type `kind`.
+    pub(crate) async fn supports(
+        &self,
+        token: &str,
+        kind: &str,
+        interaction: &str,
+    ) -> Result<bool> {
+        let statement = self.get(self.url("metadata")?, token).await?;
+        let offered = array(&statement, "rest")
+            .flat_map(|rest| array(rest, "resource"))
+            .filter(|r| str_field(r, "type") == Some(kind))
+            .flat_map(|r| array(r, "interaction"))
+            .any(|i| str_field(i, "code") == Some(interaction));
+        Ok(offered)
+    }
+
+    /// A search's matches (not its `_include`d resources unless asked),
+    /// across pages, up to `limit` resources.
+    async fn search(&self, first: Url, token: &str, limit: usize) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            if !seen.insert(url.to_string()) {
+                return Err(Error::Malformed(
+                    Remote::Platform,
+                    "its paging links go round in a loop",
+                ));
+            }
+            let bundle = self.get(url, token).await?;
+            out.extend(bundle_entries(&bundle)?.into_iter().map(|(_, r)| r));
+            if out.len() >= limit {
+                out.truncate(limit);
+                break;
+            }
+            next = next_link(&bundle)
+                .map(|link| on_platform(&self.base, link))
+                .transpose()?;
+        }
+        Ok(out)
+    }
+
+    /// One `PUT` of a JSON resource, not retried (the caller decides).
+    async fn put(&self, path: &str, token: &str, body: &Value) -> Result<Value> {
+        let remote = Remote::Platform;
+        let response = self
+            .http
+            .put(self.url(path)?)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "application/fhir+json")
+            .header(reqwest::header::CONTENT_TYPE, "application/fhir+json")
+            .body(
+                serde_json::to_vec(body)
+                    .map_err(|_| Error::Internal("a resource could not be serialised"))?,
+            )
+            .send()
+            .await
+            .map_err(|e| Error::from_http(remote, &e))?;
+        let status = response.status().as_u16();
+        tracing::debug!(status, "platform PUT");
+        match status {
+            200..=299 => {}
+            401 => return Err(Error::SessionExpired),
+            403 => return Err(Error::AccessDenied),
+            404 | 410 => return Err(Error::NotFound),
+            _ => return Err(Error::Platform(status)),
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::from_http(remote, &e))?;
+        if bytes.len() as u64 > self.max_body {
+            return Err(Error::Malformed(
+                remote,
+                "a response was larger than allowed",
+            ));
+        }
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|_| Error::Malformed(remote, "a response was not valid FHIR JSON"))
     }
 
     fn url(&self, path: &str) -> Result<Url> {

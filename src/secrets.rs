@@ -1,7 +1,8 @@
 //! The OS keyring (Secret Service on Linux, Keychain on macOS, Credential
 //! Manager on Windows), for secrets that must outlive the process: the
 //! refresh token of an offline session and the key of the encrypted local
-//! cache, one entry of each per doctor.
+//! cache, one entry of each per doctor; and the audit trail's two keys, one
+//! pair per workstation account.
 //!
 //! keyring calls block (D-Bus round trips), so they run on the blocking pool.
 
@@ -73,6 +74,10 @@ impl CacheKey {
         key
     }
 
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The key as 64 lower-case hex digits, wiped from memory when dropped.
     pub(crate) fn to_hex(&self) -> zeroize::Zeroizing<String> {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -126,7 +131,45 @@ impl std::fmt::Debug for CacheKey {
 }
 
 fn cache_key_entry(key_id: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, &format!("cache-key:{key_id}")).map_err(keyring_error)
+    key_entry(&format!("cache-key:{key_id}"))
+}
+
+fn key_entry(name: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, name).map_err(keyring_error)
+}
+
+/// The audit trail's two keys (its file's, and the one that seals its
+/// records), named after the trail's `key_id`; made on first use when
+/// `create` is set. `None`: the keyring has neither (or only one of them).
+pub(crate) async fn audit_keys(key_id: &str, create: bool) -> Result<Option<(CacheKey, CacheKey)>> {
+    let names = [format!("audit-db:{key_id}"), format!("audit-mac:{key_id}")];
+    blocking(move || {
+        let mut keys = Vec::with_capacity(2);
+        for name in &names {
+            match key_entry(name)?.get_password() {
+                Ok(hex) => keys.push(CacheKey::from_hex(zeroize::Zeroizing::new(hex).trim())),
+                Err(keyring::Error::NoEntry) => keys.push(None),
+                Err(e) => return Err(keyring_error(e)),
+            }
+        }
+        let mac = keys.pop().flatten();
+        let db = keys.pop().flatten();
+        match (db, mac) {
+            (Some(db), Some(mac)) => Ok(Some((db, mac))),
+            (None, None) if create => {
+                let (db, mac) = (CacheKey::random(), CacheKey::random());
+                key_entry(&names[0])?
+                    .set_password(&db.to_hex())
+                    .map_err(keyring_error)?;
+                key_entry(&names[1])?
+                    .set_password(&mac.to_hex())
+                    .map_err(keyring_error)?;
+                Ok(Some((db, mac)))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
 }
 
 /// The key of the cache named by `key_id` (see `cache::key_id`), `None` when the keyring has none (first run, or

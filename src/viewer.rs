@@ -7,31 +7,37 @@
 //! otherwise; `refresh_patient` brings a cached chart up to date. When the
 //! platform is down the cached chart stays usable.
 //!
-//! Seams for the capabilities that come next: the tier/masking step sits
-//! between the history (platform or cache) and `chart::build_chart`; the
-//! audit write comes first in every method that shows PHI.
+//! Every method that shows, exports or unseals patient data writes its
+//! audit entry to the trail first and fails when that write fails
+//! (`audit`); events after the fact (logout, a refusal, a failed login) are
+//! written as well as they can be. The trail's outbox is forwarded to the
+//! platform by [`Viewer::run_audit_forwarder`].
+
+mod auditing;
+mod desk;
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{oneshot, Mutex};
 
-use crate::audit::{self, Event, GlassEnd};
+use crate::audit::Trail;
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
 use crate::cache::{self, Cache, SyncTime};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::export::{self, Labels, Purpose};
-use crate::glass::Glass;
+use crate::glass::{Glass, GlassEnd};
 use crate::mask;
 use crate::platform::{PatientQuery, Platform};
 use crate::policy::{Privacy, Who};
 use crate::secrets;
 use crate::view::{
-    AppInfo, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, Freshness, SearchResults,
-    SessionInfo, WatermarkTamper, WatermarkView,
+    AppInfo, AuditAction, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, Freshness,
+    SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
 };
 use crate::watermark::{self, local_minute, Person, Stamp, WatermarkPolicy};
+use auditing::{masked_query, purpose_of, shown_types};
 
 /// The longest note a doctor can give when breaking the glass.
 const MAX_GLASS_NOTE_CHARS: usize = 500;
@@ -41,6 +47,12 @@ const SINCE_MARGIN: Duration = Duration::from_secs(60);
 
 /// Access tokens are renewed this long before they expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
+
+/// The outbox is tried at least this often (and at once after each event).
+const FORWARD_EVERY: Duration = Duration::from_secs(15);
+
+/// Events sent per round trip to the trail.
+const FORWARD_BATCH: u32 = 50;
 
 pub struct Viewer {
     config: Config,
@@ -59,6 +71,9 @@ pub struct Viewer {
     /// This machine's name, for the watermark.
     workstation: String,
     tampering: std::sync::Mutex<watermark::TamperTally>,
+    trail: Trail,
+    /// Wakes the forwarder when an event is written.
+    audit_written: tokio::sync::Notify,
 }
 
 /// The state of the logged-in doctor's cache.
@@ -90,17 +105,20 @@ impl std::fmt::Debug for Viewer {
 
 impl Viewer {
     pub fn new(config: Config) -> Result<Self> {
+        let privacy = Privacy::load(config.policy.file.as_deref());
         Ok(Viewer {
+            trail: Trail::new(&config, settings_digest(&config)),
+            audit_written: tokio::sync::Notify::new(),
             idp: Idp::new(&config)?,
             platform: Platform::new(&config)?,
-            privacy: Privacy::load(config.policy.file.as_deref()),
+            privacy,
             glass: Glass::default(),
             config,
             session: Mutex::new(None),
             cache: Mutex::new(CacheSlot::Closed),
             cancel_login: std::sync::Mutex::new(None),
             chart_requests: tokio::sync::watch::Sender::new(0),
-            workstation: gethostname::gethostname().to_string_lossy().into_owned(),
+            workstation: workstation(),
             tampering: std::sync::Mutex::default(),
         })
     }
@@ -149,7 +167,7 @@ impl Viewer {
             return Err(Error::InvalidCredentials);
         }
         let grant = self.idp.password(username.trim(), password).await;
-        self.start_session(grant).await
+        self.start_session(grant, Some(username.trim())).await
     }
 
     /// Logs in through the system browser (or whatever `opener` is). Waits
@@ -164,7 +182,7 @@ impl Viewer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        self.start_session(grant).await
+        self.start_session(grant, None).await
     }
 
     pub fn cancel_login(&self) {
@@ -188,16 +206,26 @@ impl Viewer {
         };
         tracing::info!("logout");
         self.glass.end(GlassEnd::Logout);
+        self.record_glass_ends().await;
+        let doctor = (session.identity.clone(), session.reference.clone());
+        self.audit_after(self.entry(AuditAction::Logout, Some(&doctor)))
+            .await;
         let subject = &session.identity.sub;
         let slot = std::mem::replace(&mut *self.cache.lock().await, CacheSlot::Closed);
         let purged = match (slot, self.config.cache.purge_on_logout) {
             (CacheSlot::Open { mut cache, .. }, true) => {
-                blocking_io(|| cache.purge_all()).map(|n| {
+                blocking_io(|| cache.purge_all()).inspect(|&n| {
                     tracing::info!(purged = n, "cache purged at logout");
                 })
             }
-            _ => Ok(()),
+            _ => Ok(0),
         };
+        if let Ok(n @ 1..) = purged {
+            let mut entry = self.entry(AuditAction::CachePurge, Some(&doctor));
+            entry.detail = Some(format!("logout: {n} patients"));
+            self.audit_after(entry).await;
+        }
+        let purged = purged.map(drop);
         if let Err(e) = &purged {
             // Without its key the file cannot be read by anyone.
             tracing::warn!(code = ?e.code(), "purge failed; the cache key is destroyed instead");
@@ -213,7 +241,7 @@ impl Viewer {
     /// Searches the platform; when it cannot be reached, the patients in
     /// this workstation's cache (marked `offline`).
     pub async fn search_patients(&self, query: &str) -> Result<SearchResults> {
-        let identity = self.require_patient_access().await?;
+        let identity = self.require_patient_access_audited(None).await?;
         let Some(parsed) = PatientQuery::parse(query) else {
             return Ok(SearchResults {
                 patients: Vec::new(),
@@ -248,10 +276,21 @@ impl Viewer {
             }
             Err(e) => return Err(e),
         };
-        Ok(SearchResults {
-            patients: mask::search_rows(&self.privacy, who(&identity), patients)?,
-            offline,
-        })
+        let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
+        let mut entry = self.doctor_entry(AuditAction::PatientSearch).await;
+        entry.query = Some(masked_query(&parsed));
+        entry.resource_types = vec!["Patient".into()];
+        entry.detail = Some(format!(
+            "{} found{}",
+            patients.len(),
+            if offline {
+                " in the cache (platform unreachable)"
+            } else {
+                ""
+            }
+        ));
+        self.audit(entry).await?;
+        Ok(SearchResults { patients, offline })
     }
 
     /// The patient's chart: from the cache at once when it is there (the UI
@@ -259,8 +298,43 @@ impl Viewer {
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
         let chart = self
             .as_current_chart_request(self.open_chart(patient_id))
-            .await?;
+            .await;
+        let chart = self.audit_shown(patient_id, chart).await?;
         Ok(self.with_pin(chart).await)
+    }
+
+    /// Writes the audit entry of a chart about to be shown, or of the
+    /// refusal to show it. The chart is returned only when its entry is in
+    /// the trail.
+    async fn audit_shown(&self, patient_id: &str, chart: Result<Chart>) -> Result<Chart> {
+        let chart = match chart {
+            Err(e @ Error::AccessDenied) => {
+                let mut entry = self
+                    .doctor_entry(AuditAction::AccessDenied)
+                    .await
+                    .failed(e.code());
+                entry.patient = Some(self.patient_ref(patient_id));
+                self.audit_after(entry).await;
+                return Err(e);
+            }
+            other => other?,
+        };
+        let mut entry = self.doctor_entry(AuditAction::PatientOpen).await;
+        if let Some(who) = &mut entry.who {
+            who.tier = Some(chart.access.tier.clone());
+        }
+        entry.patient = Some(self.patient_ref(patient_id));
+        entry.purpose = Some(purpose_of(&chart).into());
+        entry.resource_types = shown_types(&chart);
+        entry.detail = Some(
+            match chart.freshness.from_cache {
+                true => "from the cache",
+                false => "from the platform",
+            }
+            .into(),
+        );
+        self.audit(entry).await?;
+        Ok(chart)
     }
 
     async fn open_chart(&self, patient_id: &str) -> Result<Chart> {
@@ -291,7 +365,8 @@ impl Viewer {
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
         let chart = self
             .as_current_chart_request(self.refresh_chart(patient_id))
-            .await?;
+            .await;
+        let chart = self.audit_shown(patient_id, chart).await?;
         Ok(self.with_pin(chart).await)
     }
 
@@ -388,28 +463,36 @@ impl Viewer {
                 "break the glass needs a note of up to 500 characters",
             ));
         }
+        let mut started = self.doctor_entry(AuditAction::BreakGlassStart).await;
+        started.patient = Some(self.patient_ref(patient_id));
+        started.purpose = Some("ETREAT".into());
+        started.reason = Some(reason.to_owned());
+        started.note = Some(note.trim().to_owned());
+        started.detail = Some(format!(
+            "{} minutes",
+            policy.break_glass.duration.as_secs().div_ceil(60)
+        ));
+        self.audit(started.clone()).await?;
         self.glass.start(
             &identity.sub,
             patient_id,
-            reason,
             policy.break_glass.duration,
+            started,
         );
-        match self.open_patient(patient_id).await {
-            Ok(chart) if chart.access.break_glass_until.is_some() => Ok(chart),
-            Ok(_) => {
-                self.glass.end(GlassEnd::Ended);
-                Err(Error::AccessDenied)
-            }
-            Err(e) => {
-                self.glass.end(GlassEnd::Ended);
-                Err(e)
-            }
-        }
+        let opened = match self.open_patient(patient_id).await {
+            Ok(chart) if chart.access.break_glass_until.is_some() => return Ok(chart),
+            Ok(_) => Err(Error::AccessDenied),
+            Err(e) => Err(e),
+        };
+        self.glass.end(GlassEnd::Ended);
+        self.record_glass_ends().await;
+        opened
     }
 
     /// Ends the doctor's break-the-glass before its time.
-    pub fn end_break_glass(&self) {
+    pub async fn end_break_glass(&self) {
         self.glass.end(GlassEnd::Ended);
+        self.record_glass_ends().await;
     }
 
     /// Keeps a cached patient in the cache beyond the retention period (or
@@ -463,12 +546,13 @@ impl Viewer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .note(kind, Instant::now());
         if let Some(repeats) = due {
-            let doctor = self.doctor().await;
-            audit::record(&Event::WatermarkTamper {
-                session_ref: doctor.as_ref().map(|(_, reference)| reference.as_str()),
-                kind,
-                repeats,
-            });
+            let mut entry = self.doctor_entry(AuditAction::WatermarkTamper).await;
+            let kind = match kind {
+                WatermarkTamper::Removed => "removed",
+                WatermarkTamper::Hidden => "hidden",
+            };
+            entry.detail = Some(format!("{kind}, {repeats} more since the last report"));
+            self.audit(entry).await?;
         }
         Ok(())
     }
@@ -521,10 +605,8 @@ impl Viewer {
         let made = self.make_export(request, Purpose::Export).await?;
         self.require_session(&made.session_ref).await?;
         let written = blocking_io(|| export::write_file(&target, &made.pdf.bytes));
-        audit::record(&Event::ExportDone {
-            export_id: &made.export_id,
-            ok: written.is_ok(),
-        });
+        self.audit_export_done(&request.patient_id, &made.export_id, written.as_ref().err())
+            .await;
         written.map(|()| export::receipt(made.export_id, &made.pdf))
     }
 
@@ -543,10 +625,8 @@ impl Viewer {
         })
         .await
         .map_err(|_| Error::Internal("the print job stopped"))?;
-        audit::record(&Event::ExportDone {
-            export_id: &made.export_id,
-            ok: spooled.is_ok(),
-        });
+        self.audit_export_done(&request.patient_id, &made.export_id, spooled.as_ref().err())
+            .await;
         spooled.map(|()| export::receipt(made.export_id, &pdf))
     }
 
@@ -563,15 +643,20 @@ impl Viewer {
         let now = chrono::Local::now();
         let break_glass = chart.access.break_glass_until.is_some();
         let export_id = watermark::new_reference("E");
-        audit::record(&Event::Export {
-            export_id: &export_id,
-            session_ref: &doctor.1,
-            patient: &crate::mask::ops::pseudonym(self.privacy.key(), &request.patient_id),
-            tier: &chart.access.tier,
-            break_glass,
-            scope: request.scope,
-            print: purpose == Purpose::Print,
-        });
+        let action = match purpose {
+            Purpose::Print => AuditAction::Print,
+            _ => AuditAction::Export,
+        };
+        let mut entry = self.entry(action, Some(&doctor));
+        if let Some(who) = &mut entry.who {
+            who.tier = Some(chart.access.tier.clone());
+        }
+        entry.patient = Some(self.patient_ref(&request.patient_id));
+        entry.purpose = Some(purpose_of(&chart).into());
+        entry.resource_types = shown_types(&chart);
+        entry.export_id = Some(export_id.clone());
+        entry.detail = Some(format!("scope {:?}", request.scope).to_lowercase());
+        self.audit(entry).await?;
         let mark = self.mark(Some(&doctor), break_glass, now);
         let identity = &doctor.0;
         let exporter = match &identity.staff_no {
@@ -598,6 +683,17 @@ impl Viewer {
             export_id,
             session_ref: doctor.1,
         })
+    }
+
+    /// The outcome of an export or print audited before it was made.
+    async fn audit_export_done(&self, patient_id: &str, export_id: &str, failure: Option<&Error>) {
+        let mut entry = self.doctor_entry(AuditAction::ExportDone).await;
+        entry.patient = Some(self.patient_ref(patient_id));
+        entry.export_id = Some(export_id.to_owned());
+        if let Some(e) = failure {
+            entry = entry.failed(e.code());
+        }
+        self.audit_after(entry).await;
     }
 
     /// Fails unless the session `reference` is still the current one: an
@@ -635,6 +731,11 @@ impl Viewer {
                     }
                 }
                 secrets::delete_cache_key(&cache::key_id(&path)).await?;
+                let mut entry = self.doctor_entry(AuditAction::CachePurge).await;
+                entry.detail = Some(
+                    "reset: the unreadable cache was moved aside and its key destroyed".into(),
+                );
+                self.audit_after(entry).await;
             }
         }
         self.open_cache(&subject).await;
@@ -676,8 +777,23 @@ impl Viewer {
         }
     }
 
-    async fn start_session(&self, grant: Result<Grant>) -> Result<SessionInfo> {
-        let grant = grant.inspect_err(|e| tracing::warn!(code = ?e.code(), "login failed"))?;
+    async fn start_session(
+        &self,
+        grant: Result<Grant>,
+        username: Option<&str>,
+    ) -> Result<SessionInfo> {
+        let grant = match grant {
+            Ok(grant) => grant,
+            Err(e) => {
+                tracing::warn!(code = ?e.code(), "login failed");
+                if !matches!(e, Error::LoginCancelled) {
+                    let mut entry = self.entry(AuditAction::LoginFailed, None).failed(e.code());
+                    entry.username = username.map(str::to_owned);
+                    self.audit_after(entry).await;
+                }
+                return Err(e);
+            }
+        };
         let identity = grant
             .identity
             .ok_or(Error::Internal("login without identity"))?;
@@ -691,10 +807,15 @@ impl Viewer {
         };
         tracing::info!(can_refresh, "login succeeded");
         let reference = crate::watermark::new_reference("S");
-        audit::record(&Event::SessionStart {
-            subject: &identity.sub,
-            session_ref: &reference,
-        });
+        // The session exists only once its start is in the trail.
+        let login = self.entry(
+            AuditAction::Login,
+            Some(&(identity.clone(), reference.clone())),
+        );
+        if let Err(e) = self.audit(login).await {
+            let _ = self.forget_refresh_token(&identity.sub).await;
+            return Err(e);
+        }
         self.open_cache(&identity.sub).await;
         let info = session_info(&identity, self.cache_problem().await, self.desk(&identity));
         *self.session.lock().await = Some(Session {
@@ -749,6 +870,9 @@ impl Viewer {
         {
             if purged > 0 {
                 tracing::info!(purged, "expired patients purged");
+                let mut entry = self.doctor_entry(AuditAction::CachePurge).await;
+                entry.detail = Some(format!("retention: {purged} patients"));
+                self.audit_after(entry).await;
             }
         }
     }
@@ -911,7 +1035,7 @@ impl Viewer {
 /// Runs disk work (SQLCipher: milliseconds for a chart, longer for a
 /// VACUUM after a purge) without stalling the other tasks of a worker
 /// thread, where the runtime allows it.
-fn blocking_io<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking_io<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
@@ -952,6 +1076,26 @@ struct Made {
     export_id: String,
     /// The session it was made in.
     session_ref: String,
+}
+
+/// This machine's name: on the watermark and in every audit event.
+pub(crate) fn workstation() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// A short digest of the settings in force (the config and the policy file
+/// as loaded), so the trail records when they change between runs.
+fn settings_digest(config: &Config) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(format!("{config:?}"));
+    if let Some(path) = &config.policy.file {
+        hash.update(std::fs::read(path).unwrap_or_default());
+    }
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn rfc3339(t: SystemTime) -> String {

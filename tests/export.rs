@@ -306,7 +306,7 @@ async fn an_export_holds_unsealed_records_only_while_the_glass_is_broken() {
     zhou.export_pdf(&chart, &export("unsealed.pdf"))
         .await
         .unwrap();
-    zhou.end_break_glass();
+    zhou.end_break_glass().await;
     zhou.export_pdf(&chart, &export("again.pdf")).await.unwrap();
 
     let text = |name: &str| pdf_text(&export(name), None, Read::Upright);
@@ -338,7 +338,7 @@ async fn the_watermark_names_the_workstation_before_login_and_turns_purple_under
     let glass = zhou.watermark().await;
     assert!(glass.break_glass);
     assert_ne!(glass.color, normal.color);
-    zhou.end_break_glass();
+    zhou.end_break_glass().await;
     assert_eq!(zhou.watermark().await.color, normal.color);
 
     assert!(zhou

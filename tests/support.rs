@@ -140,6 +140,11 @@ impl Demo {
             .expect("the cache file")
     }
 
+    /// Each demo has its own audit trail, so a test sees only its own events.
+    pub(crate) fn audit_dir(&self) -> PathBuf {
+        self.dir.path().join("audit")
+    }
+
     pub(crate) fn ca(&self) -> PathBuf {
         self.dir.path().join("certs/ca.pem")
     }
@@ -147,10 +152,11 @@ impl Demo {
     pub(crate) fn config_toml(&self) -> String {
         format!(
             "[platform]\nbase_url = \"{}\"\n\n[idp]\nissuer = \"{}\"\nclient_id = \"chartguard-desktop\"\n\n\
-             [tls]\nca_bundle = {:?}\n\n[cache]\ndir = {:?}\n",
+             [tls]\nca_bundle = {:?}\n\n[audit]\ndir = {:?}\n\n[cache]\ndir = {:?}\n",
             self.platform_url,
             self.issuer.as_str().trim_end_matches('/'),
             self.ca(),
+            self.audit_dir(),
             self.cache_dir()
         )
     }

@@ -344,7 +344,7 @@ async fn breaking_the_glass_unseals_until_its_time_runs_out() {
     zhou.break_glass("cn-0001", "consult", "会诊")
         .await
         .unwrap();
-    zhou.end_break_glass();
+    zhou.end_break_glass().await;
     assert_eq!(
         zhou.open_patient("cn-0001").await.unwrap().sealed,
         sealed.sealed

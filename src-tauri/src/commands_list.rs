@@ -19,4 +19,8 @@ pub const ALL: &[&str] = &[
     "report_watermark_tamper",
     "export_pdf",
     "print_chart",
+    "referral_inbox",
+    "decide_referral",
+    "who_viewed",
+    "audit_status",
 ];

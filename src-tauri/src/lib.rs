@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use chartguard::view::{
-    AppInfo, Chart, ExportReceipt, ExportRequest, SearchResults, SessionInfo, WatermarkTamper,
-    WatermarkView,
+    AccessLog, AppInfo, AuditStatus, Chart, ExportReceipt, ExportRequest, ReferralDecision,
+    ReferralInbox, ReferralView, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
 };
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
@@ -141,8 +141,8 @@ async fn break_glass(
 }
 
 #[tauri::command]
-fn end_break_glass(state: State<'_, AppState>) -> Reply<()> {
-    state.viewer()?.end_break_glass();
+async fn end_break_glass(state: State<'_, AppState>) -> Reply<()> {
+    state.viewer()?.end_break_glass().await;
     Ok(())
 }
 
@@ -203,6 +203,39 @@ async fn print_chart(state: State<'_, AppState>, request: ExportRequest) -> Repl
     state.viewer()?.print(&request).await.map_err(payload)
 }
 
+#[tauri::command]
+async fn referral_inbox(state: State<'_, AppState>) -> Reply<ReferralInbox> {
+    state.viewer()?.referral_inbox().await.map_err(payload)
+}
+
+#[tauri::command]
+async fn decide_referral(
+    state: State<'_, AppState>,
+    referral_id: String,
+    decision: ReferralDecision,
+    note: String,
+) -> Reply<ReferralView> {
+    state
+        .viewer()?
+        .decide_referral(&referral_id, decision, &note)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn who_viewed(state: State<'_, AppState>, patient_id: String) -> Reply<AccessLog> {
+    state
+        .viewer()?
+        .who_viewed(&patient_id)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn audit_status(state: State<'_, AppState>) -> Reply<AuditStatus> {
+    state.viewer()?.audit_status().await.map_err(payload)
+}
+
 /// Every command, in one place, so the builder and the tests agree.
 pub fn handlers<R: tauri::Runtime>(
 ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -223,7 +256,11 @@ pub fn handlers<R: tauri::Runtime>(
         watermark,
         report_watermark_tamper,
         export_pdf,
-        print_chart
+        print_chart,
+        referral_inbox,
+        decide_referral,
+        who_viewed,
+        audit_status
     ]
 }
 
@@ -255,6 +292,14 @@ pub fn run() {
                     tracing::warn!(error = %e, "content protection could not be set");
                 }
             }
+            // The audit trail's outbox goes to the platform in the background
+            // for as long as the app runs.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if let Ok(viewer) = handle.state::<AppState>().viewer() {
+                    viewer.run_audit_forwarder().await;
+                }
+            });
             Ok(())
         })
         .manage(state)

@@ -134,6 +134,50 @@ pub(crate) fn search_rows(
         .collect())
 }
 
+/// A referral (`request`, a ServiceRequest) and its `patient` as `who`'s
+/// tier for that patient lets them see them: the tier resolved from these
+/// two records (the referral itself may be the relationship). `None` when
+/// the tier shows nothing, or the two do not belong together.
+pub(crate) fn referral_row(
+    privacy: &Privacy,
+    who: Who<'_>,
+    patient: Value,
+    request: Value,
+) -> Result<Option<(PatientSummary, Value)>> {
+    let Some(patient_id) = crate::fhir::id(&patient).map(str::to_owned) else {
+        return Ok(None);
+    };
+    if !chart::belongs_to(&request, &patient_id) {
+        return Ok(None);
+    }
+    let records = [patient, request];
+    let refs: Vec<&Value> = records.iter().collect();
+    let access = match resolve(privacy, who, &refs, false) {
+        Ok(access) => access,
+        Err(Error::AccessDenied) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let masked = engine::mask_records(
+        privacy.policy()?,
+        &access,
+        records.into(),
+        privacy.key(),
+        privacy.scrubbers(),
+    );
+    let of_type = |kind: &str| {
+        masked
+            .records
+            .iter()
+            .find(|r| crate::fhir::resource_type(r) == Some(kind))
+    };
+    let (Some(patient), Some(request)) = (of_type("Patient"), of_type("ServiceRequest")) else {
+        // Sealed (a restricted referral): not listed.
+        return Ok(None);
+    };
+    let (patient, request) = (patient, request.clone());
+    Ok(chart::patient_summary(patient).map(|summary| (summary, request)))
+}
+
 /// The tier for this request; [`Error::AccessDenied`] when it shows no
 /// clinical data at all.
 fn resolve<'p>(
