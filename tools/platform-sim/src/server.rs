@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{json, Value};
 
-use crate::auth::Issuer;
+use crate::auth::{Caller, Issuer, Rejection};
 use crate::certs;
 use crate::data::{fixtures, synthetic, Source};
 use crate::faults::{self, FaultState};
@@ -229,8 +229,13 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 const PUBLIC_PATHS: [&str; 2] = ["/fhir/metadata", "/fhir/.well-known/smart-configuration"];
 
-async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(issuer) = &state.auth else {
+        request.extensions_mut().insert(Caller::Unchecked);
         return next.run(request).await;
     };
     if PUBLIC_PATHS.contains(&request.uri().path()) {
@@ -246,15 +251,20 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         })
         .map(str::trim);
     let result = match token {
-        Some(token) if !token.is_empty() => issuer.verify(token).await.map(|_| ()),
-        _ => Err(crate::auth::Rejection::Missing),
+        Some(token) if !token.is_empty() => issuer.verify(token).await,
+        _ => Err(Rejection::Missing),
     };
     match result {
-        Ok(()) => next.run(request).await,
+        Ok(claims) => {
+            request
+                .extensions_mut()
+                .insert(Caller::Verified(Arc::new(claims)));
+            next.run(request).await
+        }
         Err(rejection) => {
             tracing::info!(reason = rejection.reason(), "token refused");
             let mut response = fhir::outcome(StatusCode::UNAUTHORIZED, "login", rejection.reason());
-            let challenge = if rejection == crate::auth::Rejection::Missing {
+            let challenge = if rejection == Rejection::Missing {
                 "Bearer".to_owned()
             } else {
                 format!(
