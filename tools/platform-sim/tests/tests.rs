@@ -8,5 +8,6 @@ mod everything;
 mod faults;
 mod fixtures;
 mod generator;
+mod referrals;
 mod search;
 mod support;
