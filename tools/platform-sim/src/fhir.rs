@@ -1,7 +1,9 @@
 //! Owns the FHIR R4 REST surface under `/fhir` for the clinical data: the
 //! CapabilityStatement, SMART configuration, read, search (Patient, the
 //! clinical types, and a department's referral inbox), and
-//! `Patient/$everything` with `_count`/`_since` paging. Paging state lives in the URL (`_offset`), so
+//! `Patient/$everything` with `_count`/`_since` paging; and the search
+//! helpers (paging, Bundles, tokens, dates, references) that [`crate::audit`]
+//! shares. Paging state lives in the URL (`_offset`), so
 //! any client can follow `next`.
 //!
 //! Invariants: every answer is `application/fhir+json`; anything unsupported
@@ -14,6 +16,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::audit::AuditLog;
 use crate::auth::Issuer;
 use crate::faults::FaultState;
 use crate::store::{parse_instant, parse_reference, Entry, SharedStore, Store};
@@ -78,6 +81,8 @@ pub struct FhirState {
     pub issuer: Option<Arc<Issuer>>,
     /// Absolute base URL, e.g. `https://127.0.0.1:8443/fhir`.
     pub base_url: String,
+    /// AuditEvents forwarded by workstations (apart from the clinical data).
+    pub audit: AuditLog,
 }
 
 impl FhirState {
@@ -586,6 +591,96 @@ impl<'a> Token<'a> {
     }
 }
 
+/// A `date` search value: its prefix and the span its precision covers
+/// (`2026-01` is all of January), in milliseconds since the Unix epoch; read
+/// as UTC unless it has a zone, like [`parse_instant`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DateParam {
+    prefix: DatePrefix,
+    start: i64,
+    end: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DatePrefix {
+    Eq,
+    Ge,
+    Le,
+    Gt,
+    Lt,
+}
+
+impl DateParam {
+    /// Parses `[eq|ge|le|gt|lt]YYYY[-MM[-DD[Thh:mm:ss[.sss]zone]]]`.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        // A query `+` arrives as a space when the client did not percent-encode it.
+        let value = value.trim().replace(' ', "+");
+        let (prefix, rest) = match value.get(..2) {
+            Some("eq") => (DatePrefix::Eq, &value[2..]),
+            Some("ge") => (DatePrefix::Ge, &value[2..]),
+            Some("le") => (DatePrefix::Le, &value[2..]),
+            Some("gt") => (DatePrefix::Gt, &value[2..]),
+            Some("lt") => (DatePrefix::Lt, &value[2..]),
+            _ => (DatePrefix::Eq, value.as_str()),
+        };
+        let (start, end) = date_span(rest)?;
+        Some(DateParam { prefix, start, end })
+    }
+
+    /// Whether an instant (milliseconds since the epoch) satisfies the value.
+    pub(crate) fn matches(&self, t: i64) -> bool {
+        match self.prefix {
+            DatePrefix::Eq => self.start <= t && t < self.end,
+            DatePrefix::Ge => t >= self.start,
+            DatePrefix::Le => t < self.end,
+            DatePrefix::Gt => t >= self.end,
+            DatePrefix::Lt => t < self.start,
+        }
+    }
+}
+
+/// The `[start, end)` a date value covers, in milliseconds since the epoch.
+fn date_span(value: &str) -> Option<(i64, i64)> {
+    let midnight = |date: chrono::NaiveDate| {
+        date.and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let year_month = |year: i32, month: u32| chrono::NaiveDate::from_ymd_opt(year, month, 1);
+    match value.len() {
+        4 if all_digits(value) => {
+            let year: i32 = value.parse().ok()?;
+            Some((
+                midnight(year_month(year, 1)?)?,
+                midnight(year_month(year + 1, 1)?)?,
+            ))
+        }
+        7 => {
+            let (year, month) = value.split_once('-')?;
+            if !all_digits(year) || !all_digits(month) {
+                return None;
+            }
+            let (year, month): (i32, u32) = (year.parse().ok()?, month.parse().ok()?);
+            let next = if month == 12 {
+                year_month(year + 1, 1)
+            } else {
+                year_month(year, month + 1)
+            };
+            Some((midnight(year_month(year, month)?)?, midnight(next?)?))
+        }
+        10 => {
+            let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+            Some((midnight(day)?, midnight(day.succ_opt()?)?))
+        }
+        _ if value.contains('T') => {
+            let t = parse_instant(value)?;
+            let precision = if value.contains('.') { 1 } else { 1000 };
+            Some((t, t + precision))
+        }
+        _ => None,
+    }
+}
+
 /// One resource type's entry in the CapabilityStatement.
 pub(crate) fn capability(kind: &str, interactions: &[&str], params: &[(&str, &str)]) -> Value {
     let mut search_params: Vec<Value> = params
@@ -612,7 +707,7 @@ async fn oauth_endpoints(state: &FhirState) -> Option<Value> {
 
 /// `GET /fhir/metadata`
 pub async fn metadata(State(state): State<FhirState>) -> Response {
-    let resources: Vec<Value> = SEARCHABLE
+    let mut resources: Vec<Value> = SEARCHABLE
         .iter()
         .map(|(kind, specific)| {
             let params: Vec<(&str, &str)> = specific
@@ -641,6 +736,7 @@ pub async fn metadata(State(state): State<FhirState>) -> Response {
             resource
         })
         .collect();
+    resources.push(crate::audit::capability());
     let mut rest = json!({"mode": "server", "resource": resources});
     if let Some(doc) = oauth_endpoints(&state).await {
         let mut uris = Vec::new();
@@ -711,6 +807,45 @@ pub async fn method_not_allowed() -> Response {
     outcome(
         StatusCode::METHOD_NOT_ALLOWED,
         "not-supported",
-        "method not allowed: only AuditEvent and Task take PUT; everything else is read-only",
+        "method not allowed: only AuditEvent takes PUT; everything else is read-only",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_values_cover_the_span_of_their_precision() {
+        let at = |s: &str| parse_instant(s).unwrap();
+        let cases = [
+            ("2026-01", "2026-01-31T23:59:59Z", true),
+            ("2026-01", "2026-02-01T00:00:00Z", false),
+            ("eq2026", "2026-12-31T23:00:00Z", true),
+            ("ge2026-01-01", "2026-01-01T00:00:00Z", true),
+            ("ge2026-01-01", "2025-12-31T23:59:59Z", false),
+            ("gt2026-01-01", "2026-01-01T12:00:00Z", false),
+            ("gt2026-01-01", "2026-01-02T00:00:00Z", true),
+            ("lt2026-02-01", "2026-01-31T23:59:59Z", true),
+            ("lt2026-02-01", "2026-02-01T00:00:00Z", false),
+            ("le2026-02-01", "2026-02-01T23:59:59Z", true),
+            ("le2026-02-01", "2026-02-02T00:00:00Z", false),
+            ("eq2026-05-01T09:30:00+08:00", "2026-05-01T01:30:00Z", true),
+            ("ge2026-05-01T09:30:00 08:00", "2026-05-01T01:30:00Z", true),
+        ];
+        for (value, recorded, expected) in cases {
+            let param = DateParam::parse(value).unwrap();
+            assert_eq!(param.matches(at(recorded)), expected, "{value} {recorded}");
+        }
+        for bad in [
+            "ne2026-01-01",
+            "2026-1",
+            "20260101",
+            "2026-13",
+            "ge",
+            "2026-01-01T10:00",
+        ] {
+            assert!(DateParam::parse(bad).is_none(), "{bad}");
+        }
+    }
 }

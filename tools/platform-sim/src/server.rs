@@ -1,6 +1,6 @@
 //! Owns start-up and wiring: certificates, data loading, the axum router with
-//! its middleware (request log, faults, bearer auth), and the TLS listener on
-//! 127.0.0.1.
+//! its middleware (request log, faults, bearer auth, and a 64 KiB body limit
+//! on the routes that take PUT), and the TLS listener on 127.0.0.1.
 //!
 //! Invariant: the request log records method, path template and status only —
 //! never query strings, tokens or bodies.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use axum::extract::{MatchedPath, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -20,11 +20,13 @@ use axum::{Json, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{json, Value};
 
+use crate::audit::{self, AuditLog};
 use crate::auth::{Caller, Issuer, Rejection};
 use crate::certs;
 use crate::data::{fixtures, synthetic, Source};
 use crate::faults::{self, FaultState};
 use crate::fhir::{self, FhirState};
+use crate::records::MAX_BODY;
 use crate::store::Store;
 
 /// Default `aud` required in access tokens.
@@ -153,6 +155,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             faults: FaultState::default(),
             issuer: issuer.clone(),
             base_url: base_url.clone(),
+            audit: AuditLog::default(),
         },
         auth: if options.no_auth { None } else { issuer },
     };
@@ -182,6 +185,14 @@ fn router(state: AppState) -> Router {
             "/fhir/.well-known/smart-configuration",
             get(fhir::smart_configuration),
         )
+        // AuditEvent before the generic routes: static segments win.
+        .route("/fhir/AuditEvent", get(audit::search))
+        .route(
+            "/fhir/AuditEvent/{id}",
+            get(audit::read)
+                .put(audit::put)
+                .layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
         .route("/fhir/{type}", get(fhir::search))
         .route("/fhir/{type}/{id}", get(fhir::read))
         .route("/fhir/{type}/{id}/{operation}", get(fhir::operation))
@@ -208,6 +219,12 @@ fn router(state: AppState) -> Router {
             "/_sim/resource/{type}/{id}",
             put(sim_update)
                 .delete(sim_delete)
+                .with_state(state.fhir.clone()),
+        )
+        .route(
+            "/_sim/audit",
+            get(audit::sim_get)
+                .delete(audit::sim_delete)
                 .with_state(state.fhir.clone()),
         );
     fhir_routes
