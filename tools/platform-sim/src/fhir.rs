@@ -3,7 +3,7 @@
 //! clinical types, and a department's referral inbox), and
 //! `Patient/$everything` with `_count`/`_since` paging; and the search
 //! helpers (paging, Bundles, tokens, dates, references) that [`crate::audit`]
-//! shares. Paging state lives in the URL (`_offset`), so
+//! and [`crate::task`] share. Paging state lives in the URL (`_offset`), so
 //! any client can follow `next`.
 //!
 //! Invariants: every answer is `application/fhir+json`; anything unsupported
@@ -20,6 +20,7 @@ use crate::audit::AuditLog;
 use crate::auth::Issuer;
 use crate::faults::FaultState;
 use crate::store::{parse_instant, parse_reference, Entry, SharedStore, Store};
+use crate::task::TaskBoard;
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
@@ -83,6 +84,8 @@ pub struct FhirState {
     pub base_url: String,
     /// AuditEvents forwarded by workstations (apart from the clinical data).
     pub audit: AuditLog,
+    /// Tasks answering referrals (apart from the clinical data).
+    pub tasks: TaskBoard,
 }
 
 impl FhirState {
@@ -737,6 +740,7 @@ pub async fn metadata(State(state): State<FhirState>) -> Response {
         })
         .collect();
     resources.push(crate::audit::capability());
+    resources.push(crate::task::capability());
     let mut rest = json!({"mode": "server", "resource": resources});
     if let Some(doc) = oauth_endpoints(&state).await {
         let mut uris = Vec::new();
@@ -807,7 +811,7 @@ pub async fn method_not_allowed() -> Response {
     outcome(
         StatusCode::METHOD_NOT_ALLOWED,
         "not-supported",
-        "method not allowed: only AuditEvent takes PUT; everything else is read-only",
+        "method not allowed: only AuditEvent and Task take PUT; everything else is read-only",
     )
 }
 

@@ -7,7 +7,7 @@
 //! [`faults`] (failure injection), [`server`] (wiring and start-up),
 //! [`resident_id`] (GB 11643 checksums); what clients write, in memory and
 //! apart from the clinical data: [`audit`] (AuditEvents from workstations),
-//! [`records`] (what such resources share).
+//! [`task`] (answers to referrals), [`records`] (what those two share).
 
 pub mod audit;
 pub mod auth;
@@ -19,3 +19,4 @@ pub mod records;
 pub mod resident_id;
 pub mod server;
 pub mod store;
+pub mod task;

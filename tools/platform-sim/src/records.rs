@@ -1,5 +1,5 @@
-//! Owns what the resources that clients write share (AuditEvent for now):
-//! the body limit and the checks every PUT passes (JSON object, type,
+//! Owns what the two kinds of resource that clients write share (AuditEvent,
+//! Task): the body limit and the checks every PUT passes (JSON object, type,
 //! id syntax, id equal to the URL's), the version stamp, and [`Records`], an
 //! in-memory list of resources by id in arrival order.
 //!

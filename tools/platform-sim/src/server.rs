@@ -28,6 +28,7 @@ use crate::faults::{self, FaultState};
 use crate::fhir::{self, FhirState};
 use crate::records::MAX_BODY;
 use crate::store::Store;
+use crate::task::{self, TaskBoard};
 
 /// Default `aud` required in access tokens.
 pub const DEFAULT_AUDIENCE: &str = "urn:chartguard:platform";
@@ -156,6 +157,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             issuer: issuer.clone(),
             base_url: base_url.clone(),
             audit: AuditLog::default(),
+            tasks: TaskBoard::default(),
         },
         auth: if options.no_auth { None } else { issuer },
     };
@@ -185,12 +187,19 @@ fn router(state: AppState) -> Router {
             "/fhir/.well-known/smart-configuration",
             get(fhir::smart_configuration),
         )
-        // AuditEvent before the generic routes: static segments win.
+        // Static segments take precedence over `{type}`, whatever the order.
         .route("/fhir/AuditEvent", get(audit::search))
         .route(
             "/fhir/AuditEvent/{id}",
             get(audit::read)
                 .put(audit::put)
+                .layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route("/fhir/Task", get(task::search))
+        .route(
+            "/fhir/Task/{id}",
+            get(task::read)
+                .put(task::put)
                 .layer(DefaultBodyLimit::max(MAX_BODY)),
         )
         .route("/fhir/{type}", get(fhir::search))

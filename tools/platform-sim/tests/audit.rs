@@ -506,7 +506,7 @@ async fn injected_faults_refuse_or_delay_audit_uploads() {
 }
 
 #[tokio::test]
-async fn the_capability_statement_lists_audit_event() {
+async fn the_capability_statement_lists_audit_event_and_task() {
     let sim = support::start(|o| o.patients = 1).await;
     let metadata = sim.get_json("metadata").await;
     let resources = metadata["rest"][0]["resource"].as_array().unwrap();
@@ -529,6 +529,17 @@ async fn the_capability_statement_lists_audit_event() {
     ] {
         assert!(
             names(audit, "searchParam", "name").contains(&param.to_owned()),
+            "{param}"
+        );
+    }
+    let task = of("Task");
+    assert_eq!(
+        names(task, "interaction", "code"),
+        ["read", "update", "search-type"]
+    );
+    for param in ["focus", "owner", "status"] {
+        assert!(
+            names(task, "searchParam", "name").contains(&param.to_owned()),
             "{param}"
         );
     }

@@ -1,7 +1,7 @@
-//! A department head's referral inbox: ServiceRequest by performer and
-//! status, with the patients.
+//! A department head's referral inbox (ServiceRequest by performer and
+//! status, with the patients) and the Tasks that accept or decline referrals.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{self, entry_ids, next_link};
 
@@ -148,5 +148,135 @@ async fn the_cardiology_inbox_lists_its_referrals_newest_first_with_their_patien
         let response = sim.get(query).await;
         assert_eq!(response.status(), 400, "{query}");
     }
+    sim.stop().await;
+}
+
+fn task(id: &str, status: &str, request: &str, patient: &str) -> Value {
+    json!({
+        "resourceType": "Task",
+        "id": id,
+        "status": status,
+        "intent": "order",
+        "focus": {"reference": format!("ServiceRequest/{request}")},
+        "for": {"reference": format!("Patient/{patient}")},
+        "owner": {"reference": "Organization/dept-cardiology"},
+        "authoredOn": "2026-05-02T10:00:00+08:00",
+        "lastModified": "2026-05-02T10:00:00+08:00",
+    })
+}
+
+#[tokio::test]
+async fn a_task_accepts_or_declines_a_referral_without_changing_it() {
+    let sim = support::start(|_| {}).await;
+    let request_before = sim.get_json("ServiceRequest/sr-cn-0001-0186").await;
+
+    let requested = task("t-0186", "requested", "sr-cn-0001-0186", "cn-0001");
+    let created = sim.put("Task/t-0186", &requested).await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(
+        created.headers()["location"],
+        format!("{}/Task/t-0186/_history/1", sim.base).as_str()
+    );
+    let stored: Value = created.json().await.unwrap();
+    assert_eq!(stored["meta"]["versionId"], "1");
+
+    // The same Task again changes nothing; an answer is the next version.
+    let same = sim.put("Task/t-0186", &requested).await;
+    assert_eq!(same.status(), 200);
+    assert_eq!(same.json::<Value>().await.unwrap(), stored);
+    let mut accepted = requested.clone();
+    accepted["status"] = json!("accepted");
+    accepted["lastModified"] = json!("2026-05-02T11:00:00+08:00");
+    let replaced = sim.put("Task/t-0186", &accepted).await;
+    assert_eq!(replaced.status(), 200);
+    assert_eq!(replaced.headers()["etag"], "W/\"2\"");
+    let read = sim.get_json("Task/t-0186").await;
+    assert_eq!(
+        (&read["status"], &read["meta"]["versionId"]),
+        (&json!("accepted"), &json!("2"))
+    );
+
+    // Declining another referral, with a reason.
+    let mut rejected = task("t-0055", "rejected", "sr-cn-0007-0055", "cn-0007");
+    rejected["statusReason"] = json!({"text": "请先完善心脏超声检查"});
+    assert_eq!(sim.put("Task/t-0055", &rejected).await.status(), 201);
+
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("focus=ServiceRequest/sr-cn-0001-0186", vec!["Task/t-0186"]),
+        ("focus=sr-cn-0007-0055", vec!["Task/t-0055"]),
+        (
+            "owner=Organization/dept-cardiology",
+            vec!["Task/t-0186", "Task/t-0055"],
+        ),
+        ("owner=Organization/dept-nephrology", vec![]),
+        (
+            "owner=Organization/dept-cardiology&status=rejected",
+            vec!["Task/t-0055"],
+        ),
+        (
+            "status=accepted,rejected",
+            vec!["Task/t-0186", "Task/t-0055"],
+        ),
+        ("", vec!["Task/t-0186", "Task/t-0055"]),
+    ];
+    for (query, expected) in cases {
+        let bundle = sim.get_json(&format!("Task?{query}")).await;
+        assert_eq!(entry_ids(&bundle), expected, "{query}");
+    }
+
+    // The referral itself, and the patient's record, are untouched.
+    assert_eq!(
+        sim.get_json("ServiceRequest/sr-cn-0001-0186").await,
+        request_before
+    );
+    let everything = sim.get_json("Patient/cn-0001/$everything?_count=500").await;
+    assert!(!entry_ids(&everything)
+        .iter()
+        .any(|id| id.starts_with("Task/")));
+
+    let with = |key: &str, value: Value| {
+        let mut changed = requested.clone();
+        changed["id"] = json!("t-bad");
+        if value.is_null() {
+            changed.as_object_mut().unwrap().remove(key);
+        } else {
+            changed[key] = value;
+        }
+        changed
+    };
+    let cases = [
+        (
+            "no such referral",
+            with("focus", json!({"reference": "ServiceRequest/sr-nobody"})),
+            422,
+        ),
+        (
+            "for another patient",
+            with("for", json!({"reference": "Patient/cn-0002"})),
+            422,
+        ),
+        (
+            "focus not a referral",
+            with("focus", json!({"reference": "Patient/cn-0001"})),
+            400,
+        ),
+        ("no focus", with("focus", Value::Null), 400),
+        ("unknown status", with("status", json!("draft")), 400),
+        ("intent not order", with("intent", json!("proposal")), 400),
+        ("no owner", with("owner", Value::Null), 400),
+        (
+            "another type",
+            with("resourceType", json!("ServiceRequest")),
+            400,
+        ),
+    ];
+    for (name, body, status) in cases {
+        let response = sim.put("Task/t-bad", &body).await;
+        assert_eq!(response.status().as_u16(), status, "{name}");
+        let outcome: Value = response.json().await.unwrap();
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "{name}");
+    }
+    assert_eq!(sim.get("Task/t-bad").await.status(), 404);
+    assert_eq!(sim.get("Task?subject=cn-0001").await.status(), 400);
     sim.stop().await;
 }
