@@ -4,8 +4,12 @@
 //! enforced. Also caches the issuer's discovery document for
 //! `.well-known/smart-configuration` and the CapabilityStatement.
 //!
+//! The bearer middleware leaves a [`Caller`] in each request's extensions so
+//! that handlers can restrict by role.
+//!
 //! Invariant: token contents are never logged; failures log a fixed reason.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -38,6 +42,31 @@ impl Rejection {
             Rejection::UnknownKey => "unknown signing key",
             Rejection::Invalid => "invalid token",
             Rejection::KeysUnavailable => "issuer keys unavailable",
+        }
+    }
+}
+
+/// Who sent a `/fhir` request, as the bearer middleware established it.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The server runs with `--no-auth`: nobody is checked, everything is allowed.
+    Unchecked,
+    /// The claims of a verified access token.
+    Verified(Arc<Value>),
+}
+
+impl Caller {
+    /// Whether the caller holds any of `roles` in the token's `roles` claim
+    /// (a JSON array of strings); always true with `--no-auth`.
+    pub fn has_any_role(&self, roles: &[&str]) -> bool {
+        match self {
+            Caller::Unchecked => true,
+            Caller::Verified(claims) => claims["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .any(|role| roles.contains(&role)),
         }
     }
 }

@@ -1,7 +1,10 @@
-//! Owns the FHIR R4 REST surface under `/fhir`: the CapabilityStatement, SMART
-//! configuration, read, search (Patient and the clinical types), and
-//! `Patient/$everything` with `_count`/`_since` paging. Paging state lives in
-//! the URL (`_offset`), so any client can follow `next`.
+//! Owns the FHIR R4 REST surface under `/fhir` for the clinical data: the
+//! CapabilityStatement, SMART configuration, read, search (Patient, the
+//! clinical types, and a department's referral inbox), and
+//! `Patient/$everything` with `_count`/`_since` paging; and the search
+//! helpers (paging, Bundles, tokens, dates, references) that [`crate::audit`]
+//! and [`crate::task`] share. Paging state lives in the URL (`_offset`), so
+//! any client can follow `next`.
 //!
 //! Invariants: every answer is `application/fhir+json`; anything unsupported
 //! is a 400/404 OperationOutcome, never a panic; handlers only read the store.
@@ -13,9 +16,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::audit::AuditLog;
 use crate::auth::Issuer;
 use crate::faults::FaultState;
-use crate::store::{parse_instant, Entry, SharedStore, Store};
+use crate::store::{parse_instant, parse_reference, Entry, SharedStore, Store};
+use crate::task::TaskBoard;
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
@@ -36,14 +41,27 @@ const SEARCHABLE: [(&str, &[&str]); 15] = [
     ("Procedure", &["patient", "subject"]),
     ("Immunization", &["patient"]),
     ("DocumentReference", &["patient", "subject"]),
-    ("ServiceRequest", &["patient", "subject"]),
+    (
+        "ServiceRequest",
+        &[
+            "patient",
+            "subject",
+            "performer",
+            "status",
+            "_include",
+            "_sort",
+        ],
+    ),
     ("Organization", &[]),
     ("Practitioner", &[]),
     ("Location", &[]),
 ];
 
+/// The only `_include` offered: a referral inbox shows whom each request is for.
+const SERVICE_REQUEST_INCLUDE: &str = "ServiceRequest:subject";
+
 /// Parameters every search accepts.
-const COMMON_PARAMS: [&str; 7] = [
+pub(crate) const COMMON_PARAMS: [&str; 7] = [
     "_id",
     "_count",
     "_offset",
@@ -64,6 +82,10 @@ pub struct FhirState {
     pub issuer: Option<Arc<Issuer>>,
     /// Absolute base URL, e.g. `https://127.0.0.1:8443/fhir`.
     pub base_url: String,
+    /// AuditEvents forwarded by workstations (apart from the clinical data).
+    pub audit: AuditLog,
+    /// Tasks answering referrals (apart from the clinical data).
+    pub tasks: TaskBoard,
 }
 
 impl FhirState {
@@ -95,18 +117,18 @@ pub fn outcome(status: StatusCode, code: &str, diagnostics: &str) -> Response {
     )
 }
 
-fn bad_request(diagnostics: &str) -> Response {
+pub(crate) fn bad_request(diagnostics: &str) -> Response {
     outcome(StatusCode::BAD_REQUEST, "invalid", diagnostics)
 }
 
-fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect()
 }
 
 /// Paging and `_since` common to searches and `$everything`.
-struct Paging {
+pub(crate) struct Paging {
     count: usize,
     offset: usize,
     since: Option<i64>,
@@ -114,7 +136,7 @@ struct Paging {
 }
 
 impl Paging {
-    fn from(params: &[(String, String)]) -> Result<Self, String> {
+    pub(crate) fn from(params: &[(String, String)]) -> Result<Self, String> {
         let mut paging = Paging {
             count: DEFAULT_COUNT,
             offset: 0,
@@ -155,7 +177,7 @@ impl Paging {
         Ok(paging)
     }
 
-    fn keeps(&self, entry: &Entry) -> bool {
+    pub(crate) fn keeps(&self, entry: &Entry) -> bool {
         match self.since {
             None => true,
             Some(t) if self.inclusive => entry.last_updated >= t,
@@ -170,23 +192,42 @@ fn instant(value: &str) -> Option<i64> {
 }
 
 /// Builds a `searchset` Bundle page with `self` and `next` links.
-fn searchset(
+pub(crate) fn searchset(
     state: &FhirState,
     path: &str,
     params: &[(String, String)],
     paging: &Paging,
     matches: &[(&Entry, bool)],
 ) -> Response {
+    searchset_with(state, path, params, paging, matches, |_| Vec::new())
+}
+
+/// [`searchset`] with resources that `include` adds for the page's matches
+/// (`search.mode` include, after them, not counted in `total`).
+fn searchset_with<'a>(
+    state: &FhirState,
+    path: &str,
+    params: &[(String, String)],
+    paging: &Paging,
+    matches: &[(&'a Entry, bool)],
+    include: impl Fn(&[(&'a Entry, bool)]) -> Vec<&'a Entry>,
+) -> Response {
     let total = matches.len();
-    let page: Vec<Value> = matches
+    let page: Vec<(&Entry, bool)> = matches
         .iter()
         .skip(paging.offset)
         .take(paging.count)
+        .copied()
+        .collect();
+    let included = include(&page);
+    let page: Vec<Value> = page
+        .into_iter()
+        .chain(included.into_iter().map(|entry| (entry, false)))
         .map(|(entry, is_match)| {
             json!({
                 "fullUrl": format!("{}/{}/{}", state.base_url, entry.kind, entry.id),
                 "resource": &*entry.resource,
-                "search": {"mode": if *is_match { "match" } else { "include" }},
+                "search": {"mode": if is_match { "match" } else { "include" }},
             })
         })
         .collect();
@@ -332,6 +373,20 @@ pub async fn search(
         Ok(p) => p,
         Err(diagnostics) => return bad_request(&diagnostics),
     };
+    let mut include_subject = false;
+    let mut newest_first = None;
+    for (key, value) in &params {
+        match (key.as_str(), value.as_str()) {
+            ("_include", SERVICE_REQUEST_INCLUDE) => include_subject = true,
+            ("_include", _) => {
+                return bad_request(&format!("_include supports only {SERVICE_REQUEST_INCLUDE}"))
+            }
+            ("_sort", "-authored") => newest_first = Some(true),
+            ("_sort", "authored") => newest_first = Some(false),
+            ("_sort", _) => return bad_request("_sort supports only authored and -authored"),
+            _ => {}
+        }
+    }
 
     // The patient compartment narrows the candidates when a patient is given.
     let patient = params
@@ -397,19 +452,56 @@ pub async fn search(
                     tokens.iter().any(|t| t.matches_concept(&r["code"]))
                 }));
             }
+            "performer" => {
+                let wanted: Vec<&str> = value.split(',').collect();
+                filters.push(Box::new(move |r| {
+                    r["performer"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| p["reference"].as_str())
+                        .any(|reference| wanted.iter().any(|w| reference_matches(reference, w)))
+                }));
+            }
+            "status" => {
+                let wanted: Vec<&str> = value.split(',').collect();
+                filters.push(Box::new(move |r| {
+                    r["status"].as_str().is_some_and(|s| wanted.contains(&s))
+                }));
+            }
             _ => {}
         }
     }
-    let matches: Vec<(&Entry, bool)> = candidates
+    let mut matches: Vec<(&Entry, bool)> = candidates
         .into_iter()
         .filter(|e| paging.keeps(e) && filters.iter().all(|f| f(&e.resource)))
         .map(|e| (e, true))
         .collect();
-    searchset(&state, &kind, &params, &paging, &matches)
+    if let Some(newest_first) = newest_first {
+        // Requests without a (readable) authoredOn go last either way.
+        matches.sort_by_key(|(e, _)| {
+            let authored = e.resource["authoredOn"].as_str().and_then(parse_instant);
+            let key = authored.map(|t| if newest_first { -t } else { t });
+            (key.is_none(), key)
+        });
+    }
+    searchset_with(&state, &kind, &params, &paging, &matches, |page| {
+        if !include_subject {
+            return Vec::new();
+        }
+        let mut seen = std::collections::HashSet::new();
+        page.iter()
+            .filter_map(|(e, _)| e.resource["subject"]["reference"].as_str())
+            .filter_map(parse_reference)
+            .filter(|(kind, _)| kind == "Patient")
+            .filter_map(|(_, id)| store.get("Patient", &id))
+            .filter(|patient| seen.insert(patient.id.clone()))
+            .collect()
+    })
 }
 
 /// A search criterion over a resource.
-type Filter<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+pub(crate) type Filter<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
 
 fn name_matches(resource: &Value, needle: &str) -> bool {
     if needle.is_empty() {
@@ -451,14 +543,27 @@ fn identifier_matches(resource: &Value, system: Option<&str>, value: &str) -> bo
         })
 }
 
+/// Whether a literal reference points at `wanted`, given as `Type/id` (or an
+/// absolute URL ending so) or as a bare `id` of any type.
+pub(crate) fn reference_matches(reference: &str, wanted: &str) -> bool {
+    let Some((kind, id)) = parse_reference(reference) else {
+        return false;
+    };
+    if !wanted.contains('/') {
+        return id == wanted;
+    }
+    parse_reference(wanted)
+        .is_some_and(|(wanted_kind, wanted_id)| kind == wanted_kind && id == wanted_id)
+}
+
 /// A token search value: `code`, `system|code` or `system|`.
-struct Token<'a> {
+pub(crate) struct Token<'a> {
     system: Option<&'a str>,
     code: Option<&'a str>,
 }
 
 impl<'a> Token<'a> {
-    fn parse(value: &'a str) -> Self {
+    pub(crate) fn parse(value: &'a str) -> Self {
         match value.split_once('|') {
             Some((system, code)) => Token {
                 system: (!system.is_empty()).then_some(system),
@@ -472,13 +577,124 @@ impl<'a> Token<'a> {
     }
 
     fn matches_concept(&self, concept: &Value) -> bool {
-        concept["coding"].as_array().into_iter().flatten().any(|c| {
-            self.system.is_none_or(|s| c["system"].as_str() == Some(s))
-                && self
-                    .code
-                    .is_none_or(|code| c["code"].as_str() == Some(code))
-        })
+        concept["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| self.matches_coding(c))
     }
+
+    /// Whether a `Coding` has this token's system and code.
+    pub(crate) fn matches_coding(&self, coding: &Value) -> bool {
+        self.system
+            .is_none_or(|s| coding["system"].as_str() == Some(s))
+            && self
+                .code
+                .is_none_or(|code| coding["code"].as_str() == Some(code))
+    }
+}
+
+/// A `date` search value: its prefix and the span its precision covers
+/// (`2026-01` is all of January), in milliseconds since the Unix epoch; read
+/// as UTC unless it has a zone, like [`parse_instant`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DateParam {
+    prefix: DatePrefix,
+    start: i64,
+    end: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DatePrefix {
+    Eq,
+    Ge,
+    Le,
+    Gt,
+    Lt,
+}
+
+impl DateParam {
+    /// Parses `[eq|ge|le|gt|lt]YYYY[-MM[-DD[Thh:mm:ss[.sss]zone]]]`.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        // A query `+` arrives as a space when the client did not percent-encode it.
+        let value = value.trim().replace(' ', "+");
+        let (prefix, rest) = match value.get(..2) {
+            Some("eq") => (DatePrefix::Eq, &value[2..]),
+            Some("ge") => (DatePrefix::Ge, &value[2..]),
+            Some("le") => (DatePrefix::Le, &value[2..]),
+            Some("gt") => (DatePrefix::Gt, &value[2..]),
+            Some("lt") => (DatePrefix::Lt, &value[2..]),
+            _ => (DatePrefix::Eq, value.as_str()),
+        };
+        let (start, end) = date_span(rest)?;
+        Some(DateParam { prefix, start, end })
+    }
+
+    /// Whether an instant (milliseconds since the epoch) satisfies the value.
+    pub(crate) fn matches(&self, t: i64) -> bool {
+        match self.prefix {
+            DatePrefix::Eq => self.start <= t && t < self.end,
+            DatePrefix::Ge => t >= self.start,
+            DatePrefix::Le => t < self.end,
+            DatePrefix::Gt => t >= self.end,
+            DatePrefix::Lt => t < self.start,
+        }
+    }
+}
+
+/// The `[start, end)` a date value covers, in milliseconds since the epoch.
+fn date_span(value: &str) -> Option<(i64, i64)> {
+    let midnight = |date: chrono::NaiveDate| {
+        date.and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let year_month = |year: i32, month: u32| chrono::NaiveDate::from_ymd_opt(year, month, 1);
+    match value.len() {
+        4 if all_digits(value) => {
+            let year: i32 = value.parse().ok()?;
+            Some((
+                midnight(year_month(year, 1)?)?,
+                midnight(year_month(year + 1, 1)?)?,
+            ))
+        }
+        7 => {
+            let (year, month) = value.split_once('-')?;
+            if !all_digits(year) || !all_digits(month) {
+                return None;
+            }
+            let (year, month): (i32, u32) = (year.parse().ok()?, month.parse().ok()?);
+            let next = if month == 12 {
+                year_month(year + 1, 1)
+            } else {
+                year_month(year, month + 1)
+            };
+            Some((midnight(year_month(year, month)?)?, midnight(next?)?))
+        }
+        10 => {
+            let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+            Some((midnight(day)?, midnight(day.succ_opt()?)?))
+        }
+        _ if value.contains('T') => {
+            let t = parse_instant(value)?;
+            let precision = if value.contains('.') { 1 } else { 1000 };
+            Some((t, t + precision))
+        }
+        _ => None,
+    }
+}
+
+/// One resource type's entry in the CapabilityStatement.
+pub(crate) fn capability(kind: &str, interactions: &[&str], params: &[(&str, &str)]) -> Value {
+    let mut search_params: Vec<Value> = params
+        .iter()
+        .map(|(name, kind)| json!({"name": name, "type": kind}))
+        .collect();
+    search_params.push(json!({"name": "_id", "type": "token"}));
+    search_params.push(json!({"name": "_lastUpdated", "type": "date"}));
+    search_params.push(json!({"name": "_count", "type": "number"}));
+    let interactions: Vec<Value> = interactions.iter().map(|i| json!({"code": i})).collect();
+    json!({"type": kind, "interaction": interactions, "searchParam": search_params})
 }
 
 async fn oauth_endpoints(state: &FhirState) -> Option<Value> {
@@ -494,38 +710,37 @@ async fn oauth_endpoints(state: &FhirState) -> Option<Value> {
 
 /// `GET /fhir/metadata`
 pub async fn metadata(State(state): State<FhirState>) -> Response {
-    let resources: Vec<Value> = SEARCHABLE
+    let mut resources: Vec<Value> = SEARCHABLE
         .iter()
         .map(|(kind, specific)| {
-            let mut params: Vec<Value> = specific
+            let params: Vec<(&str, &str)> = specific
                 .iter()
+                .filter(|p| !p.starts_with('_'))
                 .map(|p| {
                     let kind = match *p {
-                        "patient" | "subject" => "reference",
+                        "patient" | "subject" | "performer" => "reference",
                         "name" => "string",
                         "birthdate" => "date",
                         _ => "token",
                     };
-                    json!({"name": p, "type": kind})
+                    (*p, kind)
                 })
                 .collect();
-            params.push(json!({"name": "_id", "type": "token"}));
-            params.push(json!({"name": "_lastUpdated", "type": "date"}));
-            params.push(json!({"name": "_count", "type": "number"}));
-            let mut resource = json!({
-                "type": kind,
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": params,
-            });
+            let mut resource = capability(kind, &["read", "search-type"], &params);
             if *kind == "Patient" {
                 resource["operation"] = json!([{
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                 }]);
             }
+            if *kind == "ServiceRequest" {
+                resource["searchInclude"] = json!([SERVICE_REQUEST_INCLUDE]);
+            }
             resource
         })
         .collect();
+    resources.push(crate::audit::capability());
+    resources.push(crate::task::capability());
     let mut rest = json!({"mode": "server", "resource": resources});
     if let Some(doc) = oauth_endpoints(&state).await {
         let mut uris = Vec::new();
@@ -596,6 +811,45 @@ pub async fn method_not_allowed() -> Response {
     outcome(
         StatusCode::METHOD_NOT_ALLOWED,
         "not-supported",
-        "this platform is read-only",
+        "method not allowed: only AuditEvent and Task take PUT; everything else is read-only",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_values_cover_the_span_of_their_precision() {
+        let at = |s: &str| parse_instant(s).unwrap();
+        let cases = [
+            ("2026-01", "2026-01-31T23:59:59Z", true),
+            ("2026-01", "2026-02-01T00:00:00Z", false),
+            ("eq2026", "2026-12-31T23:00:00Z", true),
+            ("ge2026-01-01", "2026-01-01T00:00:00Z", true),
+            ("ge2026-01-01", "2025-12-31T23:59:59Z", false),
+            ("gt2026-01-01", "2026-01-01T12:00:00Z", false),
+            ("gt2026-01-01", "2026-01-02T00:00:00Z", true),
+            ("lt2026-02-01", "2026-01-31T23:59:59Z", true),
+            ("lt2026-02-01", "2026-02-01T00:00:00Z", false),
+            ("le2026-02-01", "2026-02-01T23:59:59Z", true),
+            ("le2026-02-01", "2026-02-02T00:00:00Z", false),
+            ("eq2026-05-01T09:30:00+08:00", "2026-05-01T01:30:00Z", true),
+            ("ge2026-05-01T09:30:00 08:00", "2026-05-01T01:30:00Z", true),
+        ];
+        for (value, recorded, expected) in cases {
+            let param = DateParam::parse(value).unwrap();
+            assert_eq!(param.matches(at(recorded)), expected, "{value} {recorded}");
+        }
+        for bad in [
+            "ne2026-01-01",
+            "2026-1",
+            "20260101",
+            "2026-13",
+            "ge",
+            "2026-01-01T10:00",
+        ] {
+            assert!(DateParam::parse(bad).is_none(), "{bad}");
+        }
+    }
 }

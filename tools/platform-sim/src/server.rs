@@ -1,6 +1,6 @@
 //! Owns start-up and wiring: certificates, data loading, the axum router with
-//! its middleware (request log, faults, bearer auth), and the TLS listener on
-//! 127.0.0.1.
+//! its middleware (request log, faults, bearer auth, and a 64 KiB body limit
+//! on the routes that take PUT), and the TLS listener on 127.0.0.1.
 //!
 //! Invariant: the request log records method, path template and status only —
 //! never query strings, tokens or bodies.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use axum::extract::{MatchedPath, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -20,12 +20,15 @@ use axum::{Json, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{json, Value};
 
-use crate::auth::Issuer;
+use crate::audit::{self, AuditLog};
+use crate::auth::{Caller, Issuer, Rejection};
 use crate::certs;
 use crate::data::{fixtures, synthetic, Source};
 use crate::faults::{self, FaultState};
 use crate::fhir::{self, FhirState};
+use crate::records::MAX_BODY;
 use crate::store::Store;
+use crate::task::{self, TaskBoard};
 
 /// Default `aud` required in access tokens.
 pub const DEFAULT_AUDIENCE: &str = "urn:chartguard:platform";
@@ -153,6 +156,8 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             faults: FaultState::default(),
             issuer: issuer.clone(),
             base_url: base_url.clone(),
+            audit: AuditLog::default(),
+            tasks: TaskBoard::default(),
         },
         auth: if options.no_auth { None } else { issuer },
     };
@@ -182,6 +187,21 @@ fn router(state: AppState) -> Router {
             "/fhir/.well-known/smart-configuration",
             get(fhir::smart_configuration),
         )
+        // Static segments take precedence over `{type}`, whatever the order.
+        .route("/fhir/AuditEvent", get(audit::search))
+        .route(
+            "/fhir/AuditEvent/{id}",
+            get(audit::read)
+                .put(audit::put)
+                .layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route("/fhir/Task", get(task::search))
+        .route(
+            "/fhir/Task/{id}",
+            get(task::read)
+                .put(task::put)
+                .layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
         .route("/fhir/{type}", get(fhir::search))
         .route("/fhir/{type}/{id}", get(fhir::read))
         .route("/fhir/{type}/{id}/{operation}", get(fhir::operation))
@@ -209,6 +229,12 @@ fn router(state: AppState) -> Router {
             put(sim_update)
                 .delete(sim_delete)
                 .with_state(state.fhir.clone()),
+        )
+        .route(
+            "/_sim/audit",
+            get(audit::sim_get)
+                .delete(audit::sim_delete)
+                .with_state(state.fhir.clone()),
         );
     fhir_routes
         .merge(sim_routes)
@@ -229,8 +255,13 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 const PUBLIC_PATHS: [&str; 2] = ["/fhir/metadata", "/fhir/.well-known/smart-configuration"];
 
-async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(issuer) = &state.auth else {
+        request.extensions_mut().insert(Caller::Unchecked);
         return next.run(request).await;
     };
     if PUBLIC_PATHS.contains(&request.uri().path()) {
@@ -246,15 +277,20 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         })
         .map(str::trim);
     let result = match token {
-        Some(token) if !token.is_empty() => issuer.verify(token).await.map(|_| ()),
-        _ => Err(crate::auth::Rejection::Missing),
+        Some(token) if !token.is_empty() => issuer.verify(token).await,
+        _ => Err(Rejection::Missing),
     };
     match result {
-        Ok(()) => next.run(request).await,
+        Ok(claims) => {
+            request
+                .extensions_mut()
+                .insert(Caller::Verified(Arc::new(claims)));
+            next.run(request).await
+        }
         Err(rejection) => {
             tracing::info!(reason = rejection.reason(), "token refused");
             let mut response = fhir::outcome(StatusCode::UNAUTHORIZED, "login", rejection.reason());
-            let challenge = if rejection == crate::auth::Rejection::Missing {
+            let challenge = if rejection == Rejection::Missing {
                 "Bearer".to_owned()
             } else {
                 format!(

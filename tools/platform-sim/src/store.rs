@@ -20,7 +20,7 @@ const SUPPORT_TYPES: [&str; 5] = [
 ];
 
 /// One stored resource.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     /// The resource as served.
     pub resource: Arc<Value>,

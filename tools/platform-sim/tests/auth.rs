@@ -1,84 +1,9 @@
 //! Bearer-token checks against a real (in-test) HTTPS OpenID issuer.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use axum::routing::get;
-use axum::{Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use platform_sim::certs;
-use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
 
-use crate::support;
-
-const AUDIENCE: &str = "urn:chartguard:platform";
-const RSA_KEY: &str = include_str!("keys/rsa-test-key.pem");
-const RSA_N: &str = include_str!("keys/rsa-test-key.n.txt");
-
-struct EcKey {
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-fn ec_key(kid: &str) -> EcKey {
-    let pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-    let raw = pair.public_key_raw();
-    assert_eq!(raw.len(), 65);
-    EcKey {
-        encoding: EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap(),
-        jwk: json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
-                    "x": URL_SAFE_NO_PAD.encode(&raw[1..33]), "y": URL_SAFE_NO_PAD.encode(&raw[33..])}),
-    }
-}
-
-/// Serves discovery and JWKS over HTTPS with the demo server certificate.
-async fn start_issuer(dir: &std::path::Path, keys: Vec<Value>) -> (String, axum_server::Handle) {
-    let paths = certs::ensure(dir).unwrap();
-    let tls = certs::server_tls_config(&paths).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let issuer = format!(
-        "https://127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
-    let discovery = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
-    });
-    let jwks = json!({"keys": keys});
-    let app = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(move || async move { Json(discovery) }),
-        )
-        .route("/jwks", get(move || async move { Json(jwks) }));
-    let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(
-        listener,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls),
-    )
-    .handle(handle.clone());
-    tokio::spawn(server.serve(app.into_make_service()));
-    handle.listening().await.unwrap();
-    (issuer, handle)
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn sign(alg: Algorithm, kid: &str, key: &EncodingKey, claims: &Value) -> String {
-    let mut header = Header::new(alg);
-    header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, key).unwrap()
-}
+use crate::support::{self, ec_key, now, sign, start_issuer, AUDIENCE, RSA_KEY, RSA_N};
 
 #[tokio::test]
 async fn tokens_are_checked_for_signature_issuer_audience_and_expiry() {

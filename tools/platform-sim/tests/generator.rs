@@ -175,3 +175,35 @@ fn every_resource_has_meta_and_resolvable_references() {
         .count();
     assert_eq!(chinese, 20);
 }
+
+#[test]
+fn the_cardiology_inbox_has_current_referrals_of_mixed_priority() {
+    let data = generate(42, 40).resources;
+    let active: Vec<(&str, &str, &str)> = data
+        .iter()
+        .filter(|r| {
+            r["resourceType"] == "ServiceRequest"
+                && r["performer"][0]["reference"] == "Organization/dept-cardiology"
+                && r["status"] == "active"
+        })
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["subject"]["reference"].as_str().unwrap(),
+                r["priority"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Urgent where blood pressure was still at or above 140/90 at referral;
+    // the demo patient's stays routine.
+    assert_eq!(
+        active,
+        [
+            ("sr-cn-0001-0186", "Patient/cn-0001", "routine"),
+            ("sr-cn-0007-0055", "Patient/cn-0007", "urgent"),
+            ("sr-cn-0009-0073", "Patient/cn-0009", "routine"),
+            ("sr-w-0010-0043", "Patient/w-0010", "urgent"),
+            ("sr-w-0018-0060", "Patient/w-0018", "urgent"),
+        ]
+    );
+}

@@ -1,9 +1,18 @@
-//! Starting a server in-process and talking to it.
+//! Starting a server in-process and talking to it, and an in-test OpenID
+//! issuer whose tokens it checks.
 
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use platform_sim::certs;
 use platform_sim::server::{self, Options, Running};
-use serde_json::Value;
+use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256};
+use serde_json::{json, Value};
 
 pub(crate) struct Sim {
     pub(crate) running: Running,
@@ -57,6 +66,27 @@ impl Sim {
     pub(crate) async fn get_json(&self, path: &str) -> Value {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    pub(crate) async fn put(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(format!("{}/{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// What `/_sim/audit` shows: the stored events and the resend counts.
+    pub(crate) async fn audit_log(&self) -> Value {
+        let response = self
+            .client
+            .get(format!("{}/_sim/audit", self.root))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "GET /_sim/audit");
         response.json().await.expect("json")
     }
 
@@ -115,4 +145,75 @@ pub(crate) fn fixtures_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+pub(crate) const AUDIENCE: &str = "urn:chartguard:platform";
+pub(crate) const RSA_KEY: &str = include_str!("keys/rsa-test-key.pem");
+pub(crate) const RSA_N: &str = include_str!("keys/rsa-test-key.n.txt");
+
+pub(crate) struct EcKey {
+    pub(crate) encoding: EncodingKey,
+    pub(crate) jwk: Value,
+}
+
+pub(crate) fn ec_key(kid: &str) -> EcKey {
+    let pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let raw = pair.public_key_raw();
+    assert_eq!(raw.len(), 65);
+    EcKey {
+        encoding: EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap(),
+        jwk: json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+                    "x": URL_SAFE_NO_PAD.encode(&raw[1..33]), "y": URL_SAFE_NO_PAD.encode(&raw[33..])}),
+    }
+}
+
+/// Serves discovery and JWKS over HTTPS with the demo server certificate
+/// (a real, in-test OpenID issuer).
+pub(crate) async fn start_issuer(
+    dir: &std::path::Path,
+    keys: Vec<Value>,
+) -> (String, axum_server::Handle) {
+    let paths = certs::ensure(dir).unwrap();
+    let tls = certs::server_tls_config(&paths).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let issuer = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let discovery = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+    });
+    let jwks = json!({"keys": keys});
+    let app = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { Json(discovery) }),
+        )
+        .route("/jwks", get(move || async move { Json(jwks) }));
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )
+    .handle(handle.clone());
+    tokio::spawn(server.serve(app.into_make_service()));
+    handle.listening().await.unwrap();
+    (issuer, handle)
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub(crate) fn sign(alg: Algorithm, kid: &str, key: &EncodingKey, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, key).unwrap()
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the demo platform: the real server on an ephemeral
 //! port over TLS, called with a reqwest client that trusts only the test CA.
 
+mod audit;
 mod auth;
 mod changes;
 mod cli;
@@ -8,5 +9,6 @@ mod everything;
 mod faults;
 mod fixtures;
 mod generator;
+mod referrals;
 mod search;
 mod support;

@@ -855,6 +855,7 @@ impl PatientBuilder<'_> {
         let n = visits.len().max(2) as f64 - 1.0;
         let mut gliclazide_from = None;
         let mut peak_hba1c: f64 = 0.0;
+        let mut pressures = Vec::with_capacity(visits.len());
         for (q, v) in visits.clone().iter().enumerate() {
             let f = q as f64 / n;
             let mut lab_ids = Vec::new();
@@ -867,6 +868,7 @@ impl PatientBuilder<'_> {
                 (118.0 + self.noise(8.0), 76.0 + self.noise(5.0))
             };
             self.blood_pressure(v, sys.round(), dia.round());
+            pressures.push((sys.round(), dia.round()));
             if has(Cond::Diabetes) {
                 let hba1c = 7.0 + 1.5 * f + self.noise(0.25);
                 peak_hba1c = peak_hba1c.max(hba1c);
@@ -1049,6 +1051,15 @@ impl PatientBuilder<'_> {
             let index = visits.len().saturating_sub(1 + k * 5);
             let v = visits[index].clone();
             let reason = cond_id(cond);
+            // Hypertension still at or above 140/90 on treatment when the
+            // patient is referred makes the cardiology referral urgent. (Read
+            // from the visit's blood pressure, not drawn: a new draw would
+            // change every later patient.)
+            let urgent = urgent
+                || (cond == Cond::Hypertension
+                    && pressures
+                        .get(index)
+                        .is_some_and(|&(sys, dia)| sys >= 140.0 || dia >= 90.0));
             self.referral(&v, dept, cond, urgent, reason.as_deref());
         }
 
