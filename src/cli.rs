@@ -115,19 +115,8 @@ fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 /// `chartguard audit verify`: 0 the trail holds, 1 it does not, 2 it
 /// cannot be read.
 fn verify(json: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let report = crate::config::Config::load().and_then(|config| {
-        let path = crate::audit::trail_path(&config)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|_| crate::error::Error::Internal("no runtime for the keyring"))?;
-        runtime.block_on(async {
-            let store = crate::audit::open_store(&path, false).await?;
-            tokio::task::spawn_blocking(move || store.verify())
-                .await
-                .map_err(|_| crate::error::Error::Internal("the check stopped"))?
-        })
-    });
+    let report =
+        crate::config::Config::load().and_then(|config| crate::audit::verify_trail(&config));
     let report = match report {
         Ok(report) => report,
         Err(e) => {

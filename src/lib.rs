@@ -28,11 +28,12 @@ pub mod view;
 mod viewer;
 mod watermark;
 
+pub use audit::verify_trail;
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
-    demo_state_dir, machine_config_path, CacheConfig, Config, DevConfig, IdpConfig, LoginFlow,
-    PlatformConfig, PolicyConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT,
-    DEMO_PLATFORM_PORT,
+    demo_state_dir, machine_config_path, AuditConfig, CacheConfig, Config, DevConfig, IdpConfig,
+    LoginFlow, PlatformConfig, PolicyConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV,
+    DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
 pub use preview::{policy_preview, preview_pdf, PreviewRequest};

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod audit;
 mod bindings;
 mod cache;
 mod config;

@@ -761,3 +761,193 @@ fn sql(e: &rusqlite::Error) -> Error {
         _ => Error::Audit("its file failed"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Real SQLCipher files; the rows are tampered with through a second
+    //! connection, as someone with the file's key could.
+
+    use super::*;
+    use crate::view::AuditAction;
+
+    fn entry(action: AuditAction, patient: Option<&str>) -> Entry {
+        let mut entry = Entry::new(action, "ws");
+        entry.patient = patient.map(|id| crate::audit::PatientRef {
+            id: id.into(),
+            pseudonym: "P".into(),
+        });
+        entry
+    }
+
+    struct Trail {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        key: CacheKey,
+        mac_hex: String,
+        store: Store,
+    }
+
+    impl Trail {
+        fn new(records: usize) -> Trail {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("trail.db");
+            let (key, mac) = (CacheKey::random(), CacheKey::random());
+            let mac_hex = mac.to_hex().to_string();
+            let mut store = Store::open(&path, &key, mac).unwrap();
+            for i in 0..records {
+                store
+                    .append(
+                        &entry(AuditAction::PatientOpen, Some(&format!("p{i}"))),
+                        true,
+                    )
+                    .unwrap();
+            }
+            Trail {
+                _dir: dir,
+                path,
+                key,
+                mac_hex,
+                store,
+            }
+        }
+
+        /// Another connection to the same file, with its key.
+        fn raw(&self) -> Connection {
+            crate::cache::open_keyed(&self.path, &self.key).unwrap()
+        }
+    }
+
+    #[test]
+    fn an_untouched_trail_verifies_and_each_record_follows_the_one_before() {
+        let trail = Trail::new(5);
+        let report = trail.store.verify().unwrap();
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.checked, 5);
+        let prevs: Vec<(Vec<u8>, Vec<u8>)> = trail
+            .raw()
+            .prepare("SELECT prev, hash FROM event ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(prevs[0].0, GENESIS);
+        for pair in prevs.windows(2) {
+            assert_eq!(pair[1].0, pair[0].1);
+        }
+    }
+
+    #[test]
+    fn a_record_rewritten_with_a_fresh_hash_but_no_mac_key_is_a_forgery() {
+        let trail = Trail::new(4);
+        let raw = trail.raw();
+        let (prev, id, recorded): (Vec<u8>, String, i64) = raw
+            .query_row(
+                "SELECT prev, id, recorded FROM event WHERE seq = 4",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        let forged_body =
+            serde_json::to_string(&entry(AuditAction::PatientOpen, Some("someone-else"))).unwrap();
+        let hash = Fields {
+            seq: 4,
+            id: &id,
+            recorded,
+            action: AuditAction::PatientOpen,
+            patient: Some("someone-else"),
+            body: &forged_body,
+        }
+        .hash(&prev);
+        raw.execute(
+            "UPDATE event SET body = ?1, patient = 'someone-else', hash = ?2 WHERE seq = 4",
+            params![forged_body, hash.to_vec()],
+        )
+        .unwrap();
+        let report = trail.store.verify().unwrap();
+        assert_eq!(report.first_broken, Some(4), "{report:?}");
+        assert!(report.problem.unwrap().contains("seal"));
+    }
+
+    #[test]
+    fn a_wrong_mac_key_breaks_every_seal() {
+        let trail = Trail::new(2);
+        let Trail {
+            path,
+            key,
+            mac_hex,
+            store,
+            _dir,
+        } = trail;
+        drop(store);
+        let other = Store::open(&path, &key, CacheKey::random()).unwrap();
+        let report = other.verify().unwrap();
+        assert!(!report.ok);
+        assert!(report.problem.unwrap().contains("anchor"));
+        let right = Store::open(&path, &key, CacheKey::from_hex(&mac_hex).unwrap()).unwrap();
+        assert!(right.verify().unwrap().ok);
+    }
+
+    #[test]
+    fn pruning_drops_only_old_forwarded_records_and_the_rest_still_verifies() {
+        let mut trail = Trail::new(6);
+        // Every record is younger than the cutoff below; only those the
+        // platform has (1-3) may go.
+        for seq in 1..=3 {
+            trail.store.delivered(seq, 0).unwrap();
+        }
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        let dropped = trail.store.prune(future).unwrap();
+        assert_eq!(dropped, 3, "record 4 still waits for the platform");
+        let report = trail.store.verify().unwrap();
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.checked, 3);
+        // Young records are kept whatever the outbox says.
+        for seq in 4..=6 {
+            trail.store.delivered(seq, 0).unwrap();
+        }
+        assert_eq!(trail.store.prune(SystemTime::UNIX_EPOCH).unwrap(), 0);
+        trail
+            .store
+            .append(&entry(AuditAction::Logout, None), true)
+            .unwrap();
+        assert!(trail.store.verify().unwrap().ok);
+    }
+
+    #[test]
+    fn the_outbox_waits_longer_after_each_failure_and_forgets_delivered_records() {
+        let mut trail = Trail::new(2);
+        assert_eq!(trail.store.due(0, 10).unwrap().len(), 2);
+        trail
+            .store
+            .failed(1, 1_000, "the regional platform answered 503")
+            .unwrap();
+        let due: Vec<u64> = trail
+            .store
+            .due(1_000, 10)
+            .unwrap()
+            .iter()
+            .map(|s| s.seq)
+            .collect();
+        assert_eq!(due, [2], "record 1 waits 5 s");
+        assert_eq!(trail.store.due(6_000, 10).unwrap().len(), 2);
+        trail.store.failed(1, 6_000, "again").unwrap();
+        assert_eq!(trail.store.due(15_000, 10).unwrap().len(), 1, "then 10 s");
+        trail.store.delivered(2, 7_000).unwrap();
+        let counts = trail.store.counts().unwrap();
+        assert_eq!((counts.pending, counts.failing), (1, 1));
+        assert_eq!(counts.last_error.as_deref(), Some("again"));
+        assert_eq!(counts.last_sent_ms, Some(7_000));
+        assert_eq!(backoff(1), Duration::from_secs(5));
+        assert_eq!(backoff(40), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn records_of_one_patient_are_found_by_platform_id() {
+        let trail = Trail::new(3);
+        let found = trail.store.for_patient("p1").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].seq, 2);
+        assert_eq!(found[0].id.len(), 32);
+    }
+}

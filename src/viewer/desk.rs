@@ -21,7 +21,9 @@ impl Viewer {
     /// department makes it the full view), with the department's decisions.
     /// Audited as a patient query before it is returned.
     pub async fn referral_inbox(&self) -> Result<ReferralInbox> {
-        let identity = self.require_desk(|d| d.referral_inbox).await?;
+        let identity = self
+            .require_desk("referral inbox", |d| d.referral_inbox)
+            .await?;
         let performer = self.department_performer(&identity)?;
         let token = self.access_token().await?;
         let found = self.platform.referrals(&token, &performer).await?;
@@ -75,7 +77,9 @@ impl Viewer {
         decision: ReferralDecision,
         note: &str,
     ) -> Result<ReferralView> {
-        let identity = self.require_desk(|d| d.referral_inbox).await?;
+        let identity = self
+            .require_desk("referral decision", |d| d.referral_inbox)
+            .await?;
         let status = match decision {
             ReferralDecision::Accepted => "accepted",
             ReferralDecision::Declined => "rejected",
@@ -145,7 +149,7 @@ impl Viewer {
     /// a patient the head has a relationship with (a referral to their
     /// department, a care team); reading it is audited too.
     pub async fn who_viewed(&self, patient_id: &str) -> Result<AccessLog> {
-        self.require_desk(|d| d.access_log).await?;
+        self.require_desk("access log", |d| d.access_log).await?;
         let chart = self.open_chart(patient_id).await?;
         if chart.access.grounds == AccessGrounds::Role {
             let mut entry = self
@@ -206,7 +210,8 @@ impl Viewer {
     /// waits for the platform, and a fresh verification of the chain. No
     /// patient and no person.
     pub async fn audit_status(&self) -> Result<AuditStatus> {
-        self.require_desk(|d| d.audit_status).await?;
+        self.require_desk("audit status", |d| d.audit_status)
+            .await?;
         let verify = self.trail.verify().await?;
         let counts = self.trail.counts().await?;
         let time = |ms: Option<i64>| {
@@ -235,8 +240,13 @@ impl Viewer {
         })
     }
 
-    /// The logged-in person, when the policy's desk roles give them `screen`.
-    async fn require_desk(&self, screen: impl Fn(&Desk) -> bool) -> Result<crate::auth::Identity> {
+    /// The logged-in person, when the policy's desk roles give them the
+    /// screen `name`; a refusal is audited.
+    async fn require_desk(
+        &self,
+        name: &str,
+        screen: impl Fn(&Desk) -> bool,
+    ) -> Result<crate::auth::Identity> {
         let identity = self
             .session
             .lock()
@@ -246,10 +256,16 @@ impl Viewer {
             .identity
             .clone();
         let desk = self.privacy.policy()?.desk.desk(&identity.roles);
-        match screen(&desk) {
-            true => Ok(identity),
-            false => Err(Error::AccessDenied),
+        if screen(&desk) {
+            return Ok(identity);
         }
+        let mut entry = self
+            .doctor_entry(AuditAction::AccessDenied)
+            .await
+            .failed(Error::AccessDenied.code());
+        entry.detail = Some(format!("{name}: not a role of the policy's [desk]"));
+        self.audit_after(entry).await;
+        Err(Error::AccessDenied)
     }
 
     /// `Organization/dept-{department}` (as the policy spells it) for the
