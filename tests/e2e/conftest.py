@@ -182,8 +182,15 @@ class App:
         return path
 
     def quit(self):
+        """Closes the session; once only, and also when the app was killed."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         try:
             self.driver.quit()
+        except (selenium.common.exceptions.WebDriverException, urllib3.exceptions.HTTPError,
+                ConnectionError):
+            pass  # the app is gone already (a test killed it)
         finally:
             self._stop_driver()
 
@@ -213,8 +220,8 @@ def launch(demo, _open_apps):
 def launch_on(_open_apps):
     """launch_on(demo) starts the app against the given demo."""
 
-    def _launch(demo, lang="en_US.UTF-8"):
-        app = App(demo.write_config("config.toml", demo.certs / "ca.pem"), demo.dir, lang)
+    def _launch(demo, lang="en_US.UTF-8", extra=""):
+        app = App(demo.write_config("config.toml", demo.certs / "ca.pem", extra), demo.dir, lang)
         _open_apps.append(app)
         return app
 
