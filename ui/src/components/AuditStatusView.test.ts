@@ -202,6 +202,7 @@ describe("audit status", () => {
     await doctor.user.click(screen.getByTestId("logout"));
 
     await signIn(doctor.user, HEAD_USERNAME);
+    expect(screen.getByTestId("nav-referrals")).toBeInTheDocument();
     expect(screen.queryByTestId("nav-audit")).not.toBeInTheDocument();
     expect(doctor.backend.calls.map((call) => call.method)).not.toContain("auditStatus");
   });

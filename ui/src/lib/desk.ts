@@ -3,7 +3,7 @@
 // the desk again on every request and answers AccessDenied where it is shut.
 import type { Desk } from "../bindings/Desk";
 
-export type Screen = "search" | "audit";
+export type Screen = "search" | "referrals" | "audit";
 
 /**
  * The screens to offer: the search always (the core tells an account
@@ -11,6 +11,7 @@ export type Screen = "search" | "audit";
  */
 export function screensFor(desk: Desk): Screen[] {
   const screens: Screen[] = ["search"];
+  if (desk.referralInbox) screens.push("referrals");
   if (desk.auditStatus) screens.push("audit");
   return screens;
 }
