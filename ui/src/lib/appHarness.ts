@@ -17,9 +17,9 @@ export function startApp(
   return { backend, user, view };
 }
 
-/** Logs the sample doctor in through the login form. */
-export async function signIn(user: ReturnType<typeof userEvent.setup>) {
-  await user.type(await screen.findByTestId("login-username"), SAMPLE_USERNAME);
+/** Logs the sample doctor (or another sample account, by username) in through the login form. */
+export async function signIn(user: ReturnType<typeof userEvent.setup>, username = SAMPLE_USERNAME) {
+  await user.type(await screen.findByTestId("login-username"), username);
   await user.type(screen.getByTestId("login-password"), SAMPLE_PASSWORD);
   await user.click(screen.getByTestId("login-submit"));
   await screen.findByTestId("topbar");

@@ -27,6 +27,11 @@ describe("TauriBackend", () => {
     await backend.reportWatermarkTamper("hidden");
     await backend.exportPdf({ patientId: "pat-1", scope: "labs", locale: "zh-CN" });
     await backend.printChart({ patientId: "pat-1", scope: "chart", locale: "en" });
+    await backend.referralInbox();
+    await backend.decideReferral("ref-1", "declined", "Not our department");
+    await backend.decideReferral("ref-2", "accepted", "");
+    await backend.whoViewed("pat-1");
+    await backend.auditStatus();
     expect(invoke.mock.calls).toEqual([
       ["app_info", undefined],
       ["session_info", undefined],
@@ -42,6 +47,11 @@ describe("TauriBackend", () => {
       ["report_watermark_tamper", { kind: "hidden" }],
       ["export_pdf", { request: { patientId: "pat-1", scope: "labs", locale: "zh-CN" } }],
       ["print_chart", { request: { patientId: "pat-1", scope: "chart", locale: "en" } }],
+      ["referral_inbox", undefined],
+      ["decide_referral", { referralId: "ref-1", decision: "declined", note: "Not our department" }],
+      ["decide_referral", { referralId: "ref-2", decision: "accepted", note: "" }],
+      ["who_viewed", { patientId: "pat-1" }],
+      ["audit_status", undefined],
     ]);
   });
 

@@ -3,12 +3,17 @@
 // they can be tested against `FakeBackend` and the command surface stays in one
 // place. Command and argument names must match the Tauri shell exactly.
 import { invoke } from "@tauri-apps/api/core";
+import type { AccessLog } from "../bindings/AccessLog";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { AuditStatus } from "../bindings/AuditStatus";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
+import type { ReferralDecision } from "../bindings/ReferralDecision";
+import type { ReferralInbox } from "../bindings/ReferralInbox";
+import type { ReferralView } from "../bindings/ReferralView";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { WatermarkTamper } from "../bindings/WatermarkTamper";
@@ -61,6 +66,29 @@ export interface Backend {
   exportPdf(request: ExportRequest): Promise<ExportReceipt | null>;
   /** Renders the request as watermarked pages and hands them to the printing system. */
   printChart(request: ExportRequest): Promise<ExportReceipt>;
+  /**
+   * The referrals to the department head's department, newest first, each
+   * patient masked as the head's tier for them says. Only for a session
+   * whose `desk.referralInbox` is set (else `AccessDenied`).
+   */
+  referralInbox(): Promise<ReferralInbox>;
+  /**
+   * Accepts or declines a referral on the platform (`decision` is
+   * `accepted` or `declined`; declining needs a note) and resolves to the
+   * referral as it is now.
+   */
+  decideReferral(referralId: string, decision: ReferralDecision, note: string): Promise<ReferralView>;
+  /**
+   * Who viewed, exported or unsealed the patient's records, newest first:
+   * for a session whose `desk.accessLog` is set, and a patient of the
+   * department (else `AccessDenied`).
+   */
+  whoViewed(patientId: string): Promise<AccessLog>;
+  /**
+   * The audit trail's metadata for IT, after verifying the chain afresh
+   * (`desk.auditStatus`). No patient and no person in it.
+   */
+  auditStatus(): Promise<AuditStatus>;
 }
 
 // A record keyed by the generated `ErrorCode` type: when the core adds a
@@ -190,5 +218,17 @@ export class TauriBackend implements Backend {
   }
   printChart(request: ExportRequest): Promise<ExportReceipt> {
     return call("print_chart", { request });
+  }
+  referralInbox(): Promise<ReferralInbox> {
+    return call("referral_inbox");
+  }
+  decideReferral(referralId: string, decision: ReferralDecision, note: string): Promise<ReferralView> {
+    return call("decide_referral", { referralId, decision, note });
+  }
+  whoViewed(patientId: string): Promise<AccessLog> {
+    return call("who_viewed", { patientId });
+  }
+  auditStatus(): Promise<AuditStatus> {
+    return call("audit_status");
   }
 }

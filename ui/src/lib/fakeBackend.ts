@@ -5,8 +5,12 @@
 import type { WatermarkTamper } from "../bindings/WatermarkTamper";
 import type { Backend } from "./backend";
 import { BackendError } from "./backend";
+import type { AccessEntry } from "../bindings/AccessEntry";
+import type { AccessLog } from "../bindings/AccessLog";
 import type { AccessView } from "../bindings/AccessView";
+import type { ActionCount } from "../bindings/ActionCount";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { AuditStatus } from "../bindings/AuditStatus";
 import type { BreakGlassReasonView } from "../bindings/BreakGlassReasonView";
 import type { Chart } from "../bindings/Chart";
 import type { ErrorCode } from "../bindings/ErrorCode";
@@ -16,7 +20,11 @@ import type { ExportRequest } from "../bindings/ExportRequest";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { LoginFlow } from "../bindings/LoginFlow";
 import type { PatientSummary } from "../bindings/PatientSummary";
+import type { ReferralDecision } from "../bindings/ReferralDecision";
+import type { ReferralInbox } from "../bindings/ReferralInbox";
+import type { ReferralView } from "../bindings/ReferralView";
 import type { SearchResults } from "../bindings/SearchResults";
+import type { VerifyReport } from "../bindings/VerifyReport";
 import type { SessionInfo } from "../bindings/SessionInfo";
 import type { WatermarkView } from "../bindings/WatermarkView";
 
@@ -28,6 +36,10 @@ const UFH = "北京和睦家医院";
 export const SAMPLE_USERNAME = "zhangwei";
 export const SAMPLE_PASSWORD = "demo-password";
 export const LOCKED_USERNAME = "locked";
+/** The cardiology department head (the referral inbox, "who viewed"); same password. */
+export const HEAD_USERNAME = "lihua";
+/** IT staff (the audit trail's status, no patients); same password. */
+export const IT_USERNAME = "itadmin";
 
 export const sampleSession: SessionInfo = {
   subject: "f3c1a2d4-8e1b-4c55-9a0e-6b2d7e5f1a90",
@@ -38,6 +50,40 @@ export const sampleSession: SessionInfo = {
   cacheProblem: null,
   desk: { referralInbox: false, accessLog: false, auditStatus: false },
 };
+
+/** The head of cardiology: a doctor who also reviews the department's referrals and access. */
+export const headSession: SessionInfo = {
+  subject: "9d0c7b1e-2f4a-4e8b-b3c6-1a5e7f2d8c41",
+  displayName: "李华",
+  staffNo: "H2001",
+  department: "心内科",
+  roles: ["doctor", "department_head"],
+  cacheProblem: null,
+  desk: { referralInbox: true, accessLog: true, auditStatus: false },
+};
+
+/** IT staff: the audit trail's status, and no patient at all (the core answers AccessDenied). */
+export const itSession: SessionInfo = {
+  subject: "5b7e2a90-c3d1-4f68-8e2b-0a9d6c4f1e73",
+  displayName: "赵工",
+  staffNo: "IT001",
+  department: "信息中心",
+  roles: ["it_admin"],
+  cacheProblem: null,
+  desk: { referralInbox: false, accessLog: false, auditStatus: true },
+};
+
+export type SampleAccount = "doctor" | "head" | "it";
+
+/** Who each sample username signs in as. */
+export const SAMPLE_ACCOUNTS: Readonly<Record<SampleAccount, { username: string; session: SessionInfo }>> = {
+  doctor: { username: SAMPLE_USERNAME, session: sampleSession },
+  head: { username: HEAD_USERNAME, session: headSession },
+  it: { username: IT_USERNAME, session: itSession },
+};
+
+/** Roles that, as in the default policy, see no patient data at all. */
+const NO_PATIENT_ROLES: readonly string[] = ["it_admin"];
 
 /** A chart as the fake stores it; `freshness` and `pinned` are added per call, as the core does. */
 export type ChartContent = Omit<Chart, "freshness" | "pinned">;
@@ -157,6 +203,68 @@ export const sampleCharts: ChartContent[] = [
     sealed: 0,
     access: TREATING,
   },
+  {
+    // Referred to cardiology: the head sees him in full.
+    patient: {
+      id: "pat-cn-0003",
+      name: "张伟",
+      gender: "male",
+      birthDate: "1972-03-15",
+      identifiers: [
+        { kind: "residentId", system: "urn:oid:2.16.156.10011.1.3", value: "110108197203150038" },
+        { kind: "mrn", system: PKUFH, value: "BDYY-20261126-0917" },
+      ],
+      phone: "13611087342",
+      address: "北京市海淀区中关村南大街27号",
+    },
+    problems: [
+      { id: "cond-21", text: "冠状动脉粥样硬化性心脏病", code: "I25.1", clinicalStatus: "active", onset: "2026-11-26", source: PKUFH },
+      { id: "cond-22", text: "高脂血症", code: "E78.5", clinicalStatus: "active", onset: "2018-09-03", source: CHAOYANG },
+    ],
+    medications: [
+      { id: "med-21", text: "阿司匹林肠溶片 100mg", status: "active", authored: "2026-11-26", dosage: "每日一次，每次1片", source: PKUFH },
+      { id: "med-22", text: "瑞舒伐他汀钙片 10mg", status: "active", authored: "2026-11-26", dosage: "每晚一次，每次1片", source: PKUFH },
+    ],
+    allergies: [
+      { id: "alg-21", substance: "头孢类抗生素", criticality: "low", reactions: ["皮肤瘙痒"], source: CHAOYANG },
+    ],
+    labs: [
+      { id: "obs-21", code: "10839-9", name: "肌钙蛋白I (cTnI)", value: "0.02", unit: "ng/mL", effective: "2026-11-26", interpretation: "N", source: PKUFH },
+      { id: "obs-22", code: "13457-7", name: "低密度脂蛋白胆固醇 (LDL-C)", value: "3.9", unit: "mmol/L", effective: "2026-11-26", interpretation: "H", source: PKUFH },
+    ],
+    encounters: [
+      { id: "enc-21", class: "急诊", kind: "胸痛中心", start: "2026-11-26T21:40:00+08:00", end: "2026-11-27T03:15:00+08:00", hospital: PKUFH, reason: "急性胸痛" },
+    ],
+    resourceCount: 18,
+    sealed: 0,
+    access: TREATING,
+  },
+  {
+    // Her referral was declined: the head sees her as any other doctor, masked.
+    patient: {
+      id: "pat-cn-0004",
+      name: "欧阳**",
+      gender: "female",
+      birthDate: "1985",
+      identifiers: [{ kind: "residentId", system: "urn:oid:2.16.156.10011.1.3", value: "110102********2843" }],
+      phone: "139****8821",
+      address: "北京市西城区",
+    },
+    problems: [
+      { id: "cond-31", text: "甲状腺功能亢进症", code: "E05.9", clinicalStatus: "active", onset: "2026-10", source: CHAOYANG },
+    ],
+    medications: [
+      { id: "med-31", text: "甲巯咪唑片 10mg", status: "active", authored: "2026-10", dosage: "每日一次，每次1片", source: CHAOYANG },
+    ],
+    allergies: [],
+    labs: [
+      { id: "obs-31", code: "3024-7", name: "游离甲状腺素 (FT4)", value: "38.6", unit: "pmol/L", effective: "2026-11", interpretation: "H", source: CHAOYANG },
+    ],
+    encounters: [],
+    resourceCount: 9,
+    sealed: 1,
+    access: { tier: "clinician", grounds: "role", masked: true, canBreakGlass: true, breakGlassUntil: null },
+  },
 ];
 
 /** The default policy's reasons to break the glass. */
@@ -223,6 +331,173 @@ export function summaryOf(chart: ChartContent): PatientSummary {
   return { id, name, gender, birthDate, identifiers };
 }
 
+function chartOf(patientId: string): ChartContent {
+  const chart = sampleCharts.find(({ patient }) => patient.id === patientId);
+  if (!chart) throw new Error(`no sample chart ${patientId}`);
+  return chart;
+}
+
+/** The referrals to cardiology, newest first as the core sends them. */
+export const SAMPLE_REFERRALS: ReferralView[] = [
+  {
+    id: "ref-20261128-01",
+    patient: summaryOf(chartOf("pat-cn-0003")),
+    status: "active",
+    decision: "pending",
+    priority: "urgent",
+    authoredOn: "2026-11-28T08:15:00+08:00",
+    reason: "急性胸痛3小时，冠脉CTA示前降支近段重度狭窄，请心内科会诊",
+    requester: `${PKUFH} 急诊科 · 刘洋`,
+    decisionNote: null,
+  },
+  {
+    id: "ref-20261127-02",
+    patient: summaryOf(chartOf("pat-en-0001")),
+    status: "active",
+    decision: "pending",
+    priority: "routine",
+    authoredOn: "2026-11-27T14:30:00+08:00",
+    reason: "Atrial fibrillation with rapid ventricular response; anticoagulation review",
+    requester: `${UFH} · Dr. James Miller`,
+    decisionNote: null,
+  },
+  {
+    id: "ref-20261125-03",
+    patient: summaryOf(chartOf("pat-cn-0001")),
+    status: "active",
+    decision: "accepted",
+    priority: "routine",
+    authoredOn: "2026-11-25T10:05:00+08:00",
+    reason: "血压控制不佳，评估继发性高血压",
+    requester: `${PUMCH} 内分泌科 · 周敏`,
+    decisionNote: "已安排12月2日上午专家门诊",
+  },
+  {
+    id: "ref-20261120-04",
+    patient: summaryOf(chartOf("pat-cn-0004")),
+    status: "revoked",
+    decision: "declined",
+    priority: "routine",
+    authoredOn: "2026-11-20T16:45:00+08:00",
+    reason: "心悸待查",
+    requester: `${CHAOYANG} · 王磊`,
+    decisionNote: "甲亢相关心悸，建议转内分泌科诊治",
+  },
+];
+
+/** An entry of a sample access log: what most entries share. */
+function entry(fields: Partial<AccessEntry> & Pick<AccessEntry, "id" | "time" | "action" | "who">): AccessEntry {
+  return {
+    staffNo: null,
+    department: null,
+    workstation: null,
+    purpose: "TREAT",
+    reason: null,
+    note: null,
+    detail: null,
+    success: true,
+    breakGlass: false,
+    source: "platform",
+    ...fields,
+  };
+}
+
+/** The export that the sample access log shows. */
+export const SAMPLE_EXPORT_ID = "E-7KQ2M9XD";
+/** The note of the sample break-the-glass. */
+export const SAMPLE_GLASS_NOTE = "患者意识不清，需核对既往抗病毒用药以免药物相互作用";
+
+/** Who viewed 王秀英 (the cached sample patient), newest first. */
+export const SAMPLE_ACCESS_LOG: AccessLog = {
+  entries: [
+    entry({
+      id: "ae-106", time: "2026-11-28T01:42:10Z", action: "patientOpen", who: "李华", staffNo: "H2001",
+      department: "心内科", workstation: "WS-CARD-07", source: "local",
+    }),
+    entry({
+      id: "ae-105", time: "2026-11-27T15:50:02Z", action: "breakGlassEnd", who: "孙丽", staffNo: "D2045",
+      department: "急诊科", workstation: "WS-ED-02", purpose: "ETREAT", breakGlass: true,
+    }),
+    entry({
+      id: "ae-104", time: "2026-11-27T15:21:30Z", action: "sectionView", who: "孙丽", staffNo: "D2045",
+      department: "急诊科", workstation: "WS-ED-02", purpose: "ETREAT", detail: "problems", breakGlass: true,
+    }),
+    entry({
+      id: "ae-103", time: "2026-11-27T15:20:03Z", action: "breakGlassStart", who: "孙丽", staffNo: "D2045",
+      department: "急诊科", workstation: "WS-ED-02", purpose: "ETREAT", reason: "emergency", note: SAMPLE_GLASS_NOTE,
+      breakGlass: true,
+    }),
+    entry({
+      id: "ae-102", time: "2026-11-26T06:05:44Z", action: "export", who: "张伟", staffNo: "A10238",
+      department: "心内科", workstation: "WS-CARD-07", detail: SAMPLE_EXPORT_ID, source: "both",
+    }),
+    entry({
+      id: "ae-101", time: "2026-11-25T02:10:00Z", action: "patientOpen", who: "陈明", staffNo: "D3310",
+      department: "骨科", workstation: "WS-ORTH-11", success: false,
+    }),
+  ],
+  platformProblem: null,
+};
+
+/** Who viewed 张伟 (referred to cardiology). */
+export const SAMPLE_ACCESS_LOG_ZHANG: AccessLog = {
+  entries: [
+    entry({
+      id: "ae-202", time: "2026-11-28T00:20:31Z", action: "patientOpen", who: "李华", staffNo: "H2001",
+      department: "心内科", workstation: "WS-CARD-07", source: "both",
+    }),
+    entry({
+      id: "ae-201", time: "2026-11-26T13:45:12Z", action: "patientOpen", who: "刘洋", staffNo: "E0412",
+      department: "急诊科", workstation: null,
+    }),
+  ],
+  platformProblem: null,
+};
+
+const SAMPLE_ACTION_COUNTS: ActionCount[] = [
+  { action: "patientOpen", count: 812 },
+  { action: "sectionView", count: 514 },
+  { action: "patientSearch", count: 301 },
+  { action: "login", count: 96 },
+  { action: "logout", count: 88 },
+  { action: "export", count: 12 },
+  { action: "exportDone", count: 12 },
+  { action: "print", count: 5 },
+  { action: "loginFailed", count: 4 },
+  { action: "accessDenied", count: 3 },
+  { action: "breakGlassStart", count: 2 },
+  { action: "breakGlassEnd", count: 2 },
+  { action: "referralDecision", count: 6 },
+  { action: "accessLogView", count: 3 },
+  { action: "watermarkTamper", count: 1 },
+];
+
+/** The trail of the sample workstation: intact, a few events waiting for the platform. */
+export const SAMPLE_AUDIT_STATUS: AuditStatus = {
+  events: SAMPLE_ACTION_COUNTS.reduce((sum, { count }) => sum + count, 0),
+  oldest: "2026-05-04T00:12:09Z",
+  newest: "2026-11-28T01:42:10Z",
+  byAction: SAMPLE_ACTION_COUNTS,
+  outbox: {
+    enabled: true,
+    pending: 3,
+    failing: 1,
+    oldestPending: "2026-11-28T01:40:02Z",
+    lastSent: "2026-11-28T01:38:55Z",
+    lastError: "the platform answered 503 Service Unavailable",
+  },
+  verify: { ok: true, checked: 1861, firstBroken: null, problem: null },
+  retentionDays: 180,
+};
+
+/** A verification that found the chain broken (a record edited or deleted). */
+export const BROKEN_VERIFY: VerifyReport = {
+  ok: false,
+  checked: 1861,
+  firstBroken: 1204,
+  problem: "the record's hash does not match the link in the next record (edited or deleted)",
+};
+
 export interface FakeBackendOptions {
   loginFlows?: LoginFlow[];
   /** `AppInfo.locale`: the start locale the core chose (IT config, else the system's). */
@@ -260,6 +535,16 @@ export interface FakeBackendOptions {
   watermark?: WatermarkView;
   /** The doctor cancels the "Save as" dialog of every PDF export. */
   exportCancelled?: boolean;
+  /** Who `loggedIn` and the browser login sign in as (default the sample doctor). */
+  account?: SampleAccount;
+  /** The referrals to the head's department (default `SAMPLE_REFERRALS`). */
+  referrals?: ReferralView[];
+  /** Whether the platform takes decisions on them (default true). */
+  canDecide?: boolean;
+  /** "Who viewed" by patient id (default: the samples of 王秀英 and 张伟; others have none). */
+  accessLogs?: Record<string, AccessLog>;
+  /** The audit trail's status (default `SAMPLE_AUDIT_STATUS`). */
+  auditStatus?: AuditStatus;
 }
 
 export interface FakeCall {
@@ -295,6 +580,13 @@ export class FakeBackend implements Backend {
   readonly tamperReports: WatermarkTamper[] = [];
   /** Every export and print request, in order (also in `calls`). */
   readonly exports: { kind: "pdf" | "print"; request: ExportRequest }[] = [];
+  /** Method → the failure it rejects with; mutable, so a test can make a later call fail (or not). */
+  readonly failures: Partial<Record<keyof Backend, { code: ErrorCode; message: string }>>;
+  /** What the next `auditStatus` answers; mutable, so a test can break the chain between checks. */
+  auditStatusSpec: AuditStatus;
+  private referrals: ReferralView[];
+  private readonly canDecide: boolean;
+  private readonly accessLogs: Record<string, AccessLog>;
   private exportSerial = 0;
   private session: SessionInfo | null;
   private cacheProblem: ErrorPayload | null;
@@ -325,7 +617,15 @@ export class FakeBackend implements Backend {
     };
     this.cache = new Map(Object.entries(cached));
     this.stale = new Map((options.staleCharts ?? []).map((chart) => [chart.patient.id, chart]));
-    this.session = options.loggedIn ? this.sessionFor() : null;
+    this.failures = { ...options.failures };
+    this.referrals = structuredClone(options.referrals ?? SAMPLE_REFERRALS);
+    this.canDecide = options.canDecide ?? true;
+    this.accessLogs = options.accessLogs ?? {
+      [CACHED_PATIENT_ID]: SAMPLE_ACCESS_LOG,
+      "pat-cn-0003": SAMPLE_ACCESS_LOG_ZHANG,
+    };
+    this.auditStatusSpec = structuredClone(options.auditStatus ?? SAMPLE_AUDIT_STATUS);
+    this.session = options.loggedIn ? this.sessionFor(options.account ?? "doctor") : null;
   }
 
   /**
@@ -345,8 +645,8 @@ export class FakeBackend implements Backend {
     };
   }
 
-  private sessionFor(): SessionInfo {
-    return { ...sampleSession, cacheProblem: this.cacheProblem };
+  private sessionFor(account: SampleAccount): SessionInfo {
+    return { ...structuredClone(SAMPLE_ACCOUNTS[account].session), cacheProblem: this.cacheProblem };
   }
 
   /** The core uses no cache while it has a problem with it. */
@@ -364,13 +664,29 @@ export class FakeBackend implements Backend {
       (hold) => hold.method === method && (hold.patientId === undefined || hold.patientId === args[0]),
     );
     await Promise.all(holds.map((hold) => hold.gate));
-    const failure = this.options.failures?.[method];
+    const failure = this.failures[method];
     if (failure) throw new BackendError(failure.code, failure.message);
   }
 
   private requireSession(): SessionInfo {
     if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
     return this.session;
+  }
+
+  /** As the default policy: IT staff see no patient data at all. */
+  private requirePatientAccess(): SessionInfo {
+    const session = this.requireSession();
+    if (session.roles.some((role) => NO_PATIENT_ROLES.includes(role))) {
+      throw new BackendError("AccessDenied", "this account may not view patient records");
+    }
+    return session;
+  }
+
+  /** The screens of the desk, re-checked on every request as the core does. */
+  private requireDesk(screen: keyof SessionInfo["desk"]): SessionInfo {
+    const session = this.requireSession();
+    if (!session.desk[screen]) throw new BackendError("AccessDenied", "this account may not use this screen");
+    return session;
   }
 
   private requirePlatform(): void {
@@ -423,10 +739,13 @@ export class FakeBackend implements Backend {
     if (username === LOCKED_USERNAME) {
       throw new BackendError("AccountLocked", "The account is locked. Contact the IT service desk.");
     }
-    if (username !== SAMPLE_USERNAME || password !== SAMPLE_PASSWORD) {
+    const account = (Object.keys(SAMPLE_ACCOUNTS) as SampleAccount[]).find(
+      (name) => SAMPLE_ACCOUNTS[name].username === username,
+    );
+    if (!account || password !== SAMPLE_PASSWORD) {
       throw new BackendError("InvalidCredentials", "The username or password is incorrect.");
     }
-    this.session = this.sessionFor();
+    this.session = this.sessionFor(account);
     return this.session;
   }
 
@@ -442,7 +761,7 @@ export class FakeBackend implements Backend {
     }).finally(() => {
       this.cancelPending = null;
     });
-    this.session = this.sessionFor();
+    this.session = this.sessionFor(this.options.account ?? "doctor");
     return this.session;
   }
 
@@ -460,7 +779,7 @@ export class FakeBackend implements Backend {
 
   async searchPatients(query: string): Promise<SearchResults> {
     await this.enter("searchPatients", query);
-    this.requireSession();
+    this.requirePatientAccess();
     const needle = query.trim().toLowerCase();
     if (!needle) return { patients: [], offline: false };
     // Unreachable platform: the core answers from the cache, if it has one.
@@ -479,7 +798,7 @@ export class FakeBackend implements Backend {
 
   async openPatient(patientId: string): Promise<Chart> {
     await this.enter("openPatient", patientId);
-    this.requireSession();
+    this.requirePatientAccess();
     return this.open(patientId);
   }
 
@@ -499,7 +818,7 @@ export class FakeBackend implements Backend {
 
   async refreshPatient(patientId: string): Promise<Chart> {
     await this.enter("refreshPatient", patientId);
-    this.requireSession();
+    this.requirePatientAccess();
     return this.fetch(patientId);
   }
 
@@ -567,6 +886,11 @@ export class FakeBackend implements Backend {
     this.expireGlass();
     const spec = structuredClone(this.watermarkSpec);
     if (!this.session) spec.lines = [...SIGNED_OUT_WATERMARK_LINES];
+    else if (this.session.subject !== sampleSession.subject) {
+      // The watermark names whoever is signed in.
+      const who = [this.session.displayName, this.session.staffNo].filter(Boolean).join(" ");
+      spec.lines = [who, ...spec.lines.slice(1)];
+    }
     if (this.glass) return { ...spec, breakGlass: true, color: GLASS_WATERMARK_COLOR };
     return spec;
   }
@@ -601,5 +925,47 @@ export class FakeBackend implements Backend {
       pages,
       bytes: pages * 48_213,
     };
+  }
+
+  async referralInbox(): Promise<ReferralInbox> {
+    await this.enter("referralInbox");
+    this.requireDesk("referralInbox");
+    this.requirePlatform();
+    return { referrals: structuredClone(this.referrals), canDecide: this.canDecide };
+  }
+
+  async decideReferral(referralId: string, decision: ReferralDecision, note: string): Promise<ReferralView> {
+    await this.enter("decideReferral", referralId, decision, note);
+    this.requireDesk("referralInbox");
+    this.requirePlatform();
+    if (!this.canDecide) throw new BackendError("AccessDenied", "referral decisions are made on the platform");
+    // As the core: a decision is accepted or declined, and declining says why.
+    if (decision === "pending" || (decision === "declined" && !note.trim())) {
+      throw new BackendError("Internal", "internal error: a referral is accepted, or declined with a note");
+    }
+    const index = this.referrals.findIndex(({ id }) => id === referralId);
+    const referral = this.referrals[index];
+    if (!referral) throw new BackendError("NotFound", "The referral was not found on the platform.");
+    const decided: ReferralView = {
+      ...referral,
+      decision,
+      status: decision === "accepted" ? "active" : "revoked",
+      decisionNote: note.trim() || null,
+    };
+    this.referrals[index] = decided;
+    return structuredClone(decided);
+  }
+
+  async whoViewed(patientId: string): Promise<AccessLog> {
+    await this.enter("whoViewed", patientId);
+    this.requireDesk("accessLog");
+    this.find(patientId);
+    return structuredClone(this.accessLogs[patientId] ?? { entries: [], platformProblem: null });
+  }
+
+  async auditStatus(): Promise<AuditStatus> {
+    await this.enter("auditStatus");
+    this.requireDesk("auditStatus");
+    return structuredClone(this.auditStatusSpec);
   }
 }

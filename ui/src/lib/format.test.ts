@@ -5,9 +5,12 @@ import {
   formatClock,
   formatDate,
   formatDateTime,
+  formatCount,
   formatInstant,
   interpretationFlag,
+  isUrgentPriority,
   newestFirst,
+  newestFirstBy,
 } from "./format";
 
 function encounter(id: string, start: string | null): EncounterView {
@@ -47,6 +50,35 @@ describe("format", () => {
       encounter("c", "2024-01-15T22:10:00+08:00"),
     ]);
     expect(sorted.map((e) => e.id)).toEqual(["b", "c", "a", "x", "y"]);
+  });
+
+  it("sorts anything newest first by the time it names, dates and instants alike", () => {
+    const items = [
+      { id: "a", at: "2026-11-20" },
+      { id: "b", at: "2026-11-28T08:15:00+08:00" },
+      { id: "x", at: null },
+      { id: "c", at: "2026-11-28T01:00:00Z" },
+      { id: "d", at: "2026-11-20" },
+    ];
+    // 08:15 in Beijing is 00:15 UTC, before 01:00 UTC; equal times keep their order.
+    expect(newestFirstBy(items, (item) => item.at).map((item) => item.id)).toEqual(["c", "b", "a", "d", "x"]);
+  });
+
+  it.each([
+    ["urgent", true],
+    ["asap", true],
+    ["stat", true],
+    ["routine", false],
+    ["Urgent", false],
+    [null, false],
+  ] as const)("isUrgentPriority(%s) = %s", (priority, urgent) => {
+    expect(isUrgentPriority(priority)).toBe(urgent);
+  });
+
+  it("groups the digits of counts as the locale does", () => {
+    expect(formatCount(1861, "en")).toBe("1,861");
+    expect(formatCount(1861, "zh-CN")).toBe("1,861");
+    expect(formatCount(0, "en")).toBe("0");
   });
 
   it.each([

@@ -36,18 +36,36 @@ export function formatDate(value: string): string {
   return match?.[1] ?? value;
 }
 
-function startTime(encounter: EncounterView): number {
-  if (!encounter.start) return Number.NEGATIVE_INFINITY;
-  const time = Date.parse(encounter.start);
+function timeOf(value: string | null): number {
+  if (!value) return Number.NEGATIVE_INFINITY;
+  const time = Date.parse(value);
   return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
+
+/**
+ * Newest first by the date or instant `when` gives; items without a
+ * (parsable) one go last, and items of the same time keep their order.
+ */
+export function newestFirstBy<T>(items: readonly T[], when: (item: T) => string | null): T[] {
+  return items
+    .map((item, index) => ({ item, index, time: timeOf(when(item)) }))
+    .sort((a, b) => (a.time === b.time ? a.index - b.index : b.time - a.time))
+    .map(({ item }) => item);
 }
 
 /** Newest first; encounters without a (parsable) start go last, in their original order. */
 export function newestFirst(encounters: readonly EncounterView[]): EncounterView[] {
-  return encounters
-    .map((encounter, index) => ({ encounter, index, time: startTime(encounter) }))
-    .sort((a, b) => (a.time === b.time ? a.index - b.index : b.time - a.time))
-    .map(({ encounter }) => encounter);
+  return newestFirstBy(encounters, (encounter) => encounter.start);
+}
+
+/** Request priorities (FHIR `urgent`, `asap`, `stat`) that must stand out from `routine` ones. */
+export function isUrgentPriority(priority: string | null): boolean {
+  return priority === "urgent" || priority === "asap" || priority === "stat";
+}
+
+/** A count with the locale's digit grouping (1,861). */
+export function formatCount(value: number, locale: Locale): string {
+  return new Intl.NumberFormat(locale).format(value);
 }
 
 export type Flag = "high" | "low" | "abnormal" | null;

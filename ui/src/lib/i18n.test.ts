@@ -1,8 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { accessSummary, detectLocale, dictionaries, errorHeadlineKey, genderLabel, translate } from "./i18n";
+import {
+  accessSummary,
+  AUDIT_ACTIONS,
+  auditActionKey,
+  detectLocale,
+  dictionaries,
+  entrySourceKey,
+  errorHeadlineKey,
+  genderLabel,
+  LOCALES,
+  priorityLabel,
+  purposeLabel,
+  referralDecisionKey,
+  translate,
+} from "./i18n";
 import type { AccessView } from "../bindings/AccessView";
+import type { AuditAction } from "../bindings/AuditAction";
+import type { EntrySource } from "../bindings/EntrySource";
 import type { ErrorCode } from "../bindings/ErrorCode";
+import type { ReferralDecision } from "../bindings/ReferralDecision";
+import auditActionSource from "../bindings/AuditAction.ts?raw";
+import entrySourceSource from "../bindings/EntrySource.ts?raw";
+import referralDecisionSource from "../bindings/ReferralDecision.ts?raw";
 import { ERROR_CODES } from "./backend";
+
+/** The values of the string union a generated binding exports, read from its source. */
+function unionValues(source: string): string[] {
+  const union = /export type \w+ = ([^;]+);/.exec(source)?.[1] ?? "";
+  return [...union.matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
+}
 
 describe("i18n", () => {
   it("has the same keys in zh-CN and en", () => {
@@ -79,6 +105,52 @@ describe("i18n", () => {
     expect(genderLabel("zh-CN", "female")).toBe("女");
     expect(genderLabel("en", "male")).toBe("Male");
     expect(genderLabel("en", "*")).toBe("*");
+  });
+});
+
+describe("labels of the desk's values", () => {
+  // The key functions compile only while every value of the generated type
+  // has a key; these tests read the bindings themselves, so a value the core
+  // adds fails here too, and each label must exist in both languages.
+  function expectLabelled(values: string[], key: (value: string) => Parameters<typeof translate>[1]) {
+    expect(values.length).toBeGreaterThan(1);
+    for (const locale of LOCALES) {
+      const labels = values.map((value) => dictionaries[locale][key(value)]);
+      for (const [index, label] of labels.entries()) expect(label, `${locale} ${values[index]}`).toBeTruthy();
+      // Two values under one label could not be told apart.
+      expect(new Set(labels).size, locale).toBe(values.length);
+    }
+  }
+
+  it("labels every audit action of the contract", () => {
+    const actions = unionValues(auditActionSource);
+    expect(actions).toContain("breakGlassStart");
+    expect([...AUDIT_ACTIONS].sort()).toEqual([...actions].sort());
+    expectLabelled(actions, (action) => auditActionKey(action as AuditAction));
+  });
+
+  it("labels every referral decision and every source of an access entry", () => {
+    expectLabelled(unionValues(referralDecisionSource), (decision) => referralDecisionKey(decision as ReferralDecision));
+    expectLabelled(unionValues(entrySourceSource), (source) => entrySourceKey(source as EntrySource));
+  });
+
+  it.each([
+    ["en", "breakGlassStart", "Break the glass started"],
+    ["zh-CN", "breakGlassStart", "紧急解封开始"],
+    ["en", "patientOpen", "Chart opened"],
+    ["zh-CN", "export", "导出"],
+  ] as const)("in %s, %s reads %s", (locale, action, label) => {
+    expect(translate(locale, auditActionKey(action))).toBe(label);
+  });
+
+  it("labels priorities and purposes, and passes unknown ones through", () => {
+    expect(priorityLabel("en", "urgent")).toBe("Urgent");
+    expect(priorityLabel("zh-CN", "stat")).toBe("立即");
+    expect(priorityLabel("zh-CN", "routine")).toBe("常规");
+    expect(priorityLabel("en", "whenever")).toBe("whenever");
+    expect(purposeLabel("en", "ETREAT")).toBe("Emergency treatment");
+    expect(purposeLabel("zh-CN", "TREAT")).toBe("诊疗");
+    expect(purposeLabel("en", "HPAYMT")).toBe("HPAYMT");
   });
 });
 

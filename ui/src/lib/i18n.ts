@@ -1,8 +1,11 @@
 // Every string the UI itself shows, in both languages. Clinical content from
 // the core is never translated here: it is displayed exactly as received.
 import type { AccessView } from "../bindings/AccessView";
+import type { AuditAction } from "../bindings/AuditAction";
+import type { EntrySource } from "../bindings/EntrySource";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { IdentifierKind } from "../bindings/IdentifierKind";
+import type { ReferralDecision } from "../bindings/ReferralDecision";
 
 export type Locale = "zh-CN" | "en";
 export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
@@ -156,6 +159,131 @@ const en = {
   "cache.withoutCache": "ChartGuard keeps working without the local cache: charts are loaded from the regional platform.",
   "cache.reset": "Rebuild the local cache",
   "cache.resetting": "Rebuilding the local cache…",
+
+  "nav.label": "Screens",
+  "nav.search": "Find a patient",
+  "nav.referrals": "Referrals",
+  "nav.audit": "Audit trail",
+
+  "referral.heading": "Referrals to your department",
+  "referral.loading": "Loading referrals…",
+  "referral.refresh": "Refresh",
+  "referral.empty": "No referrals to your department",
+  "referral.count": "Referrals: {count} · pending: {pending}",
+  "referral.platformDecides": "Referrals are accepted or declined on the regional platform. Here you can read them and open the patient's chart.",
+  "referral.authoredOn": "Referred",
+  "referral.reason": "Reason",
+  "referral.requester": "From",
+  "referral.priority": "Priority",
+  "referral.decision": "Decision",
+  "referral.decisionNote": "Note",
+  "referral.accept": "Accept",
+  "referral.accepting": "Accepting…",
+  "referral.decline": "Decline…",
+  "referral.declineTitle": "Decline the referral",
+  "referral.declineIntro": "The referral of {patient} goes back to the referring doctor with your note.",
+  "referral.note": "Reason for declining (required)",
+  "referral.noteHint": "The referring doctor reads this note.",
+  "referral.noteCount": "{count} / {max}",
+  "referral.confirmDecline": "Decline the referral",
+  "referral.declining": "Declining…",
+  "referral.cancel": "Cancel",
+  "referral.back": "Back to referrals",
+  "referral.bar": "Referral to your department",
+
+  "decision.pending": "Pending",
+  "decision.accepted": "Accepted",
+  "decision.declined": "Declined",
+
+  "priority.routine": "Routine",
+  "priority.urgent": "Urgent",
+  "priority.asap": "As soon as possible",
+  "priority.stat": "Immediately (STAT)",
+
+  "accessLog.open": "Who viewed",
+  "accessLog.heading": "Who viewed this patient",
+  "accessLog.close": "Close",
+  "accessLog.reload": "Reload",
+  "accessLog.loading": "Loading the access log…",
+  "accessLog.empty": "No views, exports or unsealing of this patient are recorded.",
+  "accessLog.glassOnly": "Only break-the-glass",
+  "accessLog.glassEmpty": "No break-the-glass access to this patient is recorded.",
+  "accessLog.count": "Entries: {count} · break the glass: {glass}",
+  "accessLog.platformProblem": "Only this workstation's events are shown: the platform's audit events could not be read.",
+  "accessLog.accessDenied": "You can see who viewed the patients of your department only.",
+  "accessLog.who": "Who",
+  "accessLog.purpose": "Purpose",
+  "accessLog.workstation": "Workstation",
+  "accessLog.detail": "Detail",
+  "accessLog.outcome": "Outcome",
+  "accessLog.source": "Recorded by",
+  "accessLog.reason": "Reason",
+  "accessLog.note": "Note",
+  "accessLog.glass": "Break the glass",
+  "accessLog.success": "Succeeded",
+  "accessLog.failed": "Failed",
+
+  "source.platform": "Platform",
+  "source.local": "This workstation",
+  "source.both": "Platform and this workstation",
+
+  "purpose.TREAT": "Treatment",
+  "purpose.ETREAT": "Emergency treatment",
+
+  "action.login": "Sign-in",
+  "action.loginFailed": "Failed sign-in",
+  "action.logout": "Sign-out",
+  "action.lock": "Screen locked",
+  "action.unlock": "Screen unlocked",
+  "action.patientSearch": "Patient search",
+  "action.patientOpen": "Chart opened",
+  "action.sectionView": "Section viewed",
+  "action.breakGlassStart": "Break the glass started",
+  "action.breakGlassEnd": "Break the glass ended",
+  "action.export": "Export",
+  "action.print": "Print",
+  "action.exportDone": "Export finished",
+  "action.watermarkTamper": "Watermark tampered with",
+  "action.cachePurge": "Cache purged",
+  "action.configChange": "Configuration changed",
+  "action.accessDenied": "Access denied",
+  "action.referralDecision": "Referral decision",
+  "action.accessLogView": "Access log viewed",
+  "action.other": "Other event",
+
+  "audit.heading": "Audit trail",
+  "audit.intro": "Counts and checks of this workstation's audit trail: no patient and no person is named here.",
+  "audit.loading": "Verifying the audit trail…",
+  "audit.verifyAgain": "Verify again",
+  "audit.verifying": "Verifying…",
+  "audit.verification": "Verification",
+  "audit.verifyOk": "Intact: {checked} records checked, the chain holds",
+  "audit.verifyBroken": "BROKEN at record #{record}",
+  "audit.verifyBrokenSomewhere": "BROKEN",
+  "audit.verifyChecked": "{checked} records checked",
+  "audit.verifyAdvice": "Records of the trail were edited or deleted. Leave this workstation as it is and tell the security officer.",
+  "audit.checkedAt": "Checked at {time}",
+  "audit.summary": "Events",
+  "audit.events": "Events recorded",
+  "audit.oldest": "Oldest",
+  "audit.newest": "Newest",
+  "audit.retention": "Kept for at least",
+  "audit.retentionDays": "{days} days",
+  "audit.none": "None",
+  "audit.byAction": "Events by action",
+  "audit.action": "Action",
+  "audit.count": "Count",
+  "audit.noEvents": "No events recorded yet",
+  "audit.outbox": "Forwarding to the platform",
+  "audit.forwarding": "Forwarding",
+  "audit.forwardingOn": "On",
+  "audit.forwardingOff": "Off: the events stay on this workstation",
+  "audit.pending": "Waiting",
+  "audit.failing": "Failing",
+  "audit.oldestPending": "Oldest waiting since",
+  "audit.lastSent": "Last sent",
+  "audit.lastError": "Last error",
+  "audit.never": "Never",
 
   "error.ConfigInvalid": "Configuration problem",
   "error.NotLoggedIn": "Not signed in",
@@ -340,6 +468,131 @@ const zhCN: Record<MessageKey, string> = {
   "cache.reset": "重建本机缓存",
   "cache.resetting": "正在重建本机缓存…",
 
+  "nav.label": "功能导航",
+  "nav.search": "查找患者",
+  "nav.referrals": "转诊",
+  "nav.audit": "操作留痕",
+
+  "referral.heading": "转入本科室的转诊",
+  "referral.loading": "正在加载转诊…",
+  "referral.refresh": "刷新",
+  "referral.empty": "暂无转入本科室的转诊",
+  "referral.count": "转诊 {count} 条 · 待处理 {pending} 条",
+  "referral.platformDecides": "转诊的接收或拒绝在区域平台上办理。此处可查看转诊并打开患者病历。",
+  "referral.authoredOn": "转诊日期",
+  "referral.reason": "转诊原因",
+  "referral.requester": "转出方",
+  "referral.priority": "优先级",
+  "referral.decision": "处理结果",
+  "referral.decisionNote": "处理意见",
+  "referral.accept": "接收",
+  "referral.accepting": "正在接收…",
+  "referral.decline": "拒绝…",
+  "referral.declineTitle": "拒绝转诊",
+  "referral.declineIntro": "{patient} 的转诊将连同您的意见退回转出方。",
+  "referral.note": "拒绝理由（必填）",
+  "referral.noteHint": "转出医生将看到此意见。",
+  "referral.noteCount": "{count} / {max}",
+  "referral.confirmDecline": "确认拒绝",
+  "referral.declining": "正在拒绝…",
+  "referral.cancel": "取消",
+  "referral.back": "返回转诊列表",
+  "referral.bar": "转入本科室的转诊",
+
+  "decision.pending": "待处理",
+  "decision.accepted": "已接收",
+  "decision.declined": "已拒绝",
+
+  "priority.routine": "常规",
+  "priority.urgent": "紧急",
+  "priority.asap": "尽快",
+  "priority.stat": "立即",
+
+  "accessLog.open": "调阅记录",
+  "accessLog.heading": "该患者的调阅记录",
+  "accessLog.close": "关闭",
+  "accessLog.reload": "重新加载",
+  "accessLog.loading": "正在加载调阅记录…",
+  "accessLog.empty": "暂无该患者的调阅、导出或解封记录。",
+  "accessLog.glassOnly": "仅看紧急解封",
+  "accessLog.glassEmpty": "暂无该患者的紧急解封记录。",
+  "accessLog.count": "共 {count} 条 · 紧急解封 {glass} 条",
+  "accessLog.platformProblem": "仅显示本机的操作记录：未能读取区域平台的审计事件。",
+  "accessLog.accessDenied": "仅可查看本科室患者的调阅记录。",
+  "accessLog.who": "调阅人",
+  "accessLog.purpose": "目的",
+  "accessLog.workstation": "工作站",
+  "accessLog.detail": "详情",
+  "accessLog.outcome": "结果",
+  "accessLog.source": "记录来源",
+  "accessLog.reason": "解封理由",
+  "accessLog.note": "说明",
+  "accessLog.glass": "紧急解封（破窗）",
+  "accessLog.success": "成功",
+  "accessLog.failed": "失败",
+
+  "source.platform": "区域平台",
+  "source.local": "本机",
+  "source.both": "区域平台及本机",
+
+  "purpose.TREAT": "诊疗",
+  "purpose.ETREAT": "紧急诊疗",
+
+  "action.login": "登录",
+  "action.loginFailed": "登录失败",
+  "action.logout": "退出登录",
+  "action.lock": "锁屏",
+  "action.unlock": "解锁",
+  "action.patientSearch": "查找患者",
+  "action.patientOpen": "打开病历",
+  "action.sectionView": "查看病历内容",
+  "action.breakGlassStart": "紧急解封开始",
+  "action.breakGlassEnd": "紧急解封结束",
+  "action.export": "导出",
+  "action.print": "打印",
+  "action.exportDone": "导出完成",
+  "action.watermarkTamper": "水印被篡改",
+  "action.cachePurge": "清除缓存",
+  "action.configChange": "配置变更",
+  "action.accessDenied": "拒绝访问",
+  "action.referralDecision": "处理转诊",
+  "action.accessLogView": "查看调阅记录",
+  "action.other": "其他事件",
+
+  "audit.heading": "操作留痕",
+  "audit.intro": "本机操作留痕的统计与校验：此处不显示任何患者或人员。",
+  "audit.loading": "正在校验操作留痕…",
+  "audit.verifyAgain": "重新校验",
+  "audit.verifying": "正在校验…",
+  "audit.verification": "完整性校验",
+  "audit.verifyOk": "完好：已校验 {checked} 条记录，哈希链完整",
+  "audit.verifyBroken": "已损坏：第 {record} 条记录起",
+  "audit.verifyBrokenSomewhere": "已损坏",
+  "audit.verifyChecked": "已校验 {checked} 条记录",
+  "audit.verifyAdvice": "留痕记录被修改或删除。请保持本机现状，并报告信息安全负责人。",
+  "audit.checkedAt": "校验时间 {time}",
+  "audit.summary": "事件",
+  "audit.events": "记录事件数",
+  "audit.oldest": "最早",
+  "audit.newest": "最新",
+  "audit.retention": "至少保留",
+  "audit.retentionDays": "{days} 天",
+  "audit.none": "无",
+  "audit.byAction": "按操作统计",
+  "audit.action": "操作",
+  "audit.count": "次数",
+  "audit.noEvents": "尚无记录",
+  "audit.outbox": "向区域平台转发",
+  "audit.forwarding": "转发",
+  "audit.forwardingOn": "已开启",
+  "audit.forwardingOff": "未开启：事件仅保存在本机",
+  "audit.pending": "待发送",
+  "audit.failing": "发送失败",
+  "audit.oldestPending": "最早待发送",
+  "audit.lastSent": "最近发送",
+  "audit.lastError": "最近错误",
+  "audit.never": "从未",
+
   "error.ConfigInvalid": "配置有误",
   "error.NotLoggedIn": "尚未登录",
   "error.InvalidCredentials": "用户名或密码错误",
@@ -399,6 +652,71 @@ export function errorHeadlineKey(code: ErrorCode): MessageKey {
 
 export function identifierKindKey(kind: IdentifierKind): MessageKey {
   return `idkind.${kind}`;
+}
+
+// The label keys below are template literals over the generated types: when
+// the core adds a value, they stop compiling until both dictionaries label it.
+
+export function auditActionKey(action: AuditAction): MessageKey {
+  return `action.${action}`;
+}
+
+export function referralDecisionKey(decision: ReferralDecision): MessageKey {
+  return `decision.${decision}`;
+}
+
+export function entrySourceKey(source: EntrySource): MessageKey {
+  return `source.${source}`;
+}
+
+// Keyed by the generated type, so that the list below is complete.
+const AUDIT_ACTION_SET: Record<AuditAction, true> = {
+  login: true,
+  loginFailed: true,
+  logout: true,
+  lock: true,
+  unlock: true,
+  patientSearch: true,
+  patientOpen: true,
+  sectionView: true,
+  breakGlassStart: true,
+  breakGlassEnd: true,
+  export: true,
+  print: true,
+  exportDone: true,
+  watermarkTamper: true,
+  cachePurge: true,
+  configChange: true,
+  accessDenied: true,
+  referralDecision: true,
+  accessLogView: true,
+  other: true,
+};
+/** Every audit action the UI labels, in the contract's order. */
+export const AUDIT_ACTIONS: readonly AuditAction[] = Object.keys(AUDIT_ACTION_SET) as AuditAction[];
+
+const PRIORITY_KEYS: Record<string, MessageKey> = {
+  routine: "priority.routine",
+  urgent: "priority.urgent",
+  asap: "priority.asap",
+  stat: "priority.stat",
+};
+
+/** A FHIR request priority (`routine`, `urgent`, `asap`, `stat`); any other value as the core sent it. */
+export function priorityLabel(locale: Locale, priority: string): string {
+  const key = PRIORITY_KEYS[priority];
+  return key ? translate(locale, key) : priority;
+}
+
+const PURPOSE_KEYS: Record<string, MessageKey> = {
+  TREAT: "purpose.TREAT",
+  ETREAT: "purpose.ETREAT",
+};
+
+/** A purpose of use (`TREAT`, `ETREAT`); any other code as the core sent it. */
+export function purposeLabel(locale: Locale, purpose: string): string {
+  const key = PURPOSE_KEYS[purpose];
+  return key ? translate(locale, key) : purpose;
 }
 
 const GENDER_KEYS: Record<string, MessageKey> = {

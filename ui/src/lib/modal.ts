@@ -52,3 +52,11 @@ export function modalKeydown(dialog: HTMLElement | undefined, event: KeyboardEve
 export function keepFocusIn(dialog: HTMLElement | undefined, event: FocusEvent): void {
   if (dialog && event.target instanceof Node && !dialog.contains(event.target)) tabStops(dialog)[0]?.focus();
 }
+
+/**
+ * Whether a modal dialog is open anywhere in the page: Escape and print
+ * requests are then the dialog's, whichever component opened it.
+ */
+export function modalOpen(): boolean {
+  return document.querySelector('[role="dialog"][aria-modal="true"]') !== null;
+}
