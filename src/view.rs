@@ -54,7 +54,7 @@ pub struct SessionInfo {
     pub desk: Desk,
 }
 
-/// What the policy's `[audit]` roles open for the logged-in person; the
+/// What the policy's `[desk]` roles open for the logged-in person; the
 /// core checks again on every request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

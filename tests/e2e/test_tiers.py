@@ -145,6 +145,9 @@ def test_department_head_treats_referrals_to_the_department_only(launch):
 def test_it_admin_sees_no_patients(launch):
     app = launch()
     log_in(app, "itadmin", PASSWORD)
+    # IT starts on the audit trail's status; search is one click away.
+    wait_for(app, "audit-status", timeout=60)
+    wait_for(app, "nav-search").click()
     box = wait_for(app, "search-input")
     box.send_keys("张伟", Keys.ENTER)
     error = wait_for(app, "search-error")
