@@ -141,13 +141,19 @@ impl CacheConfig {
     /// The configured folder, else the user's local (never roaming) data
     /// folder: patient data must not follow a roaming profile to a server.
     pub fn dir(&self) -> Result<PathBuf> {
-        match (&self.dir, dirs::data_local_dir()) {
-            (Some(dir), _) => Ok(dir.clone()),
-            (None, Some(local)) => Ok(local.join("chartguard").join("cache")),
-            (None, None) => Err(Error::Config(
-                "cache.dir: this user has no local data folder; set cache.dir".into(),
-            )),
-        }
+        local_data_folder(self.dir.as_ref(), "cache")
+    }
+}
+
+/// `configured`, else `{local data}/chartguard/{section}`; `section` is
+/// also the config table whose `dir` key sets it.
+fn local_data_folder(configured: Option<&PathBuf>, section: &str) -> Result<PathBuf> {
+    match (configured, dirs::data_local_dir()) {
+        (Some(dir), _) => Ok(dir.clone()),
+        (None, Some(local)) => Ok(local.join("chartguard").join(section)),
+        (None, None) => Err(Error::Config(format!(
+            "{section}.dir: this user has no local data folder; set {section}.dir"
+        ))),
     }
 }
 
@@ -210,13 +216,7 @@ impl Default for AuditConfig {
 impl AuditConfig {
     /// The configured folder, else `{local data}/chartguard/audit`.
     pub fn dir(&self) -> Result<PathBuf> {
-        match (&self.dir, dirs::data_local_dir()) {
-            (Some(dir), _) => Ok(dir.clone()),
-            (None, Some(local)) => Ok(local.join("chartguard").join("audit")),
-            (None, None) => Err(Error::Config(
-                "audit.dir: this user has no local data folder; set audit.dir".into(),
-            )),
-        }
+        local_data_folder(self.dir.as_ref(), "audit")
     }
 }
 

@@ -259,7 +259,8 @@ impl Platform {
     /// outbox retries.
     pub(crate) async fn put_audit_event(&self, token: &str, event: &Value) -> Result<()> {
         let id = checked_id(str_field(event, "id").unwrap_or_default())?;
-        self.put(&format!("AuditEvent/{id}"), token, event)
+        // Any 2xx means the platform has it; its answer is not read.
+        self.put_status(&format!("AuditEvent/{id}"), token, event)
             .await
             .map(drop)
     }
@@ -353,8 +354,30 @@ impl Platform {
         Ok(out)
     }
 
-    /// One `PUT` of a JSON resource, not retried (the caller decides).
+    /// One `PUT` of a JSON resource, not retried (the caller decides);
+    /// what the platform stored.
     async fn put(&self, path: &str, token: &str, body: &Value) -> Result<Value> {
+        let remote = Remote::Platform;
+        let response = self.put_status(path, token, body).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::from_http(remote, &e))?;
+        if bytes.len() as u64 > self.max_body {
+            return Err(Error::Malformed(
+                remote,
+                "a response was larger than allowed",
+            ));
+        }
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|_| Error::Malformed(remote, "a response was not valid FHIR JSON"))
+    }
+
+    /// One `PUT`, answered with a 2xx, or the error its status means.
+    async fn put_status(&self, path: &str, token: &str, body: &Value) -> Result<reqwest::Response> {
         let remote = Remote::Platform;
         let response = self
             .http
@@ -372,27 +395,12 @@ impl Platform {
         let status = response.status().as_u16();
         tracing::debug!(status, "platform PUT");
         match status {
-            200..=299 => {}
-            401 => return Err(Error::SessionExpired),
-            403 => return Err(Error::AccessDenied),
-            404 | 410 => return Err(Error::NotFound),
-            _ => return Err(Error::Platform(status)),
+            200..=299 => Ok(response),
+            401 => Err(Error::SessionExpired),
+            403 => Err(Error::AccessDenied),
+            404 | 410 => Err(Error::NotFound),
+            _ => Err(Error::Platform(status)),
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::from_http(remote, &e))?;
-        if bytes.len() as u64 > self.max_body {
-            return Err(Error::Malformed(
-                remote,
-                "a response was larger than allowed",
-            ));
-        }
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes)
-            .map_err(|_| Error::Malformed(remote, "a response was not valid FHIR JSON"))
     }
 
     fn url(&self, path: &str) -> Result<Url> {

@@ -139,9 +139,13 @@ fn key_entry(name: &str) -> Result<keyring::Entry> {
 }
 
 /// The audit trail's two keys (its file's, and the one that seals its
-/// records), named after the trail's `key_id`; made on first use when
-/// `create` is set. `None`: the keyring has neither (or only one of them).
-pub(crate) async fn audit_keys(key_id: &str, create: bool) -> Result<Option<(CacheKey, CacheKey)>> {
+/// records), named after the trail's `key_id`, and whether they were made
+/// now: on first use, when `create` is set. `None`: the keyring has
+/// neither (or only one of them).
+pub(crate) async fn audit_keys(
+    key_id: &str,
+    create: bool,
+) -> Result<Option<(CacheKey, CacheKey, bool)>> {
     let names = [format!("audit-db:{key_id}"), format!("audit-mac:{key_id}")];
     blocking(move || {
         let mut keys = Vec::with_capacity(2);
@@ -155,7 +159,7 @@ pub(crate) async fn audit_keys(key_id: &str, create: bool) -> Result<Option<(Cac
         let mac = keys.pop().flatten();
         let db = keys.pop().flatten();
         match (db, mac) {
-            (Some(db), Some(mac)) => Ok(Some((db, mac))),
+            (Some(db), Some(mac)) => Ok(Some((db, mac, false))),
             (None, None) if create => {
                 let (db, mac) = (CacheKey::random(), CacheKey::random());
                 key_entry(&names[0])?
@@ -164,7 +168,7 @@ pub(crate) async fn audit_keys(key_id: &str, create: bool) -> Result<Option<(Cac
                 key_entry(&names[1])?
                     .set_password(&mac.to_hex())
                     .map_err(keyring_error)?;
-                Ok(Some((db, mac)))
+                Ok(Some((db, mac, true)))
             }
             _ => Ok(None),
         }

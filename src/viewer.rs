@@ -40,7 +40,7 @@ use crate::watermark::{self, local_minute, Person, Stamp, WatermarkPolicy};
 use auditing::{masked_query, purpose_of, shown_types};
 
 /// The longest note a doctor can give when breaking the glass.
-const MAX_GLASS_NOTE_CHARS: usize = 500;
+const MAX_NOTE_CHARS: usize = 500;
 
 /// How far before the last sync (platform time) an incremental refresh asks from.
 const SINCE_MARGIN: Duration = Duration::from_secs(60);
@@ -74,6 +74,8 @@ pub struct Viewer {
     trail: Trail,
     /// Wakes the forwarder when an event is written.
     audit_written: tokio::sync::Notify,
+    /// The platform could not be reached: no event is sent before then.
+    forwarding_paused_until: std::sync::Mutex<Option<Instant>>,
 }
 
 /// The state of the logged-in doctor's cache.
@@ -109,6 +111,7 @@ impl Viewer {
         Ok(Viewer {
             trail: Trail::new(&config, settings_digest(&config)),
             audit_written: tokio::sync::Notify::new(),
+            forwarding_paused_until: std::sync::Mutex::new(None),
             idp: Idp::new(&config)?,
             platform: Platform::new(&config)?,
             privacy,
@@ -241,7 +244,8 @@ impl Viewer {
     /// Searches the platform; when it cannot be reached, the patients in
     /// this workstation's cache (marked `offline`).
     pub async fn search_patients(&self, query: &str) -> Result<SearchResults> {
-        let identity = self.require_patient_access_audited(None).await?;
+        let access = self.require_patient_access().await;
+        let identity = self.audit_refusal(None, "patient search", access).await?;
         let Some(parsed) = PatientQuery::parse(query) else {
             return Ok(SearchResults {
                 patients: Vec::new(),
@@ -307,18 +311,7 @@ impl Viewer {
     /// refusal to show it. The chart is returned only when its entry is in
     /// the trail.
     async fn audit_shown(&self, patient_id: &str, chart: Result<Chart>) -> Result<Chart> {
-        let chart = match chart {
-            Err(e @ Error::AccessDenied) => {
-                let mut entry = self
-                    .doctor_entry(AuditAction::AccessDenied)
-                    .await
-                    .failed(e.code());
-                entry.patient = Some(self.patient_ref(patient_id));
-                self.audit_after(entry).await;
-                return Err(e);
-            }
-            other => other?,
-        };
+        let chart = self.audit_refusal(Some(patient_id), "chart", chart).await?;
         let mut entry = self.doctor_entry(AuditAction::PatientOpen).await;
         if let Some(who) = &mut entry.who {
             who.tier = Some(chart.access.tier.clone());
@@ -451,17 +444,34 @@ impl Viewer {
     /// and a note (both audited), and returns the unsealed chart. Refused
     /// when the doctor's tier for the patient may not break the glass.
     pub async fn break_glass(&self, patient_id: &str, reason: &str, note: &str) -> Result<Chart> {
-        let identity = self.require_patient_access().await?;
+        let access = self.require_patient_access().await;
+        let identity = self
+            .audit_refusal(Some(patient_id), "break the glass", access)
+            .await?;
         let policy = self.privacy.policy()?;
         if !policy.break_glass.reasons.iter().any(|r| r.code == reason) {
             return Err(Error::Internal(
                 "not a break-the-glass reason of the policy",
             ));
         }
-        if note.trim().is_empty() || note.chars().count() > MAX_GLASS_NOTE_CHARS {
+        if note.trim().is_empty() || note.chars().count() > MAX_NOTE_CHARS {
             return Err(Error::Internal(
                 "break the glass needs a note of up to 500 characters",
             ));
+        }
+        // Only a tier that may break the glass gets a start in the trail.
+        let chart = self.open_chart(patient_id).await;
+        let chart = self
+            .audit_refusal(Some(patient_id), "break the glass", chart)
+            .await?;
+        let may = policy
+            .tiers
+            .get(&chart.access.tier)
+            .is_some_and(|tier| tier.break_glass);
+        if !may {
+            return Err(self
+                .refuse(Some(patient_id), "break the glass: not for this tier")
+                .await);
         }
         let mut started = self.doctor_entry(AuditAction::BreakGlassStart).await;
         started.patient = Some(self.patient_ref(patient_id));
@@ -603,8 +613,10 @@ impl Viewer {
     pub async fn export_pdf(&self, request: &ExportRequest, path: &Path) -> Result<ExportReceipt> {
         let target = export::export_target(path)?;
         let made = self.make_export(request, Purpose::Export).await?;
-        self.require_session(&made.session_ref).await?;
-        let written = blocking_io(|| export::write_file(&target, &made.pdf.bytes));
+        let written = match self.require_session(&made.session_ref).await {
+            Ok(()) => blocking_io(|| export::write_file(&target, &made.pdf.bytes)),
+            Err(e) => Err(e),
+        };
         self.audit_export_done(&request.patient_id, &made.export_id, written.as_ref().err())
             .await;
         written.map(|()| export::receipt(made.export_id, &made.pdf))
@@ -617,14 +629,16 @@ impl Viewer {
         let command = self.config.export.print_command.clone();
         export::print_program(&command)?;
         let made = self.make_export(request, Purpose::Print).await?;
-        self.require_session(&made.session_ref).await?;
         let (id, pdf) = (made.export_id.clone(), made.pdf);
-        let (spooled, pdf) = tokio::task::spawn_blocking(move || {
-            let spooled = export::spool(&command, &id, &pdf.bytes);
-            (spooled, pdf)
-        })
-        .await
-        .map_err(|_| Error::Internal("the print job stopped"))?;
+        let (spooled, pdf) = match self.require_session(&made.session_ref).await {
+            Ok(()) => tokio::task::spawn_blocking(move || {
+                let spooled = export::spool(&command, &id, &pdf.bytes);
+                (spooled, pdf)
+            })
+            .await
+            .map_err(|_| Error::Internal("the print job stopped"))?,
+            Err(e) => (Err(e), pdf),
+        };
         self.audit_export_done(&request.patient_id, &made.export_id, spooled.as_ref().err())
             .await;
         spooled.map(|()| export::receipt(made.export_id, &pdf))
@@ -636,9 +650,12 @@ impl Viewer {
     /// break-the-glass colour exactly when the chart holds unsealed
     /// records, and one timestamp for mark and footer.
     async fn make_export(&self, request: &ExportRequest, purpose: Purpose) -> Result<Made> {
-        self.require_patient_access().await?;
+        let patient = Some(request.patient_id.as_str());
+        let access = self.require_patient_access().await;
+        self.audit_refusal(patient, "export", access).await?;
         let doctor = self.doctor().await.ok_or(Error::NotLoggedIn)?;
-        let chart = self.open_chart(&request.patient_id).await?;
+        let chart = self.open_chart(&request.patient_id).await;
+        let chart = self.audit_refusal(patient, "export", chart).await?;
         self.require_session(&doctor.1).await?;
         let now = chrono::Local::now();
         let break_glass = chart.access.break_glass_until.is_some();
@@ -677,7 +694,16 @@ impl Viewer {
             export::document(&chart, scope, labels, &mark, &footer, font_path.as_deref())
         })
         .await
-        .map_err(|_| Error::Internal("the export stopped"))??;
+        .map_err(|_| Error::Internal("the export stopped"))
+        .and_then(|made| made);
+        let pdf = match pdf {
+            Ok(pdf) => pdf,
+            Err(e) => {
+                self.audit_export_done(&request.patient_id, &export_id, Some(&e))
+                    .await;
+                return Err(e);
+            }
+        };
         Ok(Made {
             pdf,
             export_id,

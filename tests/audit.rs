@@ -4,7 +4,6 @@
 //! the platform through the outbox with nothing lost or duplicated, and
 //! the department head's desk built on it.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -156,7 +155,12 @@ async fn every_look_at_a_patient_is_in_the_trail_and_reaches_the_platform_once()
 #[tokio::test]
 async fn when_the_trail_cannot_be_written_nothing_is_shown() {
     let demo = Demo::start();
-    let viewer = logged_in(demo.viewer(), "wangyi").await;
+    let printer = "[export]\nprint_command = [\"sh\", \"-c\", \"cat > /dev/null\"]";
+    let viewer = logged_in(demo.viewer_with_sections(printer), "wangyi").await;
+    viewer
+        .open_patient(ZHANG_WEI)
+        .await
+        .expect("shown while the trail works");
     // Someone holds the trail's file (another process, a backup tool): the
     // write times out.
     let holder = raw_trail(&trail_file(&demo));
@@ -166,6 +170,8 @@ async fn when_the_trail_cannot_be_written_nothing_is_shown() {
 
     let opened = viewer.open_patient(ZHANG_WEI).await;
     assert_eq!(opened.unwrap_err().code(), ErrorCode::AuditUnavailable);
+    let refreshed = viewer.refresh_patient(ZHANG_WEI).await;
+    assert_eq!(refreshed.unwrap_err().code(), ErrorCode::AuditUnavailable);
     let searched = viewer.search_patients("张伟").await;
     assert_eq!(searched.unwrap_err().code(), ErrorCode::AuditUnavailable);
     let out = demo.audit_dir().join("export.pdf");
@@ -177,6 +183,8 @@ async fn when_the_trail_cannot_be_written_nothing_is_shown() {
     let exported = viewer.export_pdf(&request, &out).await;
     assert_eq!(exported.unwrap_err().code(), ErrorCode::AuditUnavailable);
     assert!(!out.exists(), "no file without its audit entry");
+    let printed = viewer.print(&request).await;
+    assert_eq!(printed.unwrap_err().code(), ErrorCode::AuditUnavailable);
     let glass = viewer.break_glass(ZHANG_WEI, "emergency", "test").await;
     assert_eq!(glass.unwrap_err().code(), ErrorCode::AuditUnavailable);
     assert!(
@@ -321,29 +329,32 @@ async fn the_outbox_keeps_events_while_the_platform_is_down_and_a_resend_is_the_
     // Failed events wait (5 s) before the next try.
     tokio::time::sleep(Duration::from_millis(5200)).await;
 
-    // The platform takes the first upload but answers too late: the round
+    // The platform stores the first upload but answers too late: the round
     // is abandoned mid-flight (as when the app is killed), so the event is
     // still in the outbox although the platform has it.
-    demo.faults(serde_json::json!({"latency_ms": 3000, "times": 1}))
+    demo.faults(serde_json::json!({"answer_after_ms": 3000}))
         .await;
     let abandoned = tokio::time::timeout(Duration::from_millis(1500), viewer.forward_audit()).await;
     assert!(abandoned.is_err(), "the round was cut off");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    demo.faults(serde_json::json!({"latency_ms": 0})).await;
+    demo.faults(serde_json::json!({"answer_after_ms": 0})).await;
 
     let mut sent = 0;
     for _ in 0..3 {
         sent += viewer.forward_audit().await.expect("forward");
     }
     assert!(sent >= 3, "login, settings and the chart read: {sent}");
-    let (events, _) = platform_events(&demo).await;
-    let mut seen = HashMap::new();
-    for event in &events {
-        *seen
-            .entry(event["id"].as_str().unwrap().to_owned())
-            .or_insert(0) += 1;
-    }
-    assert!(seen.values().all(|&n| n == 1), "no event twice: {seen:?}");
+    let (events, resubmitted) = platform_events(&demo).await;
+    assert_eq!(resubmitted, 1, "the unacknowledged event was sent again");
+    let log: Value = demo
+        .http()
+        .get(demo.platform_url.join("/_sim/audit").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["conflicts"], 0, "as the same event, not a changed one");
     let trail = raw_trail(&trail_file(&demo));
     let in_trail: i64 = trail
         .query_row("SELECT count(*) FROM event", [], |r| r.get(0))
@@ -538,13 +549,83 @@ async fn who_viewed_and_the_trail_status_are_only_for_their_roles() {
             .map_or(0, |c| c.count)
     };
     assert_eq!(count(AuditAction::Login), 3);
-    assert!(
-        count(AuditAction::AccessDenied) >= 4,
-        "the refusals are audited"
+    // The doctor's three desk screens, the head's patient outside the
+    // department, IT's chart.
+    assert_eq!(
+        count(AuditAction::AccessDenied),
+        5,
+        "every refusal is audited"
     );
     // Metadata only: no person and no patient in what IT sees.
     let text = serde_json::to_string(&status).unwrap();
     for phi in ["张伟", "cn-0001", "王毅", "李华", "D1001"] {
         assert!(!text.contains(phi), "{phi} in {text}");
     }
+}
+
+#[tokio::test]
+async fn a_trail_file_removed_behind_its_back_is_recorded_in_the_new_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_trail(dir.path()).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("trail.db{suffix}")));
+    }
+    let viewer = chartguard::Viewer::new(config.clone()).expect("viewer");
+    let failed = viewer.login_password("f", "x").await;
+    assert_eq!(failed.unwrap_err().code(), ErrorCode::IdpUnreachable);
+    let first: String = raw_trail(&dir.path().join("trail.db"))
+        .query_row("SELECT body FROM event ORDER BY seq LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        first.contains("configChange") && first.contains("missing or emptied"),
+        "{first}"
+    );
+    assert!(report(&config).await.ok);
+}
+
+#[tokio::test]
+async fn a_tier_that_may_not_break_the_glass_leaves_a_refusal_not_a_start() {
+    let demo = Demo::start();
+    let policy = include_str!("../src/policy/default.toml").replace(
+        "sealed = [\"R\", \"V\", \"sensitive\"]\nbreak_glass = true",
+        "sealed = [\"R\", \"V\", \"sensitive\"]\nbreak_glass = false",
+    );
+    assert!(!policy.contains("break_glass = true\n\n[tiers.deidentified]"));
+    let zhou = logged_in(demo.viewer_with_policy("", &policy), "zhou").await;
+    let refused = zhou.break_glass(ZHANG_WEI, "emergency", "test").await;
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::AccessDenied);
+    let out = demo.audit_dir().join("x.pdf");
+    let it = logged_in(demo.viewer(), "itadmin").await;
+    let request = ExportRequest {
+        patient_id: ZHANG_WEI.into(),
+        scope: ExportScope::Chart,
+        locale: "en".into(),
+    };
+    assert_eq!(
+        it.export_pdf(&request, &out).await.unwrap_err().code(),
+        ErrorCode::AccessDenied
+    );
+    let trail = raw_trail(&trail_file(&demo));
+    let recorded = actions(&trail);
+    assert!(
+        !recorded.iter().any(|a| a == "breakGlassStart"),
+        "{recorded:?}"
+    );
+    let refusals: Vec<String> = trail
+        .prepare("SELECT body FROM event WHERE action = 'accessDenied' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert!(refusals[0].contains("break the glass: not for this tier"));
+    assert!(refusals[0].contains("cn-0001"));
+    assert!(
+        refusals[1].contains("\"detail\":\"export\""),
+        "{}",
+        refusals[1]
+    );
 }

@@ -71,6 +71,10 @@ pub(crate) struct Entry {
     pub(crate) time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) who: Option<Actor>,
+    /// The login service that vouches for `who` (or `username`): kept with
+    /// the entry so the event sent for it never changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) issuer: Option<String>,
     /// For a failed login: the user name typed (never the password).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) username: Option<String>,
@@ -115,6 +119,7 @@ impl Entry {
             failure: None,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             who: None,
+            issuer: None,
             username: None,
             patient: None,
             resource_types: Vec::new(),
@@ -128,6 +133,12 @@ impl Entry {
             workstation: workstation.to_owned(),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
+    }
+
+    /// The same entry, dated now (for the outcome of what it announced).
+    pub(crate) fn now(mut self) -> Entry {
+        self.time = Entry::new(self.action, &self.workstation).time;
+        self
     }
 
     pub(crate) fn failed(mut self, code: crate::error::ErrorCode) -> Entry {
@@ -225,7 +236,7 @@ impl Trail {
         self.with(move |store| store.delivered(seq, now_ms)).await
     }
 
-    pub(crate) async fn failed(&self, seq: u64, now_ms: i64, error: &str) -> Result<()> {
+    pub(crate) async fn failed(&self, seq: u64, now_ms: i64, error: &str) -> Result<u32> {
         let error = error.to_owned();
         self.with(move |store| store.failed(seq, now_ms, &error))
             .await
@@ -253,10 +264,27 @@ impl Trail {
             .path
             .as_ref()
             .map_err(|_| Error::Audit("its folder is not configured"))?;
-        let mut store = open_store(path, true).await?;
+        let (mut store, restarted) = open_store(path, true).await?;
+        if restarted {
+            tracing::warn!("the audit trail was missing or empty; a new trail starts");
+            let mut entry = Entry::new(AuditAction::ConfigChange, &crate::viewer::workstation());
+            entry.success = false;
+            entry.detail = Some(
+                "the trail's file was missing or emptied while its keys remained; \
+                 a new trail starts here"
+                    .into(),
+            );
+            store.append(&entry, self.forward)?;
+        }
         let retention = self.retention;
         let digest = self.settings_digest.clone();
+        // Without forwarding, nothing tells a record the platform has: the
+        // trail keeps everything.
+        let prune = self.forward;
         crate::viewer::blocking_io(|| {
+            if !prune {
+                return Ok(());
+            }
             let cutoff = SystemTime::now()
                 .checked_sub(retention)
                 .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -285,8 +313,11 @@ impl Trail {
 
 /// Opens the trail at `path` with its keys from the keyring (made on first
 /// use when `create`). A trail whose keys are gone cannot be read by anyone:
-/// it is reported, never replaced.
-pub(crate) async fn open_store(path: &Path, create: bool) -> Result<Store> {
+/// it is reported, never replaced. Also tells whether the trail had to be
+/// started afresh although its keys were there (its file removed or
+/// emptied): the caller records that as the new trail's first event.
+/// Without `create` nothing is written (`verify`).
+pub(crate) async fn open_store(path: &Path, create: bool) -> Result<(Store, bool)> {
     if let Some(dir) = path.parent() {
         crate::cache::create_private_dir(dir)
             .map_err(|_| Error::Audit("its folder is not writable"))?;
@@ -308,15 +339,18 @@ pub(crate) async fn open_store(path: &Path, create: bool) -> Result<Store> {
             tracing::warn!(code = ?e.code(), "audit keys unavailable");
             Error::Audit("the OS keyring is unavailable")
         })?;
-    let (db_key, mac_key) = keys.ok_or(Error::Audit("its keys are missing from the OS keyring"))?;
+    let (db_key, mac_key, made_now) =
+        keys.ok_or(Error::Audit("its keys are missing from the OS keyring"))?;
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let store = Store::open(&path, &db_key, mac_key);
+    let (store, anchored) = tokio::task::spawn_blocking(move || {
+        let opened = Store::open(&path, &db_key, mac_key, create);
         drop(lock);
-        store
+        opened
     })
     .await
-    .map_err(|_| Error::Audit("its file cannot be opened"))?
+    .map_err(|_| Error::Audit("its file cannot be opened"))??;
+    // A new anchor with old keys: the file was removed or emptied.
+    Ok((store, anchored && !made_now))
 }
 
 /// Checks the trail of this workstation account that `config` names, with
@@ -328,7 +362,7 @@ pub fn verify_trail(config: &Config) -> Result<VerifyReport> {
         .build()
         .map_err(|_| Error::Internal("no runtime for the keyring"))?;
     runtime.block_on(async {
-        let store = open_store(&path, false).await?;
+        let (store, _) = open_store(&path, false).await?;
         tokio::task::spawn_blocking(move || store.verify())
             .await
             .map_err(|_| Error::Internal("the check stopped"))?

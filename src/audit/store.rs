@@ -24,7 +24,7 @@ use crate::view::{AuditAction, VerifyReport};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Versioned like the cache's migrations; the trail never drops a column.
+/// The trail's tables; a later version only ever adds to them.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS event (
     seq      INTEGER PRIMARY KEY,
@@ -104,13 +104,23 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if absent) the trail at `path` with the file's key;
-    /// `mac_key` seals its records.
-    pub(crate) fn open(path: &Path, db_key: &CacheKey, mac_key: CacheKey) -> Result<Store> {
-        if let Some(dir) = path.parent() {
-            crate::cache::create_private_dir(dir).map_err(|_| unwritable())?;
+    /// Opens the trail at `path` with the file's key; `mac_key` seals its
+    /// records. With `create`, a missing file or schema is made, and an
+    /// empty trail without an anchor gets a new one: the returned flag says
+    /// so (the caller records, unless the keys are new too, that the trail
+    /// was started afresh). Without `create` (`verify`) nothing is written.
+    pub(crate) fn open(
+        path: &Path,
+        db_key: &CacheKey,
+        mac_key: CacheKey,
+        create: bool,
+    ) -> Result<(Store, bool)> {
+        if create {
+            if let Some(dir) = path.parent() {
+                crate::cache::create_private_dir(dir).map_err(|_| unwritable())?;
+            }
+            crate::cache::create_private_file(path).map_err(|_| unwritable())?;
         }
-        crate::cache::create_private_file(path).map_err(|_| unwritable())?;
         let conn = crate::cache::open_keyed(path, db_key).map_err(|e| match e {
             Error::CacheUnreadable => {
                 Error::Audit("its file cannot be read (wrong key or damaged)")
@@ -125,31 +135,33 @@ impl Store {
             .map_err(|e| sql(&e))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|e| sql(&e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| sql(&e))?;
         let store = Store { conn, mac_key };
-        store.ensure_anchor()?;
-        Ok(store)
+        if !create {
+            return Ok((store, false));
+        }
+        store.conn.execute_batch(SCHEMA).map_err(|e| sql(&e))?;
+        let anchored = store.ensure_anchor()?;
+        Ok((store, anchored))
     }
 
-    fn ensure_anchor(&self) -> Result<()> {
-        let exists: bool = self
+    /// Anchors an empty trail; whether it did.
+    fn ensure_anchor(&self) -> Result<bool> {
+        let (anchors, events): (i64, i64) = self
             .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM anchor)", [], |r| r.get(0))
+            .query_row(
+                "SELECT (SELECT count(*) FROM anchor), (SELECT count(*) FROM event)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| sql(&e))?;
-        if exists {
-            return Ok(());
-        }
-        let events: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM event", [], |r| r.get(0))
-            .map_err(|e| sql(&e))?;
-        if events > 0 {
-            // Records without their anchor: `verify` says so; never re-anchor
-            // over them, that would bless whatever was done to them.
-            return Ok(());
+        // Records without their anchor: `verify` says so; never re-anchor
+        // over them, that would bless whatever was done to them.
+        if anchors > 0 || events > 0 {
+            return Ok(false);
         }
         let anchor = self.sealed_anchor(1, GENESIS.to_vec(), 0, GENESIS.to_vec());
-        write_anchor(&self.conn, &anchor)
+        write_anchor(&self.conn, &anchor)?;
+        Ok(true)
     }
 
     fn sealed_anchor(
@@ -159,28 +171,7 @@ impl Store {
         last_seq: u64,
         last_hash: Vec<u8>,
     ) -> Anchor {
-        let mac = self.seal(&anchor_digest(first_seq, &first_prev, last_seq, &last_hash));
-        Anchor {
-            first_seq,
-            first_prev,
-            last_seq,
-            last_hash,
-            mac,
-        }
-    }
-
-    fn seal(&self, digest: &[u8]) -> Vec<u8> {
-        let mut mac = HmacSha256::new_from_slice(self.mac_key.as_bytes())
-            .expect("HMAC takes a key of any length");
-        mac.update(digest);
-        mac.finalize().into_bytes().to_vec()
-    }
-
-    fn seal_holds(&self, digest: &[u8], seal: &[u8]) -> bool {
-        let mut mac = HmacSha256::new_from_slice(self.mac_key.as_bytes())
-            .expect("HMAC takes a key of any length");
-        mac.update(digest);
-        mac.verify_slice(seal).is_ok()
+        sealed_anchor(&self.mac_key, first_seq, first_prev, last_seq, last_hash)
     }
 
     /// Appends `entry` to the chain (and, when `forward`, to the outbox) in
@@ -191,9 +182,8 @@ impl Store {
             .map_err(|_| Error::Audit("an event could not be serialised"))?;
         let recorded = entry.recorded_ms();
         let id = new_event_id();
-        let mac_key = self.mac_key.as_bytes().to_vec();
-        let tx = self
-            .conn
+        let Store { conn, mac_key } = self;
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&e))?;
         let anchor = read_anchor(&tx)?.ok_or(Error::Audit("its anchor is missing"))?;
@@ -208,7 +198,7 @@ impl Store {
             body: &body,
         };
         let hash = fields.hash(&prev);
-        let seal = mac_with(&mac_key, &hash);
+        let seal = seal(mac_key, &hash);
         tx.execute(
             "INSERT INTO event (seq, id, recorded, action, patient, body, prev, hash, mac)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -229,17 +219,15 @@ impl Store {
             tx.execute("INSERT INTO outbox (seq) VALUES (?1)", [seq as i64])
                 .map_err(|e| sql(&e))?;
         }
-        let first_prev = anchor.first_prev;
-        let digest = anchor_digest(anchor.first_seq, &first_prev, seq, &hash);
         write_anchor(
             &tx,
-            &Anchor {
-                first_seq: anchor.first_seq,
-                first_prev,
-                last_seq: seq,
-                last_hash: hash.to_vec(),
-                mac: mac_with(&mac_key, &digest),
-            },
+            &sealed_anchor(
+                mac_key,
+                anchor.first_seq,
+                anchor.first_prev,
+                seq,
+                hash.to_vec(),
+            ),
         )?;
         tx.commit().map_err(|e| sql(&e))?;
         Ok(Stored {
@@ -267,7 +255,7 @@ impl Store {
             anchor.last_seq,
             &anchor.last_hash,
         );
-        if !self.seal_holds(&digest, &anchor.mac) {
+        if !seal_holds(&self.mac_key, &digest, &anchor.mac) {
             return Ok(broken(
                 0,
                 anchor.first_seq,
@@ -320,7 +308,7 @@ impl Store {
                     "this record does not follow the one before it (records deleted, replaced or reordered)",
                 ));
             }
-            if !self.seal_holds(&row.hash, &row.mac) {
+            if !seal_holds(&self.mac_key, &row.hash, &row.mac) {
                 return Ok(broken(
                     checked,
                     row.seq,
@@ -356,11 +344,43 @@ impl Store {
 
     /// The records waiting for the platform whose next try is due at
     /// `now_ms`, oldest first, at most `limit`.
-    pub(crate) fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Stored>> {
-        self.select(
-            "WHERE seq IN (SELECT seq FROM outbox WHERE next_at <= ?1) ORDER BY seq LIMIT ?2",
-            params![now_ms, limit],
-        )
+    /// A record that cannot be read (written by a newer version) is set
+    /// aside for a day with an error IT sees, so it never blocks the rest.
+    pub(crate) fn due(&mut self, now_ms: i64, limit: u32) -> Result<Vec<Stored>> {
+        let rows: Vec<(i64, String, String)> = {
+            let mut statement = self
+                .conn
+                .prepare(
+                    "SELECT seq, id, body FROM event
+                     WHERE seq IN (SELECT seq FROM outbox WHERE next_at <= ?1)
+                     ORDER BY seq LIMIT ?2",
+                )
+                .map_err(|e| sql(&e))?;
+            let rows = statement
+                .query_map(params![now_ms, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(|e| sql(&e))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(|e| sql(&e))?
+        };
+        let mut due = Vec::with_capacity(rows.len());
+        for (seq, id, body) in rows {
+            let seq = u64::try_from(seq).unwrap_or_default();
+            match serde_json::from_str(&body) {
+                Ok(entry) => due.push(Stored { seq, id, entry }),
+                Err(_) => {
+                    self.conn
+                        .execute(
+                            "UPDATE outbox SET attempts = attempts + 1, next_at = ?2,
+                                 error = 'a record this version cannot read'
+                             WHERE seq = ?1",
+                            params![seq as i64, now_ms.saturating_add(86_400_000)],
+                        )
+                        .map_err(|e| sql(&e))?;
+                }
+            }
+        }
+        Ok(due)
     }
 
     fn select(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<Stored>> {
@@ -403,7 +423,8 @@ impl Store {
 
     /// The record `seq` did not reach the platform (`error`, PHI-free):
     /// it is tried again after a wait that grows with each failure.
-    pub(crate) fn failed(&mut self, seq: u64, now_ms: i64, error: &str) -> Result<()> {
+    /// Returns how often it has failed now.
+    pub(crate) fn failed(&mut self, seq: u64, now_ms: i64, error: &str) -> Result<u32> {
         let attempts: Option<u32> = self
             .conn
             .query_row(
@@ -415,7 +436,7 @@ impl Store {
             .optional()
             .map_err(|e| sql(&e))?;
         let Some(attempts) = attempts else {
-            return Ok(());
+            return Ok(0);
         };
         let wait = i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX);
         self.conn
@@ -423,8 +444,8 @@ impl Store {
                 "UPDATE outbox SET next_at = ?2 WHERE seq = ?1",
                 params![seq as i64, now_ms.saturating_add(wait)],
             )
-            .map(drop)
-            .map_err(|e| sql(&e))
+            .map_err(|e| sql(&e))?;
+        Ok(attempts)
     }
 
     pub(crate) fn counts(&self) -> Result<Counts> {
@@ -461,7 +482,7 @@ impl Store {
             .map_err(q)?;
         let last_error = c
             .query_row(
-                "SELECT error FROM outbox WHERE error IS NOT NULL ORDER BY next_at DESC LIMIT 1",
+                "SELECT error FROM outbox WHERE error IS NOT NULL ORDER BY seq DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -487,9 +508,8 @@ impl Store {
     /// to the new first record, so the rest still verifies.
     pub(crate) fn prune(&mut self, cutoff: SystemTime) -> Result<u64> {
         let cutoff_ms = unix_ms(cutoff);
-        let mac_key = self.mac_key.as_bytes().to_vec();
-        let tx = self
-            .conn
+        let Store { conn, mac_key } = self;
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&e))?;
         let Some(anchor) = read_anchor(&tx)? else {
@@ -527,16 +547,15 @@ impl Store {
         let dropped = tx
             .execute("DELETE FROM event WHERE seq <= ?1", [last_dropped as i64])
             .map_err(|e| sql(&e))?;
-        let digest = anchor_digest(keep_from, &first_prev, anchor.last_seq, &anchor.last_hash);
         write_anchor(
             &tx,
-            &Anchor {
-                first_seq: keep_from,
+            &sealed_anchor(
+                mac_key,
+                keep_from,
                 first_prev,
-                last_seq: anchor.last_seq,
-                last_hash: anchor.last_hash,
-                mac: mac_with(&mac_key, &digest),
-            },
+                anchor.last_seq,
+                anchor.last_hash,
+            ),
         )?;
         tx.commit().map_err(|e| sql(&e))?;
         Ok(dropped as u64)
@@ -628,10 +647,42 @@ fn anchor_digest(first_seq: u64, first_prev: &[u8], last_seq: u64, last_hash: &[
     h.finalize().to_vec()
 }
 
-fn mac_with(key: &[u8], digest: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+fn hmac(key: &CacheKey, digest: &[u8]) -> HmacSha256 {
+    let mut mac =
+        HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(digest);
-    mac.finalize().into_bytes().to_vec()
+    mac
+}
+
+/// The seal (HMAC-SHA-256 with the sealing key) of a record's hash or the
+/// anchor's digest.
+fn seal(key: &CacheKey, digest: &[u8]) -> Vec<u8> {
+    hmac(key, digest).finalize().into_bytes().to_vec()
+}
+
+/// Compared in constant time.
+fn seal_holds(key: &CacheKey, digest: &[u8], seal: &[u8]) -> bool {
+    hmac(key, digest).verify_slice(seal).is_ok()
+}
+
+fn sealed_anchor(
+    key: &CacheKey,
+    first_seq: u64,
+    first_prev: Vec<u8>,
+    last_seq: u64,
+    last_hash: Vec<u8>,
+) -> Anchor {
+    let mac = seal(
+        key,
+        &anchor_digest(first_seq, &first_prev, last_seq, &last_hash),
+    );
+    Anchor {
+        first_seq,
+        first_prev,
+        last_seq,
+        last_hash,
+        mac,
+    }
 }
 
 fn read_anchor(conn: &Connection) -> Result<Option<Anchor>> {
@@ -793,7 +844,8 @@ mod tests {
             let path = dir.path().join("trail.db");
             let (key, mac) = (CacheKey::random(), CacheKey::random());
             let mac_hex = mac.to_hex().to_string();
-            let mut store = Store::open(&path, &key, mac).unwrap();
+            let (mut store, anchored) = Store::open(&path, &key, mac, true).unwrap();
+            assert!(anchored, "a new trail is anchored");
             for i in 0..records {
                 store
                     .append(
@@ -880,11 +932,12 @@ mod tests {
             _dir,
         } = trail;
         drop(store);
-        let other = Store::open(&path, &key, CacheKey::random()).unwrap();
+        let (other, _) = Store::open(&path, &key, CacheKey::random(), false).unwrap();
         let report = other.verify().unwrap();
         assert!(!report.ok);
         assert!(report.problem.unwrap().contains("anchor"));
-        let right = Store::open(&path, &key, CacheKey::from_hex(&mac_hex).unwrap()).unwrap();
+        let (right, _) =
+            Store::open(&path, &key, CacheKey::from_hex(&mac_hex).unwrap(), false).unwrap();
         assert!(right.verify().unwrap().ok);
     }
 
@@ -940,6 +993,42 @@ mod tests {
         assert_eq!(counts.last_sent_ms, Some(7_000));
         assert_eq!(backoff(1), Duration::from_secs(5));
         assert_eq!(backoff(40), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn an_emptied_trail_is_found_by_verify_and_anchored_afresh_only_when_opened_to_write() {
+        let trail = Trail::new(3);
+        trail
+            .raw()
+            .execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM outbox; DELETE FROM event; DELETE FROM anchor;")
+            .unwrap();
+        let Trail {
+            path,
+            key,
+            mac_hex,
+            store,
+            _dir,
+        } = trail;
+        drop(store);
+        let mac = || CacheKey::from_hex(&mac_hex).unwrap();
+        let (reader, anchored) = Store::open(&path, &key, mac(), false).unwrap();
+        assert!(!anchored, "verify writes nothing");
+        let report = reader.verify().unwrap();
+        assert!(!report.ok && report.problem.unwrap().contains("anchor"));
+        drop(reader);
+        let (_, anchored) = Store::open(&path, &key, mac(), true).unwrap();
+        assert!(anchored, "the caller is told, to record it");
+    }
+
+    #[test]
+    fn the_action_names_in_the_file_are_serdes() {
+        for action in crate::audit::balp::ALL_ACTIONS {
+            assert_eq!(parse_action(action_name(action)), Some(action));
+            assert_eq!(
+                serde_json::to_value(action).unwrap(),
+                serde_json::Value::String(action_name(action).into())
+            );
+        }
     }
 
     #[test]

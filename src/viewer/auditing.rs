@@ -15,6 +15,7 @@ impl Viewer {
     /// reference) when there is one.
     pub(super) fn entry(&self, action: AuditAction, doctor: Option<&(Identity, String)>) -> Entry {
         let mut entry = Entry::new(action, &self.workstation);
+        entry.issuer = Some(self.config.idp.issuer.to_string());
         if let Some((identity, reference)) = doctor {
             entry.who = Some(actor(identity));
             entry.session_ref = Some(reference.clone());
@@ -74,23 +75,30 @@ impl Viewer {
         Ok(())
     }
 
-    /// The logged-in doctor when the policy lets them see patients at all;
-    /// a refusal is audited, with `patient_id` when there is one.
-    pub(super) async fn require_patient_access_audited(
-        &self,
-        patient_id: Option<&str>,
-    ) -> Result<Identity> {
-        let refused = match self.require_patient_access().await {
-            Err(e @ Error::AccessDenied) => e,
-            other => return other,
-        };
+    /// Audits the refusal of `what` (about `patient_id`, when there is
+    /// one) and returns it as the error.
+    pub(super) async fn refuse(&self, patient_id: Option<&str>, what: &str) -> Error {
         let mut entry = self
             .doctor_entry(AuditAction::AccessDenied)
             .await
-            .failed(refused.code());
+            .failed(Error::AccessDenied.code());
         entry.patient = patient_id.map(|id| self.patient_ref(id));
+        entry.detail = Some(what.to_owned());
         self.audit_after(entry).await;
-        Err(refused)
+        Error::AccessDenied
+    }
+
+    /// `result`, with an `AccessDenied` in it audited as the refusal of `what`.
+    pub(super) async fn audit_refusal<T>(
+        &self,
+        patient_id: Option<&str>,
+        what: &str,
+        result: Result<T>,
+    ) -> Result<T> {
+        match result {
+            Err(Error::AccessDenied) => Err(self.refuse(patient_id, what).await),
+            other => other,
+        }
     }
 
     /// Sends the trail's waiting events to the platform, oldest first, each
@@ -99,17 +107,24 @@ impl Viewer {
     /// them with the logged-in doctor's token: without a session they wait
     /// for the next login. A platform that is down stops the round; an event
     /// it refuses waits longer each time and is shown to IT in
-    /// [`Viewer::audit_status`].
+    /// [`Viewer::audit_status`]. A platform that cannot be reached pauses
+    /// all sending for as long as the failed event waits.
     pub async fn forward_audit(&self) -> Result<u32> {
         self.record_glass_ends().await;
         if !self.trail.forwards() || self.session.lock().await.is_none() {
+            return Ok(0);
+        }
+        let paused = *self
+            .forwarding_paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if paused.is_some_and(|until| std::time::Instant::now() < until) {
             return Ok(0);
         }
         let token = match self.access_token().await {
             Ok(token) => token,
             Err(_) => return Ok(0),
         };
-        let issuer = self.config.idp.issuer.to_string();
         let mut sent = 0;
         loop {
             let now = audit::store::unix_ms(SystemTime::now());
@@ -118,7 +133,7 @@ impl Viewer {
                 return Ok(sent);
             }
             for stored in due {
-                let event = audit::balp::audit_event(&stored, &issuer);
+                let event = audit::balp::audit_event(&stored);
                 match self.platform.put_audit_event(&token, &event).await {
                     Ok(()) => {
                         let now = audit::store::unix_ms(SystemTime::now());
@@ -128,10 +143,15 @@ impl Viewer {
                     Err(e) => {
                         let now = audit::store::unix_ms(SystemTime::now());
                         let message = e.to_string();
-                        self.trail.failed(stored.seq, now, &message).await?;
+                        let attempts = self.trail.failed(stored.seq, now, &message).await?;
                         tracing::warn!(code = ?e.code(), "an audit event did not reach the platform; it waits");
                         // Down, or our token: the next events would fare no better.
                         if is_offline(&e) || matches!(e, Error::SessionExpired) {
+                            *self
+                                .forwarding_paused_until
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                Some(std::time::Instant::now() + audit::store::backoff(attempts));
                             return Ok(sent);
                         }
                     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{who, Viewer, MAX_GLASS_NOTE_CHARS};
+use super::{who, Viewer, MAX_NOTE_CHARS};
 use crate::audit::balp;
 use crate::error::{Error, ErrorPayload, Result};
 use crate::fhir::{array, concept_text, id, reference_target, resource_type, str_field};
@@ -24,7 +24,9 @@ impl Viewer {
         let identity = self
             .require_desk("referral inbox", |d| d.referral_inbox)
             .await?;
-        let performer = self.department_performer(&identity)?;
+        let performer = self
+            .department_performer(&identity, "referral inbox")
+            .await?;
         let token = self.access_token().await?;
         let found = self.platform.referrals(&token, &performer).await?;
         let decisions = match self.platform.tasks(&token, &performer).await {
@@ -88,21 +90,24 @@ impl Viewer {
             }
         };
         let note = note.trim();
-        if note.chars().count() > MAX_GLASS_NOTE_CHARS
+        if note.chars().count() > MAX_NOTE_CHARS
             || (decision == ReferralDecision::Declined && note.is_empty())
         {
             return Err(Error::Usage(
                 "declining a referral needs a note of up to 500 characters".into(),
             ));
         }
-        let performer = self.department_performer(&identity)?;
+        let performer = self
+            .department_performer(&identity, "referral decision")
+            .await?;
         let token = self.access_token().await?;
         let request = self
             .platform
             .read(&token, "ServiceRequest", referral_id)
             .await?;
         if resource_type(&request) != Some("ServiceRequest") || !performs(&request, &performer) {
-            return Err(Error::AccessDenied);
+            let what = "referral decision: not a referral to the department";
+            return Err(self.refuse(None, what).await);
         }
         let patient_id = subject_id(&request)
             .ok_or(Error::Malformed(
@@ -116,7 +121,7 @@ impl Viewer {
         entry.resource_types = vec!["ServiceRequest".into(), "Task".into()];
         entry.detail = Some(format!("ServiceRequest/{referral_id} {status}"));
         entry.note = (!note.is_empty()).then(|| note.to_owned());
-        self.audit(entry).await?;
+        self.audit(entry.clone()).await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut task = json!({
             "resourceType": "Task",
@@ -136,7 +141,14 @@ impl Viewer {
         if !note.is_empty() {
             task["statusReason"] = json!({"text": note});
         }
-        let stored = self.platform.put_resource(&token, &task).await?;
+        let stored = match self.platform.put_resource(&token, &task).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                // The decision announced above did not reach the platform.
+                self.audit_after(entry.now().failed(e.code())).await;
+                return Err(e);
+            }
+        };
         let stored = if stored.is_object() { stored } else { task };
         let decisions = decisions(std::slice::from_ref(&stored));
         self.referral_view(&identity, &patient, &request, &decisions)?
@@ -150,16 +162,12 @@ impl Viewer {
     /// department, a care team); reading it is audited too.
     pub async fn who_viewed(&self, patient_id: &str) -> Result<AccessLog> {
         self.require_desk("access log", |d| d.access_log).await?;
-        let chart = self.open_chart(patient_id).await?;
+        let patient = Some(patient_id);
+        let chart = self.open_chart(patient_id).await;
+        let chart = self.audit_refusal(patient, "access log", chart).await?;
         if chart.access.grounds == AccessGrounds::Role {
-            let mut entry = self
-                .doctor_entry(AuditAction::AccessDenied)
-                .await
-                .failed(Error::AccessDenied.code());
-            entry.patient = Some(self.patient_ref(patient_id));
-            entry.detail = Some("access log of a patient outside the department".into());
-            self.audit_after(entry).await;
-            return Err(Error::AccessDenied);
+            let what = "access log of a patient outside the department";
+            return Err(self.refuse(patient, what).await);
         }
         let mut entry = self.doctor_entry(AuditAction::AccessLogView).await;
         entry.patient = Some(self.patient_ref(patient_id));
@@ -247,35 +255,31 @@ impl Viewer {
         name: &str,
         screen: impl Fn(&Desk) -> bool,
     ) -> Result<crate::auth::Identity> {
-        let identity = self
-            .session
-            .lock()
-            .await
-            .as_ref()
-            .ok_or(Error::NotLoggedIn)?
-            .identity
-            .clone();
+        let (identity, _) = self.doctor().await.ok_or(Error::NotLoggedIn)?;
         let desk = self.privacy.policy()?.desk.desk(&identity.roles);
         if screen(&desk) {
             return Ok(identity);
         }
-        let mut entry = self
-            .doctor_entry(AuditAction::AccessDenied)
-            .await
-            .failed(Error::AccessDenied.code());
-        entry.detail = Some(format!("{name}: not a role of the policy's [desk]"));
-        self.audit_after(entry).await;
-        Err(Error::AccessDenied)
+        Err(self
+            .refuse(None, &format!("{name}: not a role of the policy's [desk]"))
+            .await)
     }
 
     /// `Organization/dept-{department}` (as the policy spells it) for the
     /// head's department.
-    fn department_performer(&self, identity: &crate::auth::Identity) -> Result<String> {
-        let department = identity
+    async fn department_performer(
+        &self,
+        identity: &crate::auth::Identity,
+        name: &str,
+    ) -> Result<String> {
+        let Some(department) = identity
             .department
             .as_deref()
             .filter(|d| !d.trim().is_empty())
-            .ok_or(Error::AccessDenied)?;
+        else {
+            let what = format!("{name}: the login names no department");
+            return Err(self.refuse(None, &what).await);
+        };
         Ok(self
             .privacy
             .policy()?

@@ -127,19 +127,19 @@ def test_a_kill_while_forwarding_loses_and_duplicates_nothing(own_demo, launch_o
     wait_until(lambda: len(platform_events(own_demo)["events"]) >= 4,
                what="the first events on the platform")
 
-    # The platform now answers uploads only after 8 s: the next event's
-    # upload is in flight when the app is killed.
-    sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 8000})
-    wait_for(app, "chart-back").click()
-    wait_for(app, "search-input").send_keys("王")
-    wait_for(app, "search-input").send_keys("\n")
-    time.sleep(3)
+    # The platform now stores what it gets at once but holds each answer
+    # for 8 s. Removing the watermark is audited and forwarded at once: that
+    # upload is stored but unacknowledged when the app is killed.
+    sim(own_demo, "PUT", "/_sim/faults", {"answer_after_ms": 8000})
+    app.driver.execute_script('document.querySelector(\'[data-testid="watermark"]\').remove()')
+    wait_until(lambda: any(e["subtype"][0]["code"] == "watermark-tamper"
+                           for e in platform_events(own_demo)["events"]),
+               what="the tamper event stored on the platform")
     pids = subprocess.run(["pgrep", "-f", f"^{APP}$"], capture_output=True, text=True).stdout.split()
     assert pids, "the app is running"
     for pid in pids:
         os.kill(int(pid), signal.SIGKILL)
-    time.sleep(9)  # whatever was in flight has landed (or not) by now
-    sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 0})
+    sim(own_demo, "PUT", "/_sim/faults", {"answer_after_ms": 0})
     app.quit()  # the session of the killed app
 
     code, report, stderr = verify_cli(config)
@@ -157,6 +157,8 @@ def test_a_kill_while_forwarding_loses_and_duplicates_nothing(own_demo, launch_o
         return code == 0 and len(ids) == report["checked"] and len(set(ids)) == len(ids) and events
 
     events = wait_until(all_arrived, timeout=90, what="every trail record on the platform once")
+    assert events["resubmitted"] >= 1, "the unacknowledged upload was sent again"
+    assert events["conflicts"] == 0, "as the same event"
     actions = {e["subtype"][0]["code"] for e in events["events"]}
-    assert {"110122", "read", "search-type"} <= actions, actions
+    assert {"110122", "read", "search-type", "watermark-tamper"} <= actions, actions
     again.screenshot("audit-after-kill")

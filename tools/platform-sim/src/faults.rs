@@ -25,6 +25,10 @@ use crate::fhir::outcome;
 pub struct Faults {
     /// Delay before answering each `/fhir` request.
     pub latency_ms: u64,
+    /// Handle each `/fhir` request at once, then hold its answer this long:
+    /// an upload the platform stored but did not acknowledge before the
+    /// client gave up (or was killed).
+    pub answer_after_ms: u64,
     /// Answer every `/fhir` request with this status and an OperationOutcome.
     pub status: Option<u16>,
     /// `Retry-After` seconds sent with `status`.
@@ -156,6 +160,9 @@ async fn faulty(state: &FaultState, request: Request, next: Next) -> Response {
         return response;
     }
     let response = next.run(request).await;
+    if faults.answer_after_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.answer_after_ms)).await;
+    }
     if !faults.truncate {
         return response;
     }

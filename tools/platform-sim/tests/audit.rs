@@ -502,6 +502,24 @@ async fn injected_faults_refuse_or_delay_audit_uploads() {
     let resent = sim.put("AuditEvent/ae-0005", &sent).await.status();
     assert!(resent == 200 || resent == 201, "{resent}");
     assert_eq!(sim.audit_log().await["events"].as_array().unwrap().len(), 1);
+
+    // Stored, then the answer held back until the workstation gave up: the
+    // resend is recognised as the same event.
+    clear(&sim).await;
+    set_faults(&sim, json!({"answer_after_ms": 400})).await;
+    let unacknowledged = sim
+        .client
+        .put(format!("{}/AuditEvent/ae-0005", sim.base))
+        .json(&sent)
+        .timeout(Duration::from_millis(150))
+        .send()
+        .await;
+    assert!(unacknowledged.is_err_and(|e| e.is_timeout()));
+    set_faults(&sim, json!({})).await;
+    assert_eq!(sim.put("AuditEvent/ae-0005", &sent).await.status(), 200);
+    let log = sim.audit_log().await;
+    assert_eq!(log["events"].as_array().unwrap().len(), 1);
+    assert_eq!(log["resubmitted"], json!(1));
     sim.stop().await;
 }
 

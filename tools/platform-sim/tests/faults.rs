@@ -135,7 +135,7 @@ async fn each_fault_mode_behaves_as_documented() {
         .unwrap();
     assert_eq!(
         shown,
-        json!({"latency_ms": 0, "status": null, "retry_after_s": null, "truncate": false,
+        json!({"latency_ms": 0, "answer_after_ms": 0, "status": null, "retry_after_s": null, "truncate": false,
                              "paging_loop": false, "everything_disabled": false, "times": null,
                              "clock_offset_s": 0})
     );
