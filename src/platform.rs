@@ -275,12 +275,14 @@ impl Platform {
         self.search(url, token, MAX_AUDIT_EVENTS).await
     }
 
-    /// The referrals whose performer is `performer` (e.g.
-    /// `Organization/dept-cardiology`), with their patients (`_include`).
+    /// The open referrals (active or on hold) whose performer is
+    /// `performer` (e.g. `Organization/dept-cardiology`), with their
+    /// patients (`_include`).
     pub(crate) async fn referrals(&self, token: &str, performer: &str) -> Result<Vec<Value>> {
         let mut url = self.url("ServiceRequest")?;
         url.query_pairs_mut()
             .append_pair("performer", performer)
+            .append_pair("status", "active,on-hold")
             .append_pair("_include", "ServiceRequest:subject")
             .append_pair("_sort", "-authored")
             .append_pair("_count", "100");

@@ -39,7 +39,7 @@ use crate::view::{
 use crate::watermark::{self, local_minute, Person, Stamp, WatermarkPolicy};
 use auditing::{masked_query, purpose_of, shown_types};
 
-/// The longest note a doctor can give when breaking the glass.
+/// The longest note a doctor can give: breaking the glass, declining a referral.
 const MAX_NOTE_CHARS: usize = 500;
 
 /// How far before the last sync (platform time) an incremental refresh asks from.

@@ -407,6 +407,20 @@ async fn the_department_head_sees_the_referrals_and_who_viewed_with_break_the_gl
     let inbox = head.referral_inbox().await.expect("inbox");
     assert!(inbox.can_decide);
     assert!(inbox.referrals.len() >= 5, "{}", inbox.referrals.len());
+    assert!(
+        inbox
+            .referrals
+            .iter()
+            .all(|r| r.status == "active" || r.status == "on-hold"),
+        "only open referrals wait for a decision"
+    );
+    assert!(
+        inbox
+            .referrals
+            .iter()
+            .all(|r| !r.patient.name.contains('*')),
+        "every open referral to the department gives the full view"
+    );
     let zhang = inbox
         .referrals
         .iter()

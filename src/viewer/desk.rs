@@ -16,7 +16,7 @@ use crate::view::{
 };
 
 impl Viewer {
-    /// The referrals to the head's department, newest first, each patient
+    /// The open referrals to the head's department, newest first, each patient
     /// as the head's tier for them allows (a current referral to the
     /// department makes it the full view), with the department's decisions.
     /// Audited as a patient query before it is returned.
