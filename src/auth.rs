@@ -205,6 +205,14 @@ impl Idp {
             .map_err(|_| Error::Malformed(remote, "a document was not valid JSON"))
     }
 
+    /// For `chartguard --check`: the discovery document (issuer and https
+    /// endpoints as for a login) and how many signing keys its JWKS holds.
+    pub(crate) async fn signing_keys(&self) -> Result<usize> {
+        let discovery = self.discovery().await?;
+        let keys: JwkSet = self.get_json(discovery.jwks_uri.clone()).await?;
+        Ok(keys.keys.len())
+    }
+
     /// The in-app form: resource-owner password credentials grant.
     pub(crate) async fn password(&self, username: &str, password: &str) -> Result<Grant> {
         let form = [

@@ -19,6 +19,13 @@ usage:
       chart would be, marked POLICY PREVIEW. No window, no login, no
       network. A policy that does not validate is refused with the key and
       line.
+  chartguard --check [--json]
+      check this workstation without a window, a login or patient data, in
+      order: config and policy, CA bundle, the platform's TLS and metadata,
+      the clock against the platform's, the login service's discovery and
+      keys, the OS keyring, the cache and audit folders, free disk, the
+      audit trail. One PASS/FAIL/SKIP line each (or JSON); exits 0 only when
+      every check passed.
   chartguard audit verify [--json]
       check this workstation account's audit trail: every record's hash
       chain and seal from the first kept record to the last. Prints the
@@ -41,6 +48,15 @@ pub fn run(
     let first = args.first()?.to_string_lossy().into_owned();
     let code = match first.as_str() {
         "--help" | "-h" | "help" => write_all(out, USAGE, 0),
+        "--check" => match args
+            .get(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .as_deref()
+        {
+            None => check(false, out),
+            Some("--json") if args.len() == 2 => check(true, out),
+            _ => write_all(err, USAGE, 2),
+        },
         "policy" => match args
             .get(1)
             .map(|a| a.to_string_lossy().into_owned())
@@ -109,6 +125,30 @@ fn preview(args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(err, "chartguard policy preview: {e}");
             1
         }
+    }
+}
+
+/// `chartguard --check`: 0 when every check passed, else 1.
+fn check(json: bool, out: &mut dyn Write) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(_) => return 1,
+    };
+    let report = runtime.block_on(crate::check::run(
+        crate::config::Config::load(),
+        &crate::config::Config::source(),
+    ));
+    let text = match json {
+        true => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        false => report.lines(),
+    };
+    match (out.write_all(text.as_bytes()), report.ok) {
+        (Ok(()), true) => 0,
+        _ => 1,
     }
 }
 

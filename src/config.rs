@@ -302,6 +302,18 @@ impl Config {
         Ok(Config::demo())
     }
 
+    /// Where [`Config::load`] reads from, for IT's messages.
+    pub fn source() -> String {
+        if let Some(path) = std::env::var_os(CONFIG_ENV) {
+            return format!("{} (from {CONFIG_ENV})", Path::new(&path).display());
+        }
+        let machine = machine_config_path();
+        match machine.exists() {
+            true => machine.display().to_string(),
+            false => "the built-in demo config (no machine config)".to_owned(),
+        }
+    }
+
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("cannot read {}: {}", path.display(), e.kind())))?;

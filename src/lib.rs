@@ -11,6 +11,7 @@ mod auth;
 pub mod bench;
 mod cache;
 mod chart;
+pub mod check;
 pub mod cli;
 mod config;
 mod error;

@@ -313,6 +313,43 @@ impl Platform {
         self.put(&format!("{kind}/{id}"), token, resource).await
     }
 
+    /// For `chartguard --check`: the CapabilityStatement over TLS without a
+    /// token (FHIR serves it to anyone), its FHIR version, and the
+    /// platform's clock (`Date`).
+    pub(crate) async fn capability(&self) -> Result<(String, Option<SystemTime>)> {
+        let remote = Remote::Platform;
+        let response = self
+            .http
+            .get(self.url("metadata")?)
+            .header(reqwest::header::ACCEPT, "application/fhir+json")
+            .send()
+            .await
+            .map_err(|e| Error::from_http(remote, &e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(Error::Platform(status));
+        }
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        let statement: Value = response
+            .json()
+            .await
+            .map_err(|_| Error::Malformed(remote, "its metadata was not valid FHIR JSON"))?;
+        if resource_type(&statement) != Some("CapabilityStatement") {
+            return Err(Error::Malformed(
+                remote,
+                "its metadata is not a CapabilityStatement",
+            ));
+        }
+        let version = str_field(&statement, "fhirVersion")
+            .unwrap_or("unknown")
+            .to_owned();
+        Ok((version, date))
+    }
+
     /// Whether the platform's CapabilityStatement offers `interaction` on
     /// resources of type `kind`.
     pub(crate) async fn supports(

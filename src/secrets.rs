@@ -223,3 +223,24 @@ pub(crate) async fn delete_cache_key(key_id: &str) -> Result<()> {
     )
     .await
 }
+
+/// For `chartguard --check`: writes, reads back and deletes a throwaway
+/// entry, so a keyring that is missing, locked or a non-persistent stand-in
+/// is found before a doctor logs in.
+pub(crate) async fn probe() -> Result<()> {
+    blocking(|| {
+        let entry = key_entry("health-check")?;
+        let value = CacheKey::random().to_hex();
+        entry.set_password(&value).map_err(keyring_error)?;
+        let read = entry.get_password().map_err(keyring_error);
+        let _ = entry.delete_credential();
+        match read {
+            Ok(back) if back.as_str() == value.as_str() => Ok(()),
+            Ok(_) => Err(Error::Keyring(
+                "it did not give back what was stored".into(),
+            )),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}

@@ -23,7 +23,7 @@ fn trail_file(demo: &Demo) -> PathBuf {
 /// The trail's file opened directly with its key from the keyring, as
 /// someone with the workstation account's keyring could.
 #[allow(clippy::disallowed_methods)]
-fn raw_trail(path: &Path) -> rusqlite::Connection {
+pub(crate) fn raw_trail(path: &Path) -> rusqlite::Connection {
     let digest = sha2::Sha256::digest(path.to_string_lossy().as_bytes());
     let key_id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     let key = keyring::Entry::new("chartguard", &format!("audit-db:{key_id}"))

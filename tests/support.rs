@@ -43,7 +43,7 @@ fn sim_bin() -> &'static Path {
 }
 
 /// A CA of its own and a server certificate from it, in `dir`.
-fn make_certs(dir: &Path) -> PathBuf {
+pub(crate) fn make_certs(dir: &Path) -> PathBuf {
     let status = Command::new(sim_bin())
         .arg("certs")
         .arg("--dir")

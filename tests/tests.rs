@@ -8,6 +8,7 @@ mod support;
 mod audit;
 mod bindings;
 mod cache;
+mod check;
 mod config;
 mod export;
 mod history;

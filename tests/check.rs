@@ -1,0 +1,121 @@
+//! `chartguard --check` against the real demo platform and identity
+//! provider: all pass when the workstation is right, and each failure IT
+//! meets is named on its own line (platform down, a CA that does not
+//! match, a config with a typo, a broken audit trail).
+
+use chartguard::check::{self, Outcome, Report};
+
+use crate::support::{make_certs, Demo};
+
+fn outcome(report: &Report, name: &str) -> (Outcome, String) {
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}"));
+    (check.outcome, check.detail.clone())
+}
+
+#[tokio::test]
+async fn a_well_configured_workstation_passes_every_check() {
+    let demo = Demo::start();
+    let report = check::run(Ok(demo.config()), "test config").await;
+    assert!(report.ok, "{}", report.lines());
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "config",
+            "policy",
+            "CA bundle",
+            "platform",
+            "clock",
+            "login service",
+            "keyring",
+            "cache folder",
+            "audit folder",
+            "free disk",
+            "audit trail"
+        ]
+    );
+    assert!(outcome(&report, "platform").1.contains("FHIR 4.0.1"));
+    assert!(outcome(&report, "login service").1.contains("signing key"));
+    assert!(report.lines().ends_with("all checks passed\n"));
+}
+
+#[tokio::test]
+async fn a_platform_that_is_down_fails_its_line_and_skips_the_clock() {
+    let mut demo = Demo::start();
+    demo.stop_platform();
+    let report = check::run(Ok(demo.config()), "test config").await;
+    assert!(!report.ok);
+    let (platform, why) = outcome(&report, "platform");
+    assert_eq!(platform, Outcome::Fail);
+    assert!(why.contains("regional platform cannot be reached"), "{why}");
+    assert_eq!(outcome(&report, "clock").0, Outcome::Skip);
+    assert_eq!(outcome(&report, "login service").0, Outcome::Pass);
+    assert!(report.lines().contains("FAIL  platform"));
+}
+
+#[tokio::test]
+async fn a_ca_bundle_that_does_not_match_is_named() {
+    let demo = Demo::start();
+    let other = tempfile::tempdir().unwrap();
+    let foreign = make_certs(other.path()).join("ca.pem");
+    let toml = demo
+        .config_toml()
+        .replace(&format!("{:?}", demo.ca()), &format!("{foreign:?}"));
+    let config = chartguard::Config::from_toml(&toml).unwrap();
+    let report = check::run(Ok(config), "test config").await;
+    assert_eq!(outcome(&report, "CA bundle").0, Outcome::Pass, "it loads");
+    for name in ["platform", "login service"] {
+        let (result, why) = outcome(&report, name);
+        assert_eq!(result, Outcome::Fail, "{name}");
+        assert!(why.contains("does not trust"), "{name}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn a_config_with_a_typo_fails_first_and_nothing_else_runs() {
+    let demo = Demo::start();
+    let toml = demo
+        .config_toml()
+        .replace("[cache]\n", "[cache]\nttl_hour = 4\n");
+    let config = chartguard::Config::from_toml(&toml);
+    let report = check::run(config, "test config").await;
+    let (result, why) = outcome(&report, "config");
+    assert_eq!(result, Outcome::Fail);
+    assert!(why.contains("ttl_hour"), "{why}");
+    assert!(report.checks[1..]
+        .iter()
+        .all(|c| c.outcome == Outcome::Skip));
+    assert!(!report.ok);
+}
+
+#[tokio::test]
+async fn an_unreadable_ca_bundle_and_a_broken_trail_fail_their_lines() {
+    let demo = Demo::start();
+    // A trail with a record deleted from its middle.
+    let viewer = crate::support::logged_in(demo.viewer(), "wangyi").await;
+    viewer.open_patient("cn-0001").await.unwrap();
+    viewer.logout().await.unwrap();
+    crate::audit::raw_trail(&demo.audit_dir().join("trail.db"))
+        .execute("DELETE FROM event WHERE seq = 2", [])
+        .unwrap();
+    let report = check::run(Ok(demo.config()), "test config").await;
+    let (result, why) = outcome(&report, "audit trail");
+    assert_eq!(result, Outcome::Fail);
+    assert!(why.contains("record #2"), "{why}");
+
+    let toml = demo
+        .config_toml()
+        .replace(&format!("{:?}", demo.ca()), "\"/nonexistent/ca.pem\"");
+    let report = check::run(chartguard::Config::from_toml(&toml), "test config").await;
+    let (result, why) = outcome(&report, "CA bundle");
+    assert_eq!(result, Outcome::Fail);
+    assert!(
+        why.contains("tls.ca_bundle") && why.contains("/nonexistent/ca.pem"),
+        "{why}"
+    );
+    assert_eq!(outcome(&report, "platform").0, Outcome::Skip);
+}
