@@ -38,7 +38,80 @@ pub struct Config {
     #[serde(default)]
     pub audit: AuditConfig,
     #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
     pub dev: DevConfig,
+}
+
+/// The app's own log: PHI-free by construction (status codes, counts,
+/// error codes; never URLs with ids, bodies, tokens or names).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// How much ChartGuard itself writes: `error`, `warn`, `info`, `debug`
+    /// or `trace` (`CHARTGUARD_LOG` overrides). Libraries write warnings
+    /// and errors only, whatever this says: their detail names URLs.
+    #[serde(default = "default_log_level")]
+    pub level: LogLevel,
+    /// Folder of the log files (a new one each day, the last 14 kept);
+    /// default: the OS's place for an application's logs.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+fn default_log_level() -> LogLevel {
+    LogLevel::Info
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_log_level(),
+            dir: None,
+        }
+    }
+}
+
+impl LogConfig {
+    /// The configured folder, else `~/.local/state/chartguard/logs` (Linux),
+    /// `%LOCALAPPDATA%\chartguard\logs` (Windows),
+    /// `~/Library/Logs/ChartGuard` (macOS).
+    pub fn dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.dir {
+            return Ok(dir.clone());
+        }
+        let os = if cfg!(target_os = "macos") {
+            dirs::home_dir().map(|home| home.join("Library/Logs/ChartGuard"))
+        } else {
+            dirs::state_dir()
+                .or_else(dirs::data_local_dir)
+                .map(|base| base.join("chartguard").join("logs"))
+        };
+        os.ok_or_else(|| {
+            Error::Config("log.dir: this user has no folder for logs; set log.dir".into())
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -336,6 +409,7 @@ impl Config {
         };
         Config {
             audit: AuditConfig::default(),
+            log: LogConfig::default(),
             platform: PlatformConfig {
                 base_url: url(DEMO_PLATFORM_PORT, "/fhir"),
                 timeout_secs: default_timeout_secs(),

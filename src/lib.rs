@@ -33,8 +33,8 @@ pub use audit::verify_trail;
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
     demo_state_dir, machine_config_path, AuditConfig, CacheConfig, Config, DevConfig, IdpConfig,
-    LoginFlow, PlatformConfig, PolicyConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV,
-    DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
+    LogConfig, LogLevel, LoginFlow, PlatformConfig, PolicyConfig, SessionConfig, TlsConfig,
+    UiConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
 pub use preview::{policy_preview, preview_pdf, PreviewRequest};

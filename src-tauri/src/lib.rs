@@ -236,6 +236,68 @@ async fn audit_status(state: State<'_, AppState>) -> Reply<AuditStatus> {
     state.viewer()?.audit_status().await.map_err(payload)
 }
 
+/// How many daily log files are kept.
+const LOG_FILES_KEPT: usize = 14;
+
+/// Logs to a file in the OS's log folder (`[log] dir`), a new one each day
+/// and the last 14 kept, and to stderr in debug builds or at a terminal.
+/// ChartGuard's own targets log at `[log] level` (`CHARTGUARD_LOG`, a level
+/// name, overrides); libraries only warnings and errors, whatever the level:
+/// at debug and trace they print URLs and headers, which name patients.
+fn init_logging(config: Option<&Config>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let level = std::env::var("CHARTGUARD_LOG")
+        .ok()
+        .filter(|l| ["error", "warn", "info", "debug", "trace"].contains(&l.as_str()))
+        .unwrap_or_else(|| config.map_or("info", |c| c.log.level.as_str()).to_owned());
+    let filter = || {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,chartguard={level},chartguard_app={level}"
+        ))
+    };
+    let stderr = (cfg!(debug_assertions) || std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| {
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colour codes only for a person at a terminal.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(filter())
+        });
+    let dir = config
+        .map(|c| c.log.dir())
+        .unwrap_or_else(|| Config::demo().log.dir());
+    let appender = dir.ok().and_then(|dir| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("chartguard")
+            .filename_suffix("log")
+            .max_log_files(LOG_FILES_KEPT)
+            .build(dir)
+            .ok()
+    });
+    let (file, guard) = match appender {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .with_filter(filter());
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    let file_missing = file.is_none();
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .init();
+    if file_missing {
+        tracing::warn!("the log folder cannot be written; logging to stderr only");
+    }
+    guard
+}
+
 /// Every command, in one place, so the builder and the tests agree.
 pub fn handlers<R: tauri::Runtime>(
 ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -268,16 +330,10 @@ pub fn handlers<R: tauri::Runtime>(
 // Tauri's own start-up diagnostics, never patient data.
 #[allow(clippy::disallowed_macros)]
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CHARTGUARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, not in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let state = AppState::from_config(Config::load());
+    let config = Config::load();
+    // Kept to the end: dropping it flushes the log file.
+    let _log = init_logging(config.as_ref().ok());
+    let state = AppState::from_config(config);
     if let Some(e) = state.error() {
         tracing::error!(code = ?e.code, "ChartGuard could not start its core");
     }

@@ -58,6 +58,7 @@ class Demo:
     def __init__(self, workdir: Path):
         self.dir = workdir
         self.certs = workdir / "certs"
+        self.logs = workdir / "logs"
         subprocess.run([SIM, "certs", "--dir", self.certs], check=True)
         self.idp, self.issuer = _spawn_ready(
             ["node", ROOT / "tools/idp/server.mjs", "--port", "0",
@@ -75,7 +76,10 @@ class Demo:
             f'[platform]\nbase_url = "{self.platform_url}"\n\n'
             f'[idp]\nissuer = "{self.issuer}"\nclient_id = "chartguard-desktop"\n'
             f'flows = ["password", "browser"]\n\n'
-            f'[tls]\nca_bundle = {json.dumps(str(ca))}\n\n{extra}')
+            f'[tls]\nca_bundle = {json.dumps(str(ca))}\n\n'
+            # Every journey logs at the most detailed level, into the demo's
+            # folder: test_zz_logs.py reads it all for patient data.
+            f'[log]\nlevel = "trace"\ndir = {json.dumps(str(self.logs))}\n\n{extra}')
         return path
 
     def stop_platform(self):
