@@ -541,6 +541,56 @@ impl Viewer {
         self.mark(doctor.as_ref(), break_glass, now)
     }
 
+    /// For the help desk, without a login: the version, a summary of the
+    /// config, the health check's lines and the last lines of the log (all
+    /// PHI-free by construction: the config and the checks hold none, and
+    /// no log line names a patient).
+    pub async fn diagnostics(&self) -> String {
+        let c = &self.config;
+        let report = crate::check::run(Ok(c.clone()), &Config::source()).await;
+        let log_dir = c.log.dir();
+        let folder = |dir: Result<std::path::PathBuf>| {
+            dir.map_or_else(|e| e.to_string(), |d| d.display().to_string())
+        };
+        let mut text = format!(
+            "ChartGuard {} on {} ({} {})\n\
+             config: {}\n\
+             platform: {}\n\
+             login service: {} (flows {:?})\n\
+             CA bundle: {}\n\
+             cache: {} in {}, {} h, purge at logout {}\n\
+             audit: {}, kept {} days, forwarded {}\n\
+             log: {} in {}\n\n{}",
+            env!("CARGO_PKG_VERSION"),
+            self.workstation,
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            Config::source(),
+            c.platform.base_url,
+            c.idp.issuer,
+            c.idp.flows,
+            c.tls
+                .ca_bundle
+                .as_ref()
+                .map_or("the OS trust store".into(), |p| p.display().to_string()),
+            if c.cache.enabled { "on" } else { "off" },
+            folder(c.cache.dir()),
+            c.cache.ttl_hours,
+            c.cache.purge_on_logout,
+            folder(c.audit.dir()),
+            c.audit.retention_days,
+            c.audit.forward,
+            c.log.level.as_str(),
+            folder(c.log.dir()),
+            report.lines(),
+        );
+        if let Ok(dir) = log_dir {
+            text.push_str("\nrecent log lines:\n");
+            text.push_str(&recent_log_lines(&dir, RECENT_LOG_LINES));
+        }
+        text
+    }
+
     /// Whether the window asks the OS to keep it out of screen captures.
     pub fn content_protection(&self) -> bool {
         self.watermark_policy().content_protection
@@ -1102,6 +1152,30 @@ struct Made {
     export_id: String,
     /// The session it was made in.
     session_ref: String,
+}
+
+/// How many of the log's last lines the diagnostics carry.
+const RECENT_LOG_LINES: usize = 40;
+
+/// The last `n` lines of the newest `chartguard*.log` in `dir` (the file
+/// that is being written).
+fn recent_log_lines(dir: &Path, n: usize) -> String {
+    let newest = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|f| f.to_string_lossy().starts_with("chartguard"))
+            })
+            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+    });
+    let Some(text) = newest.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return "(no log file yet)\n".to_owned();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines[lines.len().saturating_sub(n)..].join("\n");
+    out.push('\n');
+    out
 }
 
 /// This machine's name: on the watermark and in every audit event.

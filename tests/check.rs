@@ -119,3 +119,35 @@ async fn an_unreadable_ca_bundle_and_a_broken_trail_fail_their_lines() {
     );
     assert_eq!(outcome(&report, "platform").0, Outcome::Skip);
 }
+
+#[tokio::test]
+async fn diagnostics_carry_the_settings_the_checks_and_the_last_log_lines_before_login() {
+    let demo = Demo::start();
+    let logs = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..60).map(|i| format!("line {i}")).collect();
+    std::fs::write(
+        logs.path().join("chartguard.2026-11-27.log"),
+        "yesterday-marker\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        logs.path().join("chartguard.2026-11-28.log"),
+        lines.join("\n"),
+    )
+    .unwrap();
+    let toml = format!("{}\n[log]\ndir = {:?}\n", demo.config_toml(), logs.path());
+    let viewer = chartguard::Viewer::new(chartguard::Config::from_toml(&toml).unwrap()).unwrap();
+    let text = viewer.diagnostics().await;
+    assert!(text.starts_with("ChartGuard "), "{text}");
+    assert!(text.contains(&format!("platform: {}", demo.platform_url)));
+    assert!(text.contains("PASS  platform") && text.contains("all checks passed"));
+    assert!(
+        text.contains("line 20\n") && text.ends_with("line 59\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("line 19\n") && !text.contains("yesterday-marker"),
+        "the newest file's last 40"
+    );
+}

@@ -23,4 +23,5 @@ pub const ALL: &[&str] = &[
     "decide_referral",
     "who_viewed",
     "audit_status",
+    "diagnostics",
 ];

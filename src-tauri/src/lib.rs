@@ -203,6 +203,12 @@ async fn print_chart(state: State<'_, AppState>, request: ExportRequest) -> Repl
     state.viewer()?.print(&request).await.map_err(payload)
 }
 
+/// For the help desk; answers before login too.
+#[tauri::command]
+async fn diagnostics(state: State<'_, AppState>) -> Reply<String> {
+    Ok(state.viewer()?.diagnostics().await)
+}
+
 #[tauri::command]
 async fn referral_inbox(state: State<'_, AppState>) -> Reply<ReferralInbox> {
     state.viewer()?.referral_inbox().await.map_err(payload)
@@ -322,7 +328,8 @@ pub fn handlers<R: tauri::Runtime>(
         referral_inbox,
         decide_referral,
         who_viewed,
-        audit_status
+        audit_status,
+        diagnostics
     ]
 }
 

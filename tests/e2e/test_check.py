@@ -35,3 +35,22 @@ def test_no_keyring_is_a_failed_line_and_a_non_zero_exit(demo):
     assert keyring["outcome"] == "fail"
     assert "keyring" in keyring["detail"]
     assert next(c for c in report["checks"] if c["name"] == "platform")["outcome"] == "pass"
+
+
+def test_the_help_desk_gets_diagnostics_from_the_login_screen(launch):
+    from test_journey import css, wait_for
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    app = launch(lang="zh_CN.UTF-8")
+    wait_for(app, "diagnostics-open").click()
+    dialog = wait_for(app, "diagnostics-dialog")
+    assert dialog.get_attribute("aria-modal") == "true"
+    text = WebDriverWait(app.driver, 60).until(
+        lambda d: d.find_elements(*css("diagnostics-text"))
+        and d.find_element(*css("diagnostics-text")).get_property("value"))
+    assert text.startswith("ChartGuard ")
+    assert "PASS  platform" in text and "PASS  keyring" in text
+    assert "recent log lines:" in text
+    app.screenshot("diagnostics")
+    app.driver.find_element(*css("diagnostics-close")).click()
+    WebDriverWait(app.driver, 10).until(lambda d: not d.find_elements(*css("diagnostics-dialog")))

@@ -89,6 +89,11 @@ export interface Backend {
    * (`desk.auditStatus`). No patient and no person in it.
    */
   auditStatus(): Promise<AuditStatus>;
+  /**
+   * For the help desk, before login too: version, config summary, the health
+   * check's lines and the log's last lines. No patient data in it.
+   */
+  diagnostics(): Promise<string>;
 }
 
 // A record keyed by the generated `ErrorCode` type: when the core adds a
@@ -230,5 +235,8 @@ export class TauriBackend implements Backend {
   }
   auditStatus(): Promise<AuditStatus> {
     return call("audit_status");
+  }
+  diagnostics(): Promise<string> {
+    return call("diagnostics");
   }
 }

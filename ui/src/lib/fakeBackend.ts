@@ -968,4 +968,9 @@ export class FakeBackend implements Backend {
     this.requireDesk("auditStatus");
     return structuredClone(this.auditStatusSpec);
   }
+
+  async diagnostics(): Promise<string> {
+    await this.enter("diagnostics");
+    return "ChartGuard 0.1.0 on ws-01 (linux x86_64)\nconfig: the built-in demo config\n\nPASS  config         test\nall checks passed\n";
+  }
 }

@@ -17,6 +17,14 @@ const en = {
   "app.startFailed": "ChartGuard could not start",
   "app.retry": "Retry",
   "app.version": "Version {version}",
+  "diagnostics.open": "Copy diagnostics",
+  "diagnostics.title": "Diagnostics for the help desk",
+  "diagnostics.intro": "Version, settings, the workstation check and the latest log lines. No patient data is in it.",
+  "diagnostics.loading": "Checking this workstation…",
+  "diagnostics.copy": "Copy",
+  "diagnostics.copied": "Copied to the clipboard",
+  "diagnostics.copyFailed": "Could not copy: select the text and copy it by hand",
+  "diagnostics.close": "Close",
 
   "lang.toggle": "Switch language",
 
@@ -325,6 +333,14 @@ const zhCN: Record<MessageKey, string> = {
   "app.startFailed": "ChartGuard 无法启动",
   "app.retry": "重试",
   "app.version": "版本 {version}",
+  "diagnostics.open": "复制诊断信息",
+  "diagnostics.title": "给信息科的诊断信息",
+  "diagnostics.intro": "包括版本、配置、本机检查结果和最近的日志，不含任何患者信息。",
+  "diagnostics.loading": "正在检查本机…",
+  "diagnostics.copy": "复制",
+  "diagnostics.copied": "已复制到剪贴板",
+  "diagnostics.copyFailed": "无法复制：请选中文字后手动复制",
+  "diagnostics.close": "关闭",
 
   "lang.toggle": "切换语言",
 
