@@ -33,6 +33,7 @@ usage:
       wrong with it; exits 0 when the trail holds, 1 when it does not, 2
       when it cannot be read. Uses the machine config (CHARTGUARD_CONFIG
       overrides) and the keys in this account's OS keyring.
+  chartguard --version
   chartguard --help
 ";
 
@@ -48,6 +49,11 @@ pub fn run(
     let first = args.first()?.to_string_lossy().into_owned();
     let code = match first.as_str() {
         "--help" | "-h" | "help" => write_all(out, USAGE, 0),
+        "--version" | "-V" => write_all(
+            out,
+            &format!("chartguard {}\n", env!("CARGO_PKG_VERSION")),
+            0,
+        ),
         "--check" => match args
             .get(1)
             .map(|a| a.to_string_lossy().into_owned())
@@ -269,6 +275,9 @@ mod tests {
         }
         let (code, out, _) = run_args(&["--help"]);
         assert_eq!(code, Some(0));
-        assert!(out.contains("policy preview"));
+        assert!(out.contains("policy preview") && out.contains("--check"));
+        let (code, out, _) = run_args(&["--version"]);
+        assert_eq!(code, Some(0));
+        assert_eq!(out, format!("chartguard {}\n", env!("CARGO_PKG_VERSION")));
     }
 }
