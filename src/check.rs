@@ -125,20 +125,16 @@ pub async fn run(config: Result<Config>, source: &str) -> Report {
     );
     let tls = report.push("CA bundle", ca_bundle(&config));
     if tls {
-        let platform = platform(&config).await;
-        let skew = platform.as_ref().ok().and_then(|(_, date)| *date);
-        let reached = report.push("platform", platform.map(|(detail, _)| detail));
-        match (reached, skew) {
-            (true, Some(date)) => report.push("clock", clock(date)),
-            (true, None) => report.push(
-                "clock",
-                Ok("the platform sent no Date; not compared".into()),
-            ),
-            (false, _) => {
-                report.skip("clock", "the platform was not reached");
-                false
+        match platform(&config).await {
+            Ok((detail, date)) => {
+                report.push("platform", Ok(detail));
+                report.push("clock", clock(date));
             }
-        };
+            Err(e) => {
+                report.push("platform", Err(e));
+                report.skip("clock", "the platform was not reached");
+            }
+        }
         report.push("login service", login_service(&config).await);
     } else {
         for name in ["platform", "clock", "login service"] {
@@ -161,12 +157,11 @@ pub async fn run(config: Result<Config>, source: &str) -> Report {
         config.audit.dir().and_then(|dir| writable(&dir)),
     );
     match &cache_dir {
-        Ok(dir) => report.push("free disk", free_disk(dir)),
-        Err(_) => {
-            report.skip("free disk", "no cache folder");
-            false
+        Ok(dir) => {
+            report.push("free disk", free_disk(dir));
         }
-    };
+        Err(_) => report.skip("free disk", "no cache folder"),
+    }
     report.push("audit trail", audit_trail(&config).await);
     report.ok = report.checks.iter().all(|c| c.outcome == Outcome::Pass);
     report
@@ -194,12 +189,15 @@ async fn platform(config: &Config) -> Result<(String, Option<SystemTime>)> {
     ))
 }
 
-fn clock(platform: SystemTime) -> Result<String> {
-    let now = SystemTime::now();
-    let skew = now
-        .duration_since(platform)
-        .or_else(|e| Ok::<_, std::convert::Infallible>(e.duration()))
-        .unwrap_or_default();
+/// The workstation's clock against the platform's `Date` (if it sent one).
+fn clock(platform: Option<SystemTime>) -> Result<String> {
+    let Some(platform) = platform else {
+        return Ok("the platform sent no Date; not compared".into());
+    };
+    let skew = match SystemTime::now().duration_since(platform) {
+        Ok(behind) => behind,
+        Err(ahead) => ahead.duration(),
+    };
     if skew > MAX_CLOCK_SKEW {
         return Err(crate::error::Error::ClockSkew);
     }
