@@ -249,10 +249,7 @@ async fn audit_trail(config: &Config) -> Result<String> {
     if !std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
         return Ok("none yet (made at the first login)".to_owned());
     }
-    let config = config.clone();
-    let report = tokio::task::spawn_blocking(move || crate::audit::verify_trail(&config))
-        .await
-        .map_err(|_| crate::error::Error::Internal("the check stopped"))??;
+    let report = crate::audit::verify(config).await?;
     match report.ok {
         true => Ok(format!("{} records, the chain holds", report.checked)),
         false => Err(crate::error::Error::Usage(format!(

@@ -45,20 +45,25 @@ async fn verify(demo: &Demo) -> chartguard::view::VerifyReport {
         .expect("the trail can be read")
 }
 
-/// Every AuditEvent the platform stored, and how many resends it saw.
-async fn platform_events(demo: &Demo) -> (Vec<Value>, u64) {
+/// The platform's audit log: every AuditEvent it stored, how many resends
+/// it saw, and how many of those changed an event.
+async fn platform_audit(demo: &Demo) -> Value {
     let url = demo.platform_url.join("/_sim/audit").expect("url");
-    let body: Value = demo
-        .http()
+    demo.http()
         .get(url)
         .send()
         .await
         .expect("platform answers")
         .json()
         .await
-        .expect("json");
-    let events = body["events"].as_array().cloned().unwrap_or_default();
-    (events, body["resubmitted"].as_u64().unwrap_or(0))
+        .expect("json")
+}
+
+/// Every AuditEvent the platform stored, and how many resends it saw.
+async fn platform_events(demo: &Demo) -> (Vec<Value>, u64) {
+    let log = platform_audit(demo).await;
+    let events = log["events"].as_array().cloned().unwrap_or_default();
+    (events, log["resubmitted"].as_u64().unwrap_or(0))
 }
 
 fn subtype(event: &Value) -> &str {
@@ -343,17 +348,12 @@ async fn the_outbox_keeps_events_while_the_platform_is_down_and_a_resend_is_the_
         sent += viewer.forward_audit().await.expect("forward");
     }
     assert!(sent >= 3, "login, settings and the chart read: {sent}");
-    let (events, resubmitted) = platform_events(&demo).await;
-    assert_eq!(resubmitted, 1, "the unacknowledged event was sent again");
-    let log: Value = demo
-        .http()
-        .get(demo.platform_url.join("/_sim/audit").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = platform_audit(&demo).await;
+    let events = log["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        log["resubmitted"], 1,
+        "the unacknowledged event was sent again"
+    );
     assert_eq!(log["conflicts"], 0, "as the same event, not a changed one");
     let trail = raw_trail(&trail_file(&demo));
     let in_trail: i64 = trail

@@ -356,15 +356,17 @@ pub(crate) async fn open_store(path: &Path, create: bool) -> Result<(Store, bool
 /// Checks the trail of this workstation account that `config` names, with
 /// its keys from the keyring, without a window (`chartguard audit verify`).
 pub fn verify_trail(config: &Config) -> Result<VerifyReport> {
-    let path = trail_path(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|_| Error::Internal("no runtime for the keyring"))?;
-    runtime.block_on(async {
-        let (store, _) = open_store(&path, false).await?;
-        tokio::task::spawn_blocking(move || store.verify())
-            .await
-            .map_err(|_| Error::Internal("the check stopped"))?
-    })
+    runtime.block_on(verify(config))
+}
+
+/// [`verify_trail`] on the caller's runtime (`chartguard --check`).
+pub(crate) async fn verify(config: &Config) -> Result<VerifyReport> {
+    let (store, _) = open_store(&trail_path(config)?, false).await?;
+    tokio::task::spawn_blocking(move || store.verify())
+        .await
+        .map_err(|_| Error::Internal("the check stopped"))?
 }
