@@ -1,5 +1,6 @@
 //! The command line of the `chartguard` binary, for what needs no window:
-//! `chartguard policy preview …` and `chartguard audit verify`. The shell calls [`run`] first and opens
+//! the workstation check, the default config, `chartguard policy preview …`
+//! and `chartguard audit verify`. The shell calls [`run`] first and opens
 //! the window only when it returns `None` (no arguments).
 
 use std::ffi::OsString;
@@ -33,6 +34,9 @@ usage:
       wrong with it; exits 0 when the trail holds, 1 when it does not, 2
       when it cannot be read. Uses the machine config (CHARTGUARD_CONFIG
       overrides) and the keys in this account's OS keyring.
+  chartguard --print-default-config
+      print a config file with every key at its default and what it does,
+      to start the machine-wide config from (docs/config.md is the same).
   chartguard --version
   chartguard --help
 ";
@@ -54,6 +58,9 @@ pub fn run(
             &format!("chartguard {}\n", env!("CARGO_PKG_VERSION")),
             0,
         ),
+        "--print-default-config" if args.len() == 1 => {
+            write_all(out, &crate::config::reference::default_config_toml(), 0)
+        }
         "--check" => match args
             .get(1)
             .map(|a| a.to_string_lossy().into_owned())

@@ -79,7 +79,7 @@ pub enum Error {
     Unreachable(Remote, &'static str),
     #[error("the hospital login service refused the login: {0}")]
     Idp(String),
-    #[error("the {0} presented a certificate this workstation does not trust; ask IT to check the configured CA bundle")]
+    #[error("the {0} presented a certificate this workstation does not trust; ask IT to check the configured CA bundle (and tls.spki_pins, where set)")]
     CertificateUntrusted(Remote),
     #[error("the regional platform answered with an error (HTTP {0})")]
     Platform(u16),

@@ -32,9 +32,10 @@ mod watermark;
 pub use audit::verify_trail;
 pub use auth::{BrowserOpener, SystemBrowser};
 pub use config::{
-    demo_state_dir, machine_config_path, AuditConfig, CacheConfig, Config, DevConfig, IdpConfig,
-    LogConfig, LogLevel, LoginFlow, PlatformConfig, PolicyConfig, SessionConfig, TlsConfig,
-    UiConfig, CONFIG_ENV, DEMO_IDP_PORT, DEMO_PLATFORM_PORT,
+    demo_state_dir, machine_config_path, user_config_path, AuditConfig, CacheConfig, Config,
+    DevConfig, IdpConfig, LogConfig, LogLevel, LoginFlow, OverridesConfig, PlatformConfig,
+    PolicyConfig, SessionConfig, TlsConfig, UiConfig, CONFIG_ENV, DEMO_IDP_PORT,
+    DEMO_PLATFORM_PORT,
 };
 pub use error::{Error, ErrorCode, ErrorPayload, Remote, Result};
 pub use preview::{policy_preview, preview_pdf, PreviewRequest};

@@ -1,12 +1,18 @@
 //! Trust configuration for every HTTPS connection the core makes (identity
 //! provider and regional platform): rustls with the ring provider, trusting
-//! the CA bundle IT configured, or the OS roots when none is configured.
-//! Verification is never disabled.
+//! the CA bundle IT configured, or the OS roots when none is configured,
+//! and, where IT pinned keys (`tls.spki_pins`), only servers with one of
+//! them. Verification is never disabled.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use rustls::RootCertStore;
-use rustls_pki_types::{pem::PemObject, CertificateDer};
+use base64::Engine;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::{pem::PemObject, CertificateDer, ServerName, UnixTime};
+use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -15,32 +21,15 @@ pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig> {
     let mut roots = RootCertStore::empty();
     match &config.tls.ca_bundle {
         Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Config(format!(
-                    "tls.ca_bundle: cannot read {}: {}",
-                    path.display(),
-                    e.kind()
-                ))
-            })?;
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|_| {
-                    Error::Config(format!(
-                        "tls.ca_bundle: {} is not a PEM certificate bundle",
-                        path.display()
-                    ))
-                })?;
+            let certs = read_ca_bundle(path)
+                .map_err(|why| Error::Config(format!("tls.ca_bundle: {why}")))?;
+            for cert in certs {
                 roots.add(cert).map_err(|_| {
                     Error::Config(format!(
                         "tls.ca_bundle: {} holds a certificate that cannot be used as a trust root",
                         path.display()
                     ))
                 })?;
-            }
-            if roots.is_empty() {
-                return Err(Error::Config(format!(
-                    "tls.ca_bundle: {} holds no certificate",
-                    path.display()
-                )));
             }
         }
         None => {
@@ -49,12 +38,120 @@ pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig> {
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|_| Error::Internal("TLS protocol versions"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+        .map_err(|_| Error::Internal("TLS protocol versions"))?;
+    let pins: Vec<[u8; 32]> = config
+        .tls
+        .spki_pins
+        .iter()
+        .filter_map(|pin| parse_pin(pin))
+        .collect();
+    let config = match pins.is_empty() {
+        true => builder.with_root_certificates(roots),
+        false => {
+            let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|_| Error::Internal("TLS certificate verifier"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedKeys { chain, pins }))
+        }
+    };
+    Ok(config.with_no_client_auth())
+}
+
+/// The certificates of a PEM CA bundle, or why it cannot be used (the
+/// path and the OS's reason; no key name, the caller adds it).
+pub(crate) fn read_ca_bundle(
+    path: &Path,
+) -> std::result::Result<Vec<CertificateDer<'static>>, String> {
+    let pem =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {}", path.display(), e.kind()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| format!("{} is not a PEM certificate bundle", path.display()))?;
+    match certs.is_empty() {
+        true => Err(format!("{} holds no certificate", path.display())),
+        false => Ok(certs),
+    }
+}
+
+/// `sha256/BASE64` (the form `openssl … | base64` and HPKP use) as the
+/// 32-byte digest it names.
+pub(crate) fn parse_pin(pin: &str) -> Option<[u8; 32]> {
+    let encoded = pin.strip_prefix("sha256/")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?
+        .try_into()
+        .ok()
+}
+
+/// SHA-256 of a certificate's SubjectPublicKeyInfo, as pinned.
+fn spki_digest(cert: &CertificateDer<'_>) -> Option<[u8; 32]> {
+    let parsed = webpki::EndEntityCert::try_from(cert).ok()?;
+    Some(Sha256::digest(parsed.subject_public_key_info().as_ref()).into())
+}
+
+/// The usual chain verification, and then one of the pinned keys must be
+/// the server's own or that of an intermediate it sent: a certificate from
+/// another CA the trust store also holds is refused.
+#[derive(Debug)]
+struct PinnedKeys {
+    chain: Arc<WebPkiServerVerifier>,
+    pins: Vec<[u8; 32]>,
+}
+
+impl ServerCertVerifier for PinnedKeys {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let verified = self.chain.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        let pinned = std::iter::once(end_entity)
+            .chain(intermediates)
+            .filter_map(spki_digest)
+            .any(|digest| self.pins.contains(&digest));
+        match pinned {
+            true => Ok(verified),
+            false => Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.chain.supported_verify_schemes()
+    }
 }
 
 /// An HTTP client for one remote: preconfigured TLS, timeouts, and no

@@ -75,6 +75,58 @@ async fn a_ca_bundle_that_does_not_match_is_named() {
     }
 }
 
+/// The pin of a certificate's key, made the way the IT guide says.
+fn spki_pin(cert: &std::path::Path) -> String {
+    let done = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
+             | openssl dgst -sha256 -binary | base64",
+        )
+        .arg("sh")
+        .arg(cert)
+        .output()
+        .expect("openssl");
+    assert!(done.status.success());
+    format!("sha256/{}", String::from_utf8(done.stdout).unwrap().trim())
+}
+
+#[tokio::test]
+async fn pinned_keys_admit_the_servers_key_and_refuse_any_other() {
+    let demo = Demo::start();
+    let other = tempfile::tempdir().unwrap();
+    let server = spki_pin(&demo.ca().with_file_name("server.pem"));
+    let foreign = spki_pin(&make_certs(other.path()).join("server.pem"));
+    let pinned = |pins: &[&str]| {
+        let toml = demo
+            .config_toml()
+            .replace("[tls]\n", &format!("[tls]\nspki_pins = {pins:?}\n"));
+        chartguard::Config::from_toml(&toml).unwrap()
+    };
+
+    // The server's key among the pins (a backup key beside it): all pass,
+    // and a doctor logs in over the pinned connections.
+    let report = check::run(Ok(pinned(&[&foreign, &server])), "test config").await;
+    assert!(report.ok, "{}", report.lines());
+    let viewer = chartguard::Viewer::new(pinned(&[&foreign, &server])).unwrap();
+    crate::support::logged_in(viewer, "wangyi").await;
+
+    // Only another key pinned: the same trusted chain is refused, for the
+    // platform and the login service alike.
+    let report = check::run(Ok(pinned(&[&foreign])), "test config").await;
+    for name in ["platform", "login service"] {
+        let (result, why) = outcome(&report, name);
+        assert_eq!(result, Outcome::Fail, "{name}");
+        assert!(why.contains("tls.spki_pins"), "{name}: {why}");
+    }
+    let viewer = chartguard::Viewer::new(pinned(&[&foreign])).unwrap();
+    let err = viewer
+        .login_password("wangyi", "chartguard-demo")
+        .await
+        .expect_err("pinned to another key");
+    assert_eq!(err.code(), chartguard::ErrorCode::CertificateUntrusted);
+}
+
 #[tokio::test]
 async fn a_config_with_a_typo_fails_first_and_nothing_else_runs() {
     let demo = Demo::start();

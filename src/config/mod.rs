@@ -3,22 +3,24 @@
 //! strictly (unknown keys and wrong types are errors that name the key), and
 //! validated before anything connects.
 //!
-//! Lookup order: the file named by `CHARTGUARD_CONFIG`; else the machine-wide
-//! file at the OS's standard place; else the embedded default, which points
-//! at the demo regional platform on loopback.
+//! Where it comes from and how mistakes are reported: [`load`]; the
+//! commented default and the reference in docs/config.md: [`reference`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
 use crate::error::{Error, Result};
 
-/// Environment variable naming the config file to use (tests, demo, IT).
-pub const CONFIG_ENV: &str = "CHARTGUARD_CONFIG";
+mod load;
+pub(crate) mod reference;
 
-#[derive(Debug, Clone, Deserialize)]
+pub use load::{machine_config_path, user_config_path, CONFIG_ENV};
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub platform: PlatformConfig,
@@ -40,12 +42,37 @@ pub struct Config {
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
+    pub overrides: OverridesConfig,
+    #[serde(default)]
     pub dev: DevConfig,
 }
 
+/// What users may set for themselves, in their own config file
+/// (`~/.config/chartguard/config.toml` on Linux, `%APPDATA%\ChartGuard\config.toml`
+/// on Windows, `~/Library/Application Support/ChartGuard/config.toml` on
+/// macOS), over this machine-wide file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesConfig {
+    /// The keys users may set, from `ui.locale`, `log.level`, `export.font`
+    /// and `export.print_command`; every other key is the machine's alone.
+    /// A user file setting a key not listed here is refused with its line.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+/// The keys a machine config may let users set: none of them weakens
+/// trust, masking, the trail or where patient data is kept.
+pub(crate) const USER_KEYS: &[&str] = &[
+    "ui.locale",
+    "log.level",
+    "export.font",
+    "export.print_command",
+];
+
 /// The app's own log: PHI-free by construction (status codes, counts,
 /// error codes; never URLs with ids, bodies, tokens or names).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// How much ChartGuard itself writes: `error`, `warn`, `info`, `debug`
@@ -55,10 +82,11 @@ pub struct LogConfig {
     pub level: LogLevel,
     /// Folder of the log files (a new one each day, the last 14 kept);
     /// default: the OS's place for an application's logs.
+    #[schemars(example = "/var/log/chartguard")]
     pub dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Error,
@@ -114,11 +142,15 @@ impl LogConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The regional health information platform.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformConfig {
     /// FHIR R4 base URL of the regional platform, e.g. `https://hie.example/fhir`.
+    /// The built-in default is the demo platform on this computer.
+    #[schemars(with = "String")]
     pub base_url: Url,
+    /// Seconds a request to the platform may take.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
     /// Largest response body accepted, in MiB; larger answers are refused.
@@ -126,18 +158,22 @@ pub struct PlatformConfig {
     pub max_response_mib: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The hospital's login service (OpenID Connect).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdpConfig {
     /// OpenID issuer; discovery is read from `{issuer}/.well-known/openid-configuration`.
+    #[schemars(with = "String")]
     pub issuer: Url,
+    /// The client id the login service knows ChartGuard by.
     pub client_id: String,
+    /// The login flows offered, in this order on the login screen.
     #[serde(default = "default_flows")]
     pub flows: Vec<LoginFlow>,
 }
 
 /// How a doctor logs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum LoginFlow {
     /// The in-app form: resource-owner password grant.
@@ -146,15 +182,25 @@ pub enum LoginFlow {
     Browser,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Whom HTTPS trusts. Verification is never switched off.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM bundle of the CAs that sign the platform's and the IdP's
     /// certificates. Without it the OS trust store is used.
+    #[schemars(example = "/etc/chartguard/ca.pem")]
     pub ca_bundle: Option<PathBuf>,
+    /// Public keys the platform's and the login service's certificates must
+    /// have, on top of a trusted chain: `sha256/` and the base64 SHA-256 of
+    /// the certificate's SubjectPublicKeyInfo (the server's own certificate
+    /// or an intermediate it sends). Name a backup key too, or a key
+    /// rollover locks every workstation out. Empty: no pinning.
+    #[serde(default)]
+    pub spki_pins: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The doctor's login session.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
     /// Whether a refresh token may be kept (in the OS keyring) so the session
@@ -170,14 +216,15 @@ impl Default for SessionConfig {
 }
 
 /// The encrypted local cache of charts (SQLCipher, one file per doctor).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// Without the cache every chart comes from the platform, and nothing
     /// is shown while the platform is down.
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// Folder of the cache files; default: the user's data folder.
+    /// Folder of the cache files; default: the user's local data folder.
+    #[schemars(example = "/var/lib/chartguard/cache")]
     pub dir: Option<PathBuf>,
     /// Patients not refreshed for this long are purged unless pinned.
     #[serde(default = "default_ttl_hours")]
@@ -242,30 +289,35 @@ fn default_max_size_mib() -> u64 {
     1024
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The window.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
     /// `zh-CN` or `en`; without it the UI follows the system locale.
+    #[schemars(example = "zh-CN")]
     pub locale: Option<String>,
 }
 
 /// Where the privacy policy comes from.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
     /// The policy file (tiers, masking, break-the-glass); without it the
     /// built-in default policy applies. An invalid file shows no patient
-    /// data at all until it is fixed.
+    /// data at all until it is fixed. The watermark's fields and content
+    /// protection are set there (docs/policy.md).
+    #[schemars(example = "/etc/chartguard/policy.toml")]
     pub file: Option<PathBuf>,
 }
 
 /// The operation trail: kept on this workstation (encrypted, sealed) and
 /// forwarded to the regional platform.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     /// Folder of the trail; default: the user's local data folder. Never
     /// inside a cache: purging patient data must not touch the trail.
+    #[schemars(example = "/var/lib/chartguard/audit")]
     pub dir: Option<PathBuf>,
     /// Records are kept at least this long (and until the platform has
     /// them), whatever happens to the patient data.
@@ -298,12 +350,13 @@ fn default_retention_days() -> u32 {
 }
 
 /// PDF exports and printing.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportConfig {
     /// A TrueType/OpenType font (or collection) with Chinese glyphs, embedded
     /// (subset) in every export; default: the first of the OS's usual CJK
     /// fonts that is installed.
+    #[schemars(example = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")]
     pub font: Option<PathBuf>,
     /// How a print job reaches the printer: the program and its arguments;
     /// the PDF arrives on its standard input, and `{title}` in an argument
@@ -333,7 +386,8 @@ fn default_print_command() -> Vec<String> {
 /// The UI languages ChartGuard ships.
 pub(crate) const LOCALES: &[&str] = &["zh-CN", "en"];
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Development only; never in a deployment.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DevConfig {
     /// Allows plain `http://` URLs. Only for development; never in a deployment.
@@ -363,44 +417,6 @@ pub const DEMO_PLATFORM_PORT: u16 = 7443;
 pub const DEMO_IDP_PORT: u16 = 7444;
 
 impl Config {
-    /// Loads the config from the first place that has one (see module docs).
-    pub fn load() -> Result<Config> {
-        if let Some(path) = std::env::var_os(CONFIG_ENV) {
-            return Config::from_file(Path::new(&path));
-        }
-        let machine = machine_config_path();
-        if machine.exists() {
-            return Config::from_file(&machine);
-        }
-        Ok(Config::demo())
-    }
-
-    /// Where [`Config::load`] reads from, for IT's messages.
-    pub fn source() -> String {
-        if let Some(path) = std::env::var_os(CONFIG_ENV) {
-            return format!("{} (from {CONFIG_ENV})", Path::new(&path).display());
-        }
-        let machine = machine_config_path();
-        match machine.exists() {
-            true => machine.display().to_string(),
-            false => "the built-in demo config (no machine config)".to_owned(),
-        }
-    }
-
-    pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {}", path.display(), e.kind())))?;
-        Config::from_toml(&text)
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), config_detail(&e))))
-    }
-
-    pub fn from_toml(text: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| Error::Config(e.message().to_owned() + &span_hint(text, e.span())))?;
-        config.validate()?;
-        Ok(config)
-    }
-
     /// The embedded default: the demo regional platform and identity provider
     /// on loopback, trusting the CA the demo platform generated.
     pub fn demo() -> Config {
@@ -422,17 +438,20 @@ impl Config {
             },
             tls: TlsConfig {
                 ca_bundle: Some(demo_state_dir().join("ca.pem")),
+                spki_pins: Vec::new(),
             },
             session: SessionConfig::default(),
             cache: CacheConfig::default(),
             ui: UiConfig::default(),
             export: ExportConfig::default(),
             policy: PolicyConfig::default(),
+            overrides: OverridesConfig::default(),
             dev: DevConfig::default(),
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// The rules serde cannot state, each naming its key.
+    fn validate(&self) -> std::result::Result<(), Invalid> {
         for (key, url) in [
             ("platform.base_url", &self.platform.base_url),
             ("idp.issuer", &self.idp.issuer),
@@ -441,23 +460,24 @@ impl Config {
                 "https" => {}
                 "http" if self.dev.allow_http => {}
                 "http" => {
-                    return Err(Error::Config(format!(
-                        "{key}: plain http is refused; use https (or set dev.allow_http for development)"
-                    )))
+                    return Err(Invalid::new(
+                        key,
+                        "plain http is refused; use https (or set dev.allow_http for development)",
+                    ))
                 }
-                _ => return Err(Error::Config(format!("{key}: must be an https URL"))),
+                _ => return Err(Invalid::new(key, "must be an https URL")),
             }
             if url.host_str().is_none() {
-                return Err(Error::Config(format!("{key}: has no host")));
+                return Err(Invalid::new(key, "has no host"));
             }
         }
         if self.idp.client_id.trim().is_empty() {
-            return Err(Error::Config("idp.client_id: must not be empty".into()));
+            return Err(Invalid::new("idp.client_id", "must not be empty"));
         }
         if self.audit.retention_days == 0 {
-            return Err(Error::Config(
-                "audit.retention_days: must be at least 1 (the platform's rules usually ask 180)"
-                    .into(),
+            return Err(Invalid::new(
+                "audit.retention_days",
+                "must be at least 1 (the platform's rules usually ask 180)",
             ));
         }
         if self
@@ -466,52 +486,93 @@ impl Config {
             .first()
             .is_some_and(|program| program.trim().is_empty())
         {
-            return Err(Error::Config(
-                "export.print_command: the program must not be empty".into(),
+            return Err(Invalid::new(
+                "export.print_command",
+                "the program must not be empty",
             ));
         }
         if self.idp.flows.is_empty() {
-            return Err(Error::Config(
-                "idp.flows: at least one login flow is needed".into(),
+            return Err(Invalid::new(
+                "idp.flows",
+                "at least one login flow is needed",
             ));
         }
         if self.platform.timeout_secs == 0 {
-            return Err(Error::Config(
-                "platform.timeout_secs: must be at least 1".into(),
-            ));
+            return Err(Invalid::new("platform.timeout_secs", "must be at least 1"));
         }
         if let Some(locale) = &self.ui.locale {
             if !LOCALES.contains(&locale.as_str()) {
-                return Err(Error::Config(format!(
-                    "ui.locale: must be one of {}",
-                    LOCALES.join(", ")
-                )));
+                return Err(Invalid::new(
+                    "ui.locale",
+                    format!("must be one of {}", LOCALES.join(", ")),
+                ));
             }
         }
         if !(1..=MAX_RESPONSE_MIB).contains(&self.platform.max_response_mib) {
-            return Err(Error::Config(format!(
-                "platform.max_response_mib: must be between 1 and {MAX_RESPONSE_MIB}"
-            )));
+            return Err(Invalid::new(
+                "platform.max_response_mib",
+                format!("must be between 1 and {MAX_RESPONSE_MIB}"),
+            ));
+        }
+        if let Some(pin) = self
+            .tls
+            .spki_pins
+            .iter()
+            .find(|pin| crate::tls::parse_pin(pin).is_none())
+        {
+            return Err(Invalid::new(
+                "tls.spki_pins",
+                format!("{pin:?} is not \"sha256/\" and the base64 of 32 bytes"),
+            ));
+        }
+        if let Some(key) = self
+            .overrides
+            .allow
+            .iter()
+            .find(|key| !USER_KEYS.contains(&key.as_str()))
+        {
+            return Err(Invalid::new(
+                "overrides.allow",
+                format!(
+                    "{key} cannot be set per user; only {}",
+                    USER_KEYS.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The files the config names, read now so that a wrong path is
+    /// reported with its key and line at start rather than at first use.
+    fn check_files(&self) -> std::result::Result<(), Invalid> {
+        if let Some(path) = &self.tls.ca_bundle {
+            crate::tls::read_ca_bundle(path).map_err(|why| Invalid::new("tls.ca_bundle", why))?;
+        }
+        if let Some(path) = &self.export.font {
+            std::fs::metadata(path).map_err(|e| {
+                Invalid::new(
+                    "export.font",
+                    format!("cannot read {}: {}", path.display(), e.kind()),
+                )
+            })?;
         }
         Ok(())
     }
 }
 
-fn config_detail(err: &Error) -> String {
-    match err {
-        Error::Config(detail) => detail.clone(),
-        other => other.to_string(),
-    }
+/// A value serde accepted but ChartGuard cannot use: the key and why.
+#[derive(Debug)]
+pub(crate) struct Invalid {
+    key: &'static str,
+    why: String,
 }
 
-/// " (line N)" for a parse error, so IT can find the typo.
-fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    match span {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!(" (line {line})")
+impl Invalid {
+    fn new(key: &'static str, why: impl Into<String>) -> Invalid {
+        Invalid {
+            key,
+            why: why.into(),
         }
-        None => String::new(),
     }
 }
 
@@ -524,18 +585,6 @@ pub(crate) fn ui_locale(config: &Config, system: Option<&str>) -> String {
     match system {
         Some(tag) if tag.to_ascii_lowercase().starts_with("zh") => "zh-CN".to_owned(),
         _ => "en".to_owned(),
-    }
-}
-
-/// The machine-wide config file IT deploys.
-pub fn machine_config_path() -> PathBuf {
-    if cfg!(windows) {
-        let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
-        PathBuf::from(base).join("ChartGuard").join("config.toml")
-    } else if cfg!(target_os = "macos") {
-        PathBuf::from("/Library/Application Support/ChartGuard/config.toml")
-    } else {
-        PathBuf::from("/etc/chartguard/config.toml")
     }
 }
 
