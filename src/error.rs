@@ -44,6 +44,9 @@ pub enum ErrorCode {
     /// The audit trail could not be written (or opened): the action was
     /// refused, and nothing was shown.
     AuditUnavailable,
+    /// The screen is locked (idle lock): nothing about patients is
+    /// answered until the same doctor unlocks it.
+    Locked,
     Internal,
 }
 
@@ -79,6 +82,10 @@ pub enum Error {
     Unreachable(Remote, &'static str),
     #[error("the hospital login service refused the login: {0}")]
     Idp(String),
+    #[error("the screen is locked; unlock it to continue")]
+    Locked,
+    #[error("that sign-in is another person's; sign out first to change user")]
+    NotSessionOwner,
     #[error("the {0} presented a certificate this workstation does not trust; ask IT to check the configured CA bundle (and tls.spki_pins, where set)")]
     CertificateUntrusted(Remote),
     #[error("the regional platform answered with an error (HTTP {0})")]
@@ -155,6 +162,8 @@ impl Error {
             Error::Export(_) => ErrorCode::ExportFailed,
             Error::Audit(_) => ErrorCode::AuditUnavailable,
             Error::Print(_) => ErrorCode::PrintFailed,
+            Error::Locked => ErrorCode::Locked,
+            Error::NotSessionOwner => ErrorCode::InvalidCredentials,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -27,6 +27,8 @@ pub struct AppInfo {
     pub break_glass_reasons: Vec<BreakGlassReasonView>,
     /// How long breaking the glass lasts, in whole minutes (rounded up).
     pub break_glass_minutes: u32,
+    /// Minutes without input before the UI locks the screen.
+    pub idle_lock_minutes: u32,
 }
 
 /// One reason to break the glass, in both UI languages.
@@ -52,6 +54,12 @@ pub struct SessionInfo {
     pub cache_problem: Option<ErrorPayload>,
     /// The screens beyond search and chart that this person's roles open.
     pub desk: Desk,
+    /// The screen is locked: the core refuses every patient request until
+    /// the same doctor unlocks it.
+    pub locked: bool,
+    /// Whether the lock screen can ask for the password (the session began
+    /// with one); else it unlocks through the browser.
+    pub unlock_with_password: bool,
 }
 
 /// What the policy's `[desk]` roles open for the logged-in person; the

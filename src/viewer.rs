@@ -24,7 +24,7 @@ use tokio::sync::{oneshot, Mutex};
 use crate::audit::Trail;
 use crate::auth::{BrowserOpener, Grant, Identity, Idp};
 use crate::cache::{self, Cache, SyncTime};
-use crate::config::Config;
+use crate::config::{Config, LoginFlow};
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::export::{self, Labels, Purpose};
 use crate::glass::{Glass, GlassEnd};
@@ -97,6 +97,11 @@ struct Session {
     can_refresh: bool,
     /// Shown in the watermark; the audit trail resolves it to this login.
     reference: String,
+    /// The user name of a password login, which unlocking asks the
+    /// provider about again; `None` after a browser login.
+    username: Option<String>,
+    /// The screen is locked: no patient request is answered.
+    locked: bool,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -151,21 +156,118 @@ impl Viewer {
             break_glass_minutes: self.privacy.policy().map_or(0, |p| {
                 u32::try_from(p.break_glass.duration.as_secs().div_ceil(60)).unwrap_or(u32::MAX)
             }),
+            idle_lock_minutes: self.config.session.idle_lock_minutes,
         }
     }
 
     pub async fn session_info(&self) -> Option<SessionInfo> {
         let session = self.session.lock().await;
-        let identity = &session.as_ref()?.identity;
-        Some(session_info(
-            identity,
-            self.cache_problem().await,
-            self.desk(identity),
-        ))
+        let session = session.as_ref()?;
+        Some(self.session_view(session).await)
+    }
+
+    async fn session_view(&self, session: &Session) -> SessionInfo {
+        let identity = &session.identity;
+        SessionInfo {
+            desk: self.desk(identity),
+            subject: identity.sub.clone(),
+            display_name: identity.display_name().to_owned(),
+            staff_no: identity.staff_no.clone(),
+            department: identity.department.clone(),
+            roles: identity.roles.clone(),
+            cache_problem: self.cache_problem().await,
+            locked: session.locked,
+            unlock_with_password: session.username.is_some()
+                && self.config.idp.flows.contains(&LoginFlow::Password),
+        }
+    }
+
+    /// Locks the screen (the idle lock, or the doctor's Lock button): until
+    /// [`Viewer::unlock_password`] or [`Viewer::unlock_browser`] with the
+    /// same doctor, every patient request is refused with `Locked`.
+    pub async fn lock(&self) -> Result<()> {
+        let doctor = {
+            let mut session = self.session.lock().await;
+            let session = session.as_mut().ok_or(Error::NotLoggedIn)?;
+            if session.locked {
+                return Ok(());
+            }
+            session.locked = true;
+            (session.identity.clone(), session.reference.clone())
+        };
+        tracing::info!("screen locked");
+        self.audit_after(self.entry(AuditAction::Lock, Some(&doctor)))
+            .await;
+        Ok(())
+    }
+
+    /// Unlocks with the password of the doctor whose session it is.
+    pub async fn unlock_password(&self, password: &str) -> Result<SessionInfo> {
+        self.require_flow(LoginFlow::Password)?;
+        let username = {
+            let session = self.session.lock().await;
+            let session = session.as_ref().ok_or(Error::NotLoggedIn)?;
+            session.username.clone().ok_or(Error::InvalidCredentials)?
+        };
+        let grant = match password.is_empty() {
+            true => Err(Error::InvalidCredentials),
+            false => self.idp.password(&username, password).await,
+        };
+        self.unlock(grant).await
+    }
+
+    /// Unlocks through the system browser; the provider's answer must name
+    /// the doctor whose session it is.
+    pub async fn unlock_browser(&self, opener: &dyn BrowserOpener) -> Result<SessionInfo> {
+        self.require_flow(LoginFlow::Browser)?;
+        let grant = self.browser_grant(opener).await;
+        self.unlock(grant).await
+    }
+
+    /// Takes a fresh grant of the same doctor: new tokens, the same session
+    /// (its watermark reference, its cache, any break-the-glass). Another
+    /// person's grant is refused and the screen stays locked.
+    async fn unlock(&self, grant: Result<Grant>) -> Result<SessionInfo> {
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or(Error::NotLoggedIn)?;
+        let doctor = (session.identity.clone(), session.reference.clone());
+        let grant =
+            grant.and_then(
+                |grant| match grant.identity.as_ref().map(|identity| &identity.sub) {
+                    Some(sub) if *sub == session.identity.sub => Ok(grant),
+                    _ => Err(Error::NotSessionOwner),
+                },
+            );
+        let grant = match grant {
+            Ok(grant) => grant,
+            Err(e) => {
+                drop(guard);
+                tracing::warn!(code = ?e.code(), "unlock refused");
+                if !matches!(e, Error::LoginCancelled) {
+                    let entry = self.entry(AuditAction::Unlock, Some(&doctor));
+                    self.audit_after(entry.failed(e.code())).await;
+                }
+                return Err(e);
+            }
+        };
+        if let (Some(refresh), true) = (&grant.refresh_token, self.config.session.offline) {
+            session.can_refresh = self
+                .keep_refresh_token(&session.identity.sub, refresh)
+                .await;
+        }
+        session.access_token = grant.access_token;
+        session.expires_at = grant.expires_at;
+        session.locked = false;
+        let info = self.session_view(session).await;
+        drop(guard);
+        tracing::info!("screen unlocked");
+        self.audit_after(self.entry(AuditAction::Unlock, Some(&doctor)))
+            .await;
+        Ok(info)
     }
 
     pub async fn login_password(&self, username: &str, password: &str) -> Result<SessionInfo> {
-        self.require_flow(crate::config::LoginFlow::Password)?;
+        self.require_flow(LoginFlow::Password)?;
         if username.trim().is_empty() || password.is_empty() {
             return Err(Error::InvalidCredentials);
         }
@@ -177,7 +279,14 @@ impl Viewer {
     /// until the browser comes back, [`Viewer::cancel_login`] is called, or
     /// the wait times out.
     pub async fn login_browser(&self, opener: &dyn BrowserOpener) -> Result<SessionInfo> {
-        self.require_flow(crate::config::LoginFlow::Browser)?;
+        self.require_flow(LoginFlow::Browser)?;
+        let grant = self.browser_grant(opener).await;
+        self.start_session(grant, None).await
+    }
+
+    /// The provider's answer to a login in the system browser, which
+    /// [`Viewer::cancel_login`] can cut short.
+    async fn browser_grant(&self, opener: &dyn BrowserOpener) -> Result<Grant> {
         let (tx, rx) = oneshot::channel();
         *self.cancel_login.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
         let grant = self.idp.browser(opener, rx).await;
@@ -185,7 +294,7 @@ impl Viewer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        self.start_session(grant, None).await
+        grant
     }
 
     pub fn cancel_login(&self) {
@@ -893,14 +1002,17 @@ impl Viewer {
             return Err(e);
         }
         self.open_cache(&identity.sub).await;
-        let info = session_info(&identity, self.cache_problem().await, self.desk(&identity));
-        *self.session.lock().await = Some(Session {
+        let session = Session {
             identity,
             access_token: grant.access_token,
             expires_at: grant.expires_at,
             can_refresh,
             reference,
-        });
+            username: username.map(str::to_owned),
+            locked: false,
+        };
+        let info = self.session_view(&session).await;
+        *self.session.lock().await = Some(session);
         Ok(info)
     }
 
@@ -1027,9 +1139,21 @@ impl Viewer {
     /// Returns the doctor's subject.
     /// The logged-in doctor, if the policy could let them see patient data
     /// at all (which tier, and so what they see, is decided per patient).
+    /// Refuses while the screen is locked.
+    pub(super) async fn require_unlocked(&self) -> Result<()> {
+        match self.session.lock().await.as_ref() {
+            Some(session) if session.locked => Err(Error::Locked),
+            _ => Ok(()),
+        }
+    }
+
     async fn require_patient_access(&self) -> Result<Identity> {
         let session = self.session.lock().await;
-        let identity = &session.as_ref().ok_or(Error::NotLoggedIn)?.identity;
+        let session = session.as_ref().ok_or(Error::NotLoggedIn)?;
+        if session.locked {
+            return Err(Error::Locked);
+        }
+        let identity = &session.identity;
         if self.privacy.policy()?.may_see_patients(who(identity)) {
             Ok(identity.clone())
         } else {
@@ -1208,21 +1332,5 @@ fn who(identity: &Identity) -> Who<'_> {
         groups: &identity.groups,
         department: identity.department.as_deref(),
         staff_no: identity.staff_no.as_deref(),
-    }
-}
-
-fn session_info(
-    identity: &Identity,
-    cache_problem: Option<ErrorPayload>,
-    desk: crate::view::Desk,
-) -> SessionInfo {
-    SessionInfo {
-        desk,
-        subject: identity.sub.clone(),
-        display_name: identity.display_name().to_owned(),
-        staff_no: identity.staff_no.clone(),
-        department: identity.department.clone(),
-        roles: identity.roles.clone(),
-        cache_problem,
     }
 }

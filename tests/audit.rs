@@ -16,7 +16,7 @@ use crate::support::{logged_in, Demo, DEMO_PASSWORD};
 
 const ZHANG_WEI: &str = "cn-0001";
 
-fn trail_file(demo: &Demo) -> PathBuf {
+pub(crate) fn trail_file(demo: &Demo) -> PathBuf {
     demo.audit_dir().join("trail.db")
 }
 
@@ -70,7 +70,7 @@ fn subtype(event: &Value) -> &str {
     event["subtype"][0]["code"].as_str().unwrap_or_default()
 }
 
-fn actions(conn: &rusqlite::Connection) -> Vec<String> {
+pub(crate) fn actions(conn: &rusqlite::Connection) -> Vec<String> {
     conn.prepare("SELECT action FROM event ORDER BY seq")
         .unwrap()
         .query_map([], |r| r.get(0))

@@ -1,6 +1,7 @@
 //! Both login flows against the real OpenID provider, and the errors a
 //! doctor can meet: wrong password, locked account, provider down, a
-//! certificate the workstation does not trust.
+//! certificate the workstation does not trust; and the idle lock, which
+//! only the same doctor's credentials open.
 
 use std::sync::{Arc, Mutex};
 
@@ -280,4 +281,119 @@ async fn a_new_login_ends_the_previous_doctors_session() {
 
     assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
     assert_eq!(viewer.session_info().await.unwrap().subject, "head-lihua");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_screen_answers_nothing_until_the_same_doctor_unlocks_it() {
+    let demo = Demo::start();
+    let viewer = crate::support::logged_in(demo.viewer(), "wangyi").await;
+    viewer.open_patient("cn-0001").await.expect("open");
+    let reference = |lines: Vec<String>| {
+        let text = lines.join(" ");
+        text.split_whitespace()
+            .find(|word| word.starts_with("S-"))
+            .map(str::to_owned)
+    };
+    let before = reference(viewer.watermark().await.lines);
+    assert!(before.is_some());
+
+    viewer.lock().await.expect("lock");
+    assert!(viewer.session_info().await.unwrap().locked);
+    let refused = [
+        viewer.search_patients("张伟").await.map(drop),
+        viewer.open_patient("cn-0001").await.map(drop),
+        viewer.refresh_patient("cn-0001").await.map(drop),
+        viewer.pin_patient("cn-0001", true).await.map(drop),
+        viewer
+            .break_glass("cn-0001", "emergency", "a note")
+            .await
+            .map(drop),
+        viewer.referral_inbox().await.map(drop),
+        viewer.who_viewed("cn-0001").await.map(drop),
+    ];
+    for (i, result) in refused.into_iter().enumerate() {
+        assert_eq!(
+            result.expect_err("locked").code(),
+            ErrorCode::Locked,
+            "call {i}"
+        );
+    }
+
+    // A wrong password, and another doctor signing in through the browser:
+    // both refused, the screen stays locked.
+    let err = viewer
+        .unlock_password("wrong")
+        .await
+        .expect_err("wrong password");
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    let zhou = ScriptedBrowser {
+        http: demo.http(),
+        username: "zhou",
+        seen: Arc::default(),
+    };
+    let err = viewer
+        .unlock_browser(&zhou)
+        .await
+        .expect_err("another doctor");
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    assert!(err.to_string().contains("another person"), "{err}");
+    assert!(viewer.session_info().await.unwrap().locked);
+    assert_eq!(
+        viewer
+            .open_patient("cn-0001")
+            .await
+            .map(drop)
+            .unwrap_err()
+            .code(),
+        ErrorCode::Locked
+    );
+
+    // The doctor herself: the same session goes on, watermark and all.
+    let info = viewer.unlock_password(DEMO_PASSWORD).await.expect("unlock");
+    assert!(!info.locked && info.unlock_with_password);
+    viewer.open_patient("cn-0001").await.expect("open again");
+    assert_eq!(reference(viewer.watermark().await.lines), before);
+
+    let trail = crate::audit::raw_trail(&crate::audit::trail_file(&demo));
+    let actions = crate::audit::actions(&trail);
+    let tail: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .skip_while(|a| *a != "lock")
+        .collect();
+    assert_eq!(
+        tail,
+        ["lock", "unlock", "unlock", "unlock", "patientOpen"],
+        "{actions:?}"
+    );
+    let failures: Vec<bool> = trail
+        .prepare("SELECT body FROM event WHERE action = 'unlock' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|body| body.unwrap().contains("\"success\":false"))
+        .collect();
+    assert_eq!(failures, [true, true, false]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_browser_login_the_lock_screen_asks_the_browser() {
+    let demo = Demo::start();
+    let viewer = demo.viewer();
+    let browser = ScriptedBrowser {
+        http: demo.http(),
+        username: "lihua",
+        seen: Arc::default(),
+    };
+    let session = viewer.login_browser(&browser).await.expect("browser login");
+    assert!(!session.unlock_with_password);
+    viewer.lock().await.unwrap();
+    let err = viewer.unlock_password(DEMO_PASSWORD).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    let info = viewer.unlock_browser(&browser).await.expect("unlock");
+    assert!(!info.locked);
+    viewer
+        .referral_inbox()
+        .await
+        .expect("the desk answers again");
 }

@@ -87,6 +87,29 @@ async fn logout(state: State<'_, AppState>) -> Reply<()> {
 }
 
 #[tauri::command]
+async fn lock(state: State<'_, AppState>) -> Reply<()> {
+    state.viewer()?.lock().await.map_err(payload)
+}
+
+#[tauri::command]
+async fn unlock_password(state: State<'_, AppState>, password: String) -> Reply<SessionInfo> {
+    state
+        .viewer()?
+        .unlock_password(&password)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
+async fn unlock_browser(state: State<'_, AppState>) -> Reply<SessionInfo> {
+    state
+        .viewer()?
+        .unlock_browser(&SystemBrowser)
+        .await
+        .map_err(payload)
+}
+
+#[tauri::command]
 async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<SearchResults> {
     state
         .viewer()?
@@ -314,6 +337,9 @@ pub fn handlers<R: tauri::Runtime>(
         login_browser,
         cancel_login,
         logout,
+        lock,
+        unlock_password,
+        unlock_browser,
         search_patients,
         open_patient,
         refresh_patient,

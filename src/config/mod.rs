@@ -207,13 +207,29 @@ pub struct SessionConfig {
     /// outlives one access token.
     #[serde(default = "default_true")]
     pub offline: bool,
+    /// Minutes without a key press or pointer movement before the screen
+    /// locks: patient data leaves the window, and only the same doctor's
+    /// credentials open it again (1 to 240).
+    #[serde(default = "default_idle_lock_minutes")]
+    pub idle_lock_minutes: u32,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { offline: true }
+        SessionConfig {
+            offline: true,
+            idle_lock_minutes: default_idle_lock_minutes(),
+        }
     }
 }
+
+fn default_idle_lock_minutes() -> u32 {
+    10
+}
+
+/// Upper bound of `session.idle_lock_minutes`: a workstation left for
+/// longer than four hours is not "a moment away".
+const MAX_IDLE_LOCK_MINUTES: u32 = 240;
 
 /// The encrypted local cache of charts (SQLCipher, one file per doctor).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -495,6 +511,12 @@ impl Config {
             return Err(Invalid::new(
                 "idp.flows",
                 "at least one login flow is needed",
+            ));
+        }
+        if !(1..=MAX_IDLE_LOCK_MINUTES).contains(&self.session.idle_lock_minutes) {
+            return Err(Invalid::new(
+                "session.idle_lock_minutes",
+                format!("must be between 1 and {MAX_IDLE_LOCK_MINUTES}"),
             ));
         }
         if self.platform.timeout_secs == 0 {

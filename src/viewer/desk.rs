@@ -255,6 +255,7 @@ impl Viewer {
         name: &str,
         screen: impl Fn(&Desk) -> bool,
     ) -> Result<crate::auth::Identity> {
+        self.require_unlocked().await?;
         let (identity, _) = self.doctor().await.ok_or(Error::NotLoggedIn)?;
         let desk = self.privacy.policy()?.desk.desk(&identity.roles);
         if screen(&desk) {

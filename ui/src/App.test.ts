@@ -364,6 +364,53 @@ describe("top bar", () => {
   });
 });
 
+describe("idle lock", () => {
+  it("locks after the configured idle time, drops the chart and unlocks back to it", async () => {
+    // 0.02 minutes: the lock comes 1.2 s after the last input.
+    const { user, backend } = start({ idleLockMinutes: 0.02 });
+    await signIn(user);
+    await searchFor(user, "王");
+    await user.click((await screen.findAllByTestId("patient-row"))[0]);
+    await screen.findByTestId("patient-header");
+
+    const lock = await screen.findByTestId("lock-screen", {}, { timeout: 5000 });
+    expect(backend.calls.map((c) => c.method)).toContain("lock");
+    expect(screen.queryByTestId("patient-header")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("topbar")).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent("王秀英");
+    expect(within(lock).getByTestId("lock-who")).toHaveTextContent("张伟");
+    expect(within(lock).queryByTestId("login-username")).not.toBeInTheDocument();
+
+    await user.type(screen.getByTestId("login-password"), "wrong{Enter}");
+    expect(await screen.findByTestId("lock-error")).toHaveTextContent("Wrong username or password");
+    expect(screen.getByTestId("lock-screen")).toBeInTheDocument();
+
+    await user.type(screen.getByTestId("login-password"), `${SAMPLE_PASSWORD}{Enter}`);
+    expect(await screen.findByTestId("patient-header")).toHaveTextContent("王秀英");
+    expect(screen.queryByTestId("lock-screen")).not.toBeInTheDocument();
+  });
+
+  it("locks from the top bar and signs out from the lock screen", async () => {
+    const { user, backend } = start({}, "zh-CN");
+    await signIn(user);
+    await user.click(screen.getByTestId("lock-now"));
+    const lock = await screen.findByTestId("lock-screen");
+    expect(lock).toHaveTextContent("屏幕已锁定");
+    await user.click(screen.getByTestId("lock-logout"));
+    expect(await screen.findByTestId("login-form")).toBeInTheDocument();
+    expect(backend.calls.map((c) => c.method)).toEqual(expect.arrayContaining(["lock", "logout"]));
+  });
+
+  it("shows the lock screen when the core says the screen is locked", async () => {
+    const { user, backend } = start();
+    await signIn(user);
+    await backend.lock();
+    await searchFor(user, "王");
+    expect(await screen.findByTestId("lock-screen")).toBeInTheDocument();
+    expect(screen.queryByTestId("search-results")).not.toBeInTheDocument();
+  });
+});
+
 describe("local cache", () => {
   const NOW = new Date("2026-11-28T14:05:09Z");
   const CACHED_AS_OF = "2026-11-28T10:40:09Z"; // the fake's default: 3 h 25 min before NOW
@@ -886,7 +933,8 @@ describe("break the glass", () => {
   it("seals the chart again when the deadline passes", async () => {
     vi.useFakeTimers({ now: NOW, shouldAdvanceTime: true, toFake: ["setTimeout", "clearTimeout", "Date"] });
     const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
-    const { backend } = await openWang({ now: () => new Date() }, "en", user);
+    // The doctor reads without touching anything: the idle lock must not come first.
+    const { backend } = await openWang({ now: () => new Date(), idleLockMinutes: 240 }, "en", user);
     await breakTheGlass(user);
     const opens = () => backend.calls.filter((c) => c.method === "openPatient").length;
     const before = opens();

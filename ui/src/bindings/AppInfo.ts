@@ -16,4 +16,8 @@ breakGlassReasons: Array<BreakGlassReasonView>,
 /**
  * How long breaking the glass lasts, in whole minutes (rounded up).
  */
-breakGlassMinutes: number, };
+breakGlassMinutes: number, 
+/**
+ * Minutes without input before the UI locks the screen.
+ */
+idleLockMinutes: number, };

@@ -5,4 +5,4 @@
  * code, never by matching message text. Renaming a variant is a breaking
  * change of the UI contract.
  */
-export type ErrorCode = "ConfigInvalid" | "NotLoggedIn" | "InvalidCredentials" | "AccountLocked" | "SessionExpired" | "IdpUnreachable" | "IdpError" | "CertificateUntrusted" | "PlatformUnreachable" | "PlatformError" | "NotFound" | "AccessDenied" | "ClockSkew" | "MissingRole" | "MalformedData" | "KeyringUnavailable" | "PolicyInvalid" | "LoginCancelled" | "Superseded" | "CacheKeyMissing" | "CacheUnreadable" | "CacheBusy" | "DiskFull" | "ExportFailed" | "PrintFailed" | "AuditUnavailable" | "Internal";
+export type ErrorCode = "ConfigInvalid" | "NotLoggedIn" | "InvalidCredentials" | "AccountLocked" | "SessionExpired" | "IdpUnreachable" | "IdpError" | "CertificateUntrusted" | "PlatformUnreachable" | "PlatformError" | "NotFound" | "AccessDenied" | "ClockSkew" | "MissingRole" | "MalformedData" | "KeyringUnavailable" | "PolicyInvalid" | "LoginCancelled" | "Superseded" | "CacheKeyMissing" | "CacheUnreadable" | "CacheBusy" | "DiskFull" | "ExportFailed" | "PrintFailed" | "AuditUnavailable" | "Locked" | "Internal";

@@ -14,4 +14,14 @@ cacheProblem: ErrorPayload | null,
 /**
  * The screens beyond search and chart that this person's roles open.
  */
-desk: Desk, };
+desk: Desk, 
+/**
+ * The screen is locked: the core refuses every patient request until
+ * the same doctor unlocks it.
+ */
+locked: boolean, 
+/**
+ * Whether the lock screen can ask for the password (the session began
+ * with one); else it unlocks through the browser.
+ */
+unlockWithPassword: boolean, };

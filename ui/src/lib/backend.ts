@@ -30,6 +30,9 @@ export interface Backend {
   /** Aborts a pending `loginBrowser`, which then rejects with `LoginCancelled`. */
   cancelLogin(): Promise<void>;
   logout(): Promise<void>;
+  lock(): Promise<void>;
+  unlockPassword(password: string): Promise<SessionInfo>;
+  unlockBrowser(): Promise<SessionInfo>;
   /** `offline`: the platform could not be reached; the patients come from this workstation's cache. */
   searchPatients(query: string): Promise<SearchResults>;
   /** From the local cache at once when the patient is cached (`freshness.fromCache`), else from the platform. */
@@ -125,6 +128,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   ExportFailed: true,
   PrintFailed: true,
   AuditUnavailable: true,
+  Locked: true,
   Internal: true,
 };
 /** Every code the UI knows, in the contract's order. */
@@ -190,6 +194,15 @@ export class TauriBackend implements Backend {
   }
   logout(): Promise<void> {
     return call("logout");
+  }
+  lock(): Promise<void> {
+    return call("lock");
+  }
+  unlockPassword(password: string): Promise<SessionInfo> {
+    return call("unlock_password", { password });
+  }
+  unlockBrowser(): Promise<SessionInfo> {
+    return call("unlock_browser");
   }
   searchPatients(query: string): Promise<SearchResults> {
     return call("search_patients", { query });

@@ -49,6 +49,8 @@ export const sampleSession: SessionInfo = {
   roles: ["clinician"],
   cacheProblem: null,
   desk: { referralInbox: false, accessLog: false, auditStatus: false },
+  locked: false,
+  unlockWithPassword: true,
 };
 
 /** The head of cardiology: a doctor who also reviews the department's referrals and access. */
@@ -60,6 +62,8 @@ export const headSession: SessionInfo = {
   roles: ["doctor", "department_head"],
   cacheProblem: null,
   desk: { referralInbox: true, accessLog: true, auditStatus: false },
+  locked: false,
+  unlockWithPassword: true,
 };
 
 /** IT staff: the audit trail's status, and no patient at all (the core answers AccessDenied). */
@@ -71,6 +75,8 @@ export const itSession: SessionInfo = {
   roles: ["it_admin"],
   cacheProblem: null,
   desk: { referralInbox: false, accessLog: false, auditStatus: true },
+  locked: false,
+  unlockWithPassword: true,
 };
 
 export type SampleAccount = "doctor" | "head" | "it";
@@ -504,6 +510,8 @@ export interface FakeBackendOptions {
   locale?: string;
   /** Start already signed in (as if a session survived a reload). */
   loggedIn?: boolean;
+  /** `AppInfo.idleLockMinutes` (default 10). */
+  idleLockMinutes?: number;
   charts?: ChartContent[];
   /** The charts as they are with the glass broken (default `sampleUnsealedCharts`). */
   unsealedCharts?: ChartContent[];
@@ -670,6 +678,7 @@ export class FakeBackend implements Backend {
 
   private requireSession(): SessionInfo {
     if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
+    if (this.session.locked) throw new BackendError("Locked", "the screen is locked");
     return this.session;
   }
 
@@ -725,6 +734,7 @@ export class FakeBackend implements Backend {
       locale: this.options.locale ?? "en",
       breakGlassReasons: structuredClone(BREAK_GLASS_REASONS),
       breakGlassMinutes: 30,
+      idleLockMinutes: this.options.idleLockMinutes ?? 10,
     };
   }
 
@@ -775,6 +785,29 @@ export class FakeBackend implements Backend {
     // As the core: the session's break-the-glass ends with it.
     this.glass = null;
     this.session = null;
+  }
+
+  async lock(): Promise<void> {
+    await this.enter("lock");
+    if (this.session) this.session = { ...this.session, locked: true };
+  }
+
+  async unlockPassword(password: string): Promise<SessionInfo> {
+    // The password is not recorded in `calls`.
+    await this.enter("unlockPassword");
+    if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
+    if (password !== SAMPLE_PASSWORD) {
+      throw new BackendError("InvalidCredentials", "The username or password is incorrect.");
+    }
+    this.session = { ...this.session, locked: false };
+    return this.session;
+  }
+
+  async unlockBrowser(): Promise<SessionInfo> {
+    await this.enter("unlockBrowser");
+    if (!this.session) throw new BackendError("NotLoggedIn", "You are not signed in.");
+    this.session = { ...this.session, locked: false };
+    return this.session;
   }
 
   async searchPatients(query: string): Promise<SearchResults> {

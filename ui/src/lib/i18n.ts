@@ -40,6 +40,13 @@ const en = {
   "login.noFlows": "No sign-in method is configured. Please contact IT.",
   "login.sessionLost": "Your session has ended. Please sign in again.",
 
+  "lock.heading": "Screen locked",
+  "lock.explain": "Locked for {name} after {minutes} minutes without use, or by the Lock button. Patient data was removed from the screen; unlock to return where you were.",
+  "lock.unlock": "Unlock",
+  "lock.browser": "Unlock with hospital account (browser)",
+  "lock.logout": "Sign out, so someone else can sign in",
+  "topbar.lock": "Lock",
+
   "topbar.user": "Signed in as",
   "topbar.staffNo": "Staff No. {staffNo}",
   "topbar.logout": "Sign out",
@@ -294,6 +301,7 @@ const en = {
   "audit.never": "Never",
 
   "error.ConfigInvalid": "Configuration problem",
+  "error.Locked": "The screen is locked",
   "error.NotLoggedIn": "Not signed in",
   "error.InvalidCredentials": "Wrong username or password",
   "error.AccountLocked": "Account locked",
@@ -355,6 +363,13 @@ const zhCN: Record<MessageKey, string> = {
   "login.cancel": "取消",
   "login.noFlows": "未配置登录方式，请联系信息科。",
   "login.sessionLost": "会话已结束，请重新登录。",
+
+  "lock.heading": "屏幕已锁定",
+  "lock.explain": "{name} 的屏幕已锁定（{minutes} 分钟未操作，或点击了“锁定”）。患者数据已从屏幕移除；解锁后回到原来的位置。",
+  "lock.unlock": "解锁",
+  "lock.browser": "使用医院账号解锁（浏览器）",
+  "lock.logout": "退出登录，以便他人登录",
+  "topbar.lock": "锁定",
 
   "topbar.user": "当前用户",
   "topbar.staffNo": "工号 {staffNo}",
@@ -610,6 +625,7 @@ const zhCN: Record<MessageKey, string> = {
   "audit.never": "从未",
 
   "error.ConfigInvalid": "配置有误",
+  "error.Locked": "屏幕已锁定",
   "error.NotLoggedIn": "尚未登录",
   "error.InvalidCredentials": "用户名或密码错误",
   "error.AccountLocked": "账号已锁定",
