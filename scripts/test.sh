@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of ChartGuard: formatting, lints, the GUI-free check of the
 # core, the Rust tests (core, shell, demo platform), the UI unit tests, the
-# identity provider's tests, and the end-to-end journey through the real
-# window under Xvfb. Installs what is missing first. Honours CARGO_TARGET_DIR.
+# identity provider's tests, the end-to-end journey through the real window
+# under Xvfb, and the release .deb installed, run and removed. Installs what
+# is missing first. Honours CARGO_TARGET_DIR.
 set -euo pipefail
 export CHARTGUARD_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CHARTGUARD_TARGET_DIR=${CARGO_TARGET_DIR:-$CHARTGUARD_ROOT/target}
@@ -45,6 +46,20 @@ ui_checks() {
   (cd ui && npm run --silent check && npm test --silent && npm run --silent build)
 }
 
+# The release package as IT gets it, with the features shipped builds have
+# (none beyond the defaults). Last, since a cold release build takes minutes.
+release_deb() {
+  local bundle="$CHARTGUARD_TARGET_DIR/release/bundle/deb" debs
+  rm -rf "$bundle"
+  CARGO_TARGET_DIR="$CHARTGUARD_TARGET_DIR" npx tauri build --ci --bundles deb -- --locked
+  debs=("$bundle"/*.deb)
+  if [ ${#debs[@]} -ne 1 ] || [ ! -f "${debs[0]}" ]; then
+    echo "expected one .deb in $bundle" >&2
+    return 1
+  fi
+  CHARTGUARD_DEB=${debs[0]} "$CHARTGUARD_ROOT/.venv-e2e/bin/pytest" -q tests/e2e/test_deb.py
+}
+
 step "rustfmt" cargo fmt --all --check
 step "ui: types, unit tests, build" ui_checks
 step "clippy (workspace, with the benchmark)" cargo clippy --workspace --all-targets --features chartguard/bench --locked -- -D warnings
@@ -57,4 +72,5 @@ step "rust tests (core, shell, demo platform)" cargo test --workspace --locked
 step "identity provider tests" bash -c 'cd tools/idp && npm test --silent'
 step "end-to-end journey (real window, Xvfb)" \
   xvfb-run -a -s "-screen 0 1280x800x24" "$CHARTGUARD_ROOT/.venv-e2e/bin/pytest" -q tests/e2e
+step "release .deb: build, install, --version, --check, remove" release_deb
 echo "all tests passed in $((SECONDS - started)) s"

@@ -8,9 +8,9 @@ import subprocess
 from conftest import APP
 
 
-def check(config, env=None):
+def check(config, env=None, app=APP):
     env = dict(env or os.environ, CHARTGUARD_CONFIG=str(config))
-    done = subprocess.run([APP, "--check", "--json"], env=env, capture_output=True, text=True,
+    done = subprocess.run([app, "--check", "--json"], env=env, capture_output=True, text=True,
                           timeout=120)
     return done.returncode, json.loads(done.stdout)
 
