@@ -16,7 +16,7 @@ if [ -z "${CHARTGUARD_IN_TEST_SESSION:-}" ]; then
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
   status=0
-  XDG_DATA_HOME="$scratch" CHARTGUARD_IN_TEST_SESSION=1 dbus-run-session -- "$0" "$@" || status=$?
+  XDG_DATA_HOME="$scratch" XDG_CONFIG_HOME="$scratch/config" CHARTGUARD_IN_TEST_SESSION=1 dbus-run-session -- "$0" "$@" || status=$?
   exit $status
 fi
 

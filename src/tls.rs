@@ -41,12 +41,13 @@ pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig> {
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|_| Error::Internal("TLS protocol versions"))?;
-    let pins: Vec<[u8; 32]> = config
+    let pins = config
         .tls
         .spki_pins
         .iter()
-        .filter_map(|pin| parse_pin(pin))
-        .collect();
+        .map(|pin| parse_pin(pin))
+        .collect::<Option<Vec<[u8; 32]>>>()
+        .ok_or_else(|| Error::Config("tls.spki_pins: a pin is not sha256/ and base64".into()))?;
     let config = match pins.is_empty() {
         true => builder.with_root_certificates(roots),
         false => {
@@ -94,9 +95,10 @@ fn spki_digest(cert: &CertificateDer<'_>) -> Option<[u8; 32]> {
     Some(Sha256::digest(parsed.subject_public_key_info().as_ref()).into())
 }
 
-/// The usual chain verification, and then one of the pinned keys must be
-/// the server's own or that of an intermediate it sent: a certificate from
-/// another CA the trust store also holds is refused.
+/// The usual chain verification, and then the server's own key must be
+/// one of the pinned ones. Only the server's certificate counts: the
+/// handshake proves the server holds its key, while anyone can append
+/// someone else's intermediate to a chain of their own.
 #[derive(Debug)]
 struct PinnedKeys {
     chain: Arc<WebPkiServerVerifier>,
@@ -119,10 +121,7 @@ impl ServerCertVerifier for PinnedKeys {
             ocsp_response,
             now,
         )?;
-        let pinned = std::iter::once(end_entity)
-            .chain(intermediates)
-            .filter_map(spki_digest)
-            .any(|digest| self.pins.contains(&digest));
+        let pinned = spki_digest(end_entity).is_some_and(|digest| self.pins.contains(&digest));
         match pinned {
             true => Ok(verified),
             false => Err(rustls::Error::InvalidCertificate(

@@ -224,42 +224,66 @@ impl Viewer {
         self.unlock(grant).await
     }
 
-    /// Takes a fresh grant of the same doctor: new tokens, the same session
-    /// (its watermark reference, its cache, any break-the-glass). Another
-    /// person's grant is refused and the screen stays locked.
+    /// Takes a fresh grant of the same doctor: new tokens (the previous
+    /// refresh token revoked), the identity as the provider states it now
+    /// (roles may have changed), the same session: its watermark reference,
+    /// its cache, any break-the-glass. Another person's grant is refused,
+    /// recorded with who it was, and the screen stays locked.
     async fn unlock(&self, grant: Result<Grant>) -> Result<SessionInfo> {
-        let mut guard = self.session.lock().await;
-        let session = guard.as_mut().ok_or(Error::NotLoggedIn)?;
-        let doctor = (session.identity.clone(), session.reference.clone());
-        let grant =
-            grant.and_then(
-                |grant| match grant.identity.as_ref().map(|identity| &identity.sub) {
-                    Some(sub) if *sub == session.identity.sub => Ok(grant),
-                    _ => Err(Error::NotSessionOwner),
-                },
-            );
-        let grant = match grant {
+        let Some(doctor) = self.doctor().await else {
+            return Err(Error::NotLoggedIn);
+        };
+        let refused = |e: Error, detail: Option<String>| {
+            let mut entry = self
+                .entry(AuditAction::Unlock, Some(&doctor))
+                .failed(e.code());
+            entry.detail = detail;
+            (e, entry)
+        };
+        let checked = match grant {
+            Err(e) => Err(refused(e, None)),
+            Ok(grant) => match &grant.identity {
+                Some(identity) if identity.sub == doctor.0.sub => Ok(grant),
+                other => {
+                    let who = other.as_ref().map_or("no identity".to_owned(), |i| {
+                        format!("sign-in of another person: {}", i.sub)
+                    });
+                    Err(refused(Error::NotSessionOwner, Some(who)))
+                }
+            },
+        };
+        let grant = match checked {
             Ok(grant) => grant,
-            Err(e) => {
-                drop(guard);
+            Err((e, entry)) => {
                 tracing::warn!(code = ?e.code(), "unlock refused");
                 if !matches!(e, Error::LoginCancelled) {
-                    let entry = self.entry(AuditAction::Unlock, Some(&doctor));
-                    self.audit_after(entry.failed(e.code())).await;
+                    self.audit_after(entry).await;
                 }
                 return Err(e);
             }
         };
-        if let (Some(refresh), true) = (&grant.refresh_token, self.config.session.offline) {
-            session.can_refresh = self
-                .keep_refresh_token(&session.identity.sub, refresh)
-                .await;
-        }
-        session.access_token = grant.access_token;
-        session.expires_at = grant.expires_at;
-        session.locked = false;
-        let info = self.session_view(session).await;
-        drop(guard);
+        let subject = doctor.0.sub.clone();
+        let can_refresh = match (&grant.refresh_token, self.config.session.offline) {
+            (Some(refresh), true) => {
+                let _ = self.forget_refresh_token(&subject).await;
+                Some(self.keep_refresh_token(&subject, refresh).await)
+            }
+            _ => None,
+        };
+        let info = {
+            let mut guard = self.session.lock().await;
+            let session = guard.as_mut().ok_or(Error::NotLoggedIn)?;
+            if let Some(identity) = grant.identity {
+                session.identity = identity;
+            }
+            if let Some(can_refresh) = can_refresh {
+                session.can_refresh = can_refresh;
+            }
+            session.access_token = grant.access_token;
+            session.expires_at = grant.expires_at;
+            session.locked = false;
+            self.session_view(session).await
+        };
         tracing::info!("screen unlocked");
         self.audit_after(self.entry(AuditAction::Unlock, Some(&doctor)))
             .await;
@@ -390,6 +414,8 @@ impl Viewer {
             Err(e) => return Err(e),
         };
         let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
+        // Results that arrive after the screen locked are not shown.
+        self.require_unlocked().await?;
         let mut entry = self.doctor_entry(AuditAction::PatientSearch).await;
         entry.query = Some(masked_query(&parsed));
         entry.resource_types = vec!["Patient".into()];
@@ -419,8 +445,10 @@ impl Viewer {
     /// Writes the audit entry of a chart about to be shown, or of the
     /// refusal to show it. The chart is returned only when its entry is in
     /// the trail.
+    /// A chart that arrives after the screen locked is not shown.
     async fn audit_shown(&self, patient_id: &str, chart: Result<Chart>) -> Result<Chart> {
         let chart = self.audit_refusal(Some(patient_id), "chart", chart).await?;
+        self.require_unlocked().await?;
         let mut entry = self.doctor_entry(AuditAction::PatientOpen).await;
         if let Some(who) = &mut entry.who {
             who.tier = Some(chart.access.tier.clone());
@@ -883,9 +911,10 @@ impl Viewer {
 
     /// Fails unless the session `reference` is still the current one: an
     /// export made for a doctor who has since logged out is not written.
+    /// The session `reference` names is the current one, and unlocked.
     async fn require_session(&self, reference: &str) -> Result<()> {
         match self.doctor().await {
-            Some((_, current)) if current == reference => Ok(()),
+            Some((_, current)) if current == reference => self.require_unlocked().await,
             _ => Err(Error::NotLoggedIn),
         }
     }

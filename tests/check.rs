@@ -128,6 +128,40 @@ async fn pinned_keys_admit_the_servers_key_and_refuse_any_other() {
 }
 
 #[tokio::test]
+async fn a_pinned_key_sent_after_someone_elses_certificate_does_not_count() {
+    let mut demo = Demo::start();
+    let server_pem = demo.ca().with_file_name("server.pem");
+    let server = spki_pin(&server_pem);
+    // Another CA the bundle also trusts issues the impostor's certificate;
+    // the impostor sends the real server's certificate after its own.
+    let other = tempfile::tempdir().unwrap();
+    let certs = make_certs(other.path());
+    let chain = [
+        std::fs::read(certs.join("server.pem")).unwrap(),
+        std::fs::read(&server_pem).unwrap(),
+    ]
+    .concat();
+    std::fs::write(certs.join("server.pem"), chain).unwrap();
+    let bundle = other.path().join("bundle.pem");
+    let cas = [
+        std::fs::read(demo.ca()).unwrap(),
+        std::fs::read(certs.join("ca.pem")).unwrap(),
+    ];
+    std::fs::write(&bundle, cas.concat()).unwrap();
+    demo.replace_platform_serving(&certs);
+
+    let toml = demo
+        .config_toml()
+        .replace(&format!("{:?}", demo.ca()), &format!("{bundle:?}"))
+        .replace("[tls]\n", &format!("[tls]\nspki_pins = [{server:?}]\n"));
+    let report = check::run(chartguard::Config::from_toml(&toml), "test config").await;
+    let (platform, why) = outcome(&report, "platform");
+    assert_eq!(platform, Outcome::Fail, "{}", report.lines());
+    assert!(why.contains("tls.spki_pins"), "{why}");
+    assert_eq!(outcome(&report, "login service").0, Outcome::Pass);
+}
+
+#[tokio::test]
 async fn a_config_with_a_typo_fails_first_and_nothing_else_runs() {
     let demo = Demo::start();
     let toml = demo

@@ -297,6 +297,14 @@ async fn a_locked_screen_answers_nothing_until_the_same_doctor_unlocks_it() {
     let before = reference(viewer.watermark().await.lines);
     assert!(before.is_some());
 
+    let whole_chart = chartguard::view::ExportRequest {
+        patient_id: "cn-0001".into(),
+        scope: chartguard::view::ExportScope::Chart,
+        locale: "zh-CN".into(),
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let exported = folder.path().join("chart.pdf");
+
     viewer.lock().await.expect("lock");
     assert!(viewer.session_info().await.unwrap().locked);
     let refused = [
@@ -310,7 +318,10 @@ async fn a_locked_screen_answers_nothing_until_the_same_doctor_unlocks_it() {
             .map(drop),
         viewer.referral_inbox().await.map(drop),
         viewer.who_viewed("cn-0001").await.map(drop),
+        viewer.export_pdf(&whole_chart, &exported).await.map(drop),
+        viewer.print(&whole_chart).await.map(drop),
     ];
+    assert!(!exported.exists(), "no file written while locked");
     for (i, result) in refused.into_iter().enumerate() {
         assert_eq!(
             result.expect_err("locked").code(),
@@ -366,14 +377,25 @@ async fn a_locked_screen_answers_nothing_until_the_same_doctor_unlocks_it() {
         ["lock", "unlock", "unlock", "unlock", "patientOpen"],
         "{actions:?}"
     );
-    let failures: Vec<bool> = trail
+    let unlocks: Vec<String> = trail
         .prepare("SELECT body FROM event WHERE action = 'unlock' ORDER BY seq")
         .unwrap()
         .query_map([], |r| r.get::<_, String>(0))
         .unwrap()
-        .map(|body| body.unwrap().contains("\"success\":false"))
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let failed: Vec<bool> = unlocks
+        .iter()
+        .map(|body| body.contains("\"success\":false"))
         .collect();
-    assert_eq!(failures, [true, true, false]);
+    assert_eq!(failed, [true, true, false]);
+    // The trail tells a mistyped password from another person's sign-in.
+    assert!(!unlocks[0].contains("another person"));
+    assert!(
+        unlocks[1].contains("sign-in of another person"),
+        "{}",
+        unlocks[1]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -396,4 +418,24 @@ async fn after_a_browser_login_the_lock_screen_asks_the_browser() {
         .referral_inbox()
         .await
         .expect("the desk answers again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chart_on_its_way_when_the_screen_locks_is_not_shown() {
+    let demo = Demo::start();
+    let viewer = Arc::new(crate::support::logged_in(demo.viewer(), "wangyi").await);
+    demo.faults(serde_json::json!({ "latency_ms": 1500 })).await;
+    let opening = tokio::spawn({
+        let viewer = viewer.clone();
+        async move { viewer.open_patient("cn-0001").await.map(drop) }
+    });
+    let searching = tokio::spawn({
+        let viewer = viewer.clone();
+        async move { viewer.search_patients("张伟").await.map(drop) }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    viewer.lock().await.unwrap();
+    for task in [opening, searching] {
+        assert_eq!(task.await.unwrap().unwrap_err().code(), ErrorCode::Locked);
+    }
 }

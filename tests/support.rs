@@ -229,8 +229,14 @@ impl Demo {
     /// with a certificate from a CA the workstation does not trust (a
     /// man in the middle, or a platform re-keyed without telling IT).
     pub(crate) fn replace_platform_with_impostor(&mut self) {
-        self.stop_platform();
         let certs = make_certs(&self.dir.path().join("impostor-certs"));
+        self.replace_platform_serving(&certs);
+    }
+
+    /// Puts the platform back at its address, serving the certificate
+    /// chain in `certs` (`server.pem`, every certificate in it sent).
+    pub(crate) fn replace_platform_serving(&mut self, certs: &Path) {
+        self.stop_platform();
         let port = self.platform_url.port().expect("port").to_string();
         let mut sim = Command::new(sim_bin());
         sim.args(["serve", "--port", &port, "--dir"])

@@ -41,6 +41,9 @@ trap 'hdiutil detach -quiet "$mountpoint" && rmdir "$mountpoint"' EXIT
 
 rm -rf /Applications/ChartGuard.app
 ditto "$mountpoint/ChartGuard.app" /Applications/ChartGuard.app
+# ditto keeps the builder's owner: no user may change the installed app.
+chown -R root:wheel /Applications/ChartGuard.app
+chmod -R go-w /Applications/ChartGuard.app
 
 dir="/Library/Application Support/ChartGuard"
 install -d -m 0755 -o root -g wheel "$dir"

@@ -62,6 +62,11 @@ set "dir=%ProgramData%\ChartGuard"
 if not exist "%dir%\" (
   mkdir "%dir%" || exit /b 1
 )
+rem Any user may create folders in ProgramData: one made before this script
+rem ran belongs to them. Administrators take it over, and every right given
+rem on it or inside it is dropped before the rights below are set.
+icacls "%dir%" /setowner *S-1-5-32-544 /T /C >nul || exit /b 1
+icacls "%dir%" /reset /T /C >nul || exit /b 1
 icacls "%dir%" /inheritance:r /grant:r *S-1-5-32-544:(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX >nul || exit /b 1
 copy /y "%here%config.toml" "%dir%\config.toml" >nul || exit /b 1
 rem An older copy may carry rights of its own: take the folder's.

@@ -1,11 +1,12 @@
 //! Where the config comes from, and errors that name the file, the key and
 //! the line.
 //!
-//! Lookup: the file named by `CHARTGUARD_CONFIG` (tests, the demo, IT
-//! trying a file out); else the machine-wide file at the OS's standard
-//! place; else the embedded default, which points at the demo regional
-//! platform on loopback. Over it, the user's own file, for exactly the keys
-//! the machine's `[overrides] allow` lists.
+//! Lookup: the machine-wide file at the OS's standard place; where there is
+//! none (a test machine, the demo), the file named by `CHARTGUARD_CONFIG`,
+//! else the embedded default, which points at the demo regional platform
+//! on loopback. A user cannot step around a deployed machine config with
+//! the variable. Over it, the user's own file, for exactly the keys the
+//! machine's `[overrides] allow` lists.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,8 @@ use std::path::{Path, PathBuf};
 use super::{Config, Invalid};
 use crate::error::{Error, Result};
 
-/// Environment variable naming the config file to use instead of the
-/// machine-wide one.
+/// Environment variable naming the config file to use on a computer
+/// without a machine-wide one (tests, the demo).
 pub const CONFIG_ENV: &str = "CHARTGUARD_CONFIG";
 
 impl Config {
@@ -27,10 +28,10 @@ impl Config {
 
     /// Where [`Config::load`] reads from, for IT's messages.
     pub fn source() -> String {
-        let machine = match (std::env::var_os(CONFIG_ENV), machine_source()) {
-            (Some(_), Some(path)) => format!("{} (from {CONFIG_ENV})", path.display()),
-            (_, Some(path)) => path.display().to_string(),
-            (_, None) => "the built-in demo config (no machine config)".to_owned(),
+        let machine = match (machine_source(), machine_config_path().exists()) {
+            (Some(path), false) => format!("{} (from {CONFIG_ENV})", path.display()),
+            (Some(path), true) => path.display().to_string(),
+            (None, _) => "the built-in demo config (no machine config)".to_owned(),
         };
         match user_config_path().filter(|path| path.exists()) {
             Some(user) => format!("{machine}, with a user file {}", user.display()),
@@ -97,10 +98,11 @@ impl Config {
 
 /// The file [`Config::load`] starts from, if any.
 fn machine_source() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(CONFIG_ENV) {
-        return Some(PathBuf::from(path));
+    let machine = machine_config_path();
+    if machine.exists() {
+        return Some(machine);
     }
-    Some(machine_config_path()).filter(|path| path.exists())
+    std::env::var_os(CONFIG_ENV).map(PathBuf::from)
 }
 
 /// A machine config that any local user can change would let them point

@@ -54,21 +54,17 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverridesConfig {
-    /// The keys users may set, from `ui.locale`, `log.level`, `export.font`
-    /// and `export.print_command`; every other key is the machine's alone.
+    /// The keys users may set, from `ui.locale`, `log.level` and
+    /// `export.font`; every other key is the machine's alone.
     /// A user file setting a key not listed here is refused with its line.
     #[serde(default)]
     pub allow: Vec<String>,
 }
 
 /// The keys a machine config may let users set: none of them weakens
-/// trust, masking, the trail or where patient data is kept.
-pub(crate) const USER_KEYS: &[&str] = &[
-    "ui.locale",
-    "log.level",
-    "export.font",
-    "export.print_command",
-];
+/// trust, masking, the trail or where patient data goes (not even the
+/// print command, which receives every printed chart).
+pub(crate) const USER_KEYS: &[&str] = &["ui.locale", "log.level", "export.font"];
 
 /// The app's own log: PHI-free by construction (status codes, counts,
 /// error codes; never URLs with ids, bodies, tokens or names).
@@ -190,11 +186,11 @@ pub struct TlsConfig {
     /// certificates. Without it the OS trust store is used.
     #[schemars(example = "/etc/chartguard/ca.pem")]
     pub ca_bundle: Option<PathBuf>,
-    /// Public keys the platform's and the login service's certificates must
-    /// have, on top of a trusted chain: `sha256/` and the base64 SHA-256 of
-    /// the certificate's SubjectPublicKeyInfo (the server's own certificate
-    /// or an intermediate it sends). Name a backup key too, or a key
-    /// rollover locks every workstation out. Empty: no pinning.
+    /// Public keys the platform's and the login service's own certificates
+    /// must have, on top of a trusted chain: `sha256/` and the base64
+    /// SHA-256 of the certificate's SubjectPublicKeyInfo. Name the next key
+    /// too, or a key rollover locks every workstation out. To trust one CA
+    /// only, put only that CA in `ca_bundle`. Empty: no pinning.
     #[serde(default)]
     pub spki_pins: Vec<String>,
 }

@@ -62,6 +62,8 @@ impl Viewer {
         entry.query = Some(format!("referrals to {performer}"));
         entry.resource_types = vec!["ServiceRequest".into(), "Patient".into()];
         entry.detail = Some(format!("{} referrals", referrals.len()));
+        // A list that arrives after the screen locked is not shown.
+        self.require_unlocked().await?;
         self.audit(entry).await?;
         Ok(ReferralInbox {
             referrals,
@@ -208,6 +210,7 @@ impl Viewer {
         }
         // RFC 3339 in UTC throughout: text order is time order.
         entries.sort_by(|a, b| b.time.cmp(&a.time));
+        self.require_unlocked().await?;
         Ok(AccessLog {
             entries,
             platform_problem,

@@ -1,5 +1,5 @@
 // The idle lock's clock: after the configured minutes without the doctor
-// touching the window, the App locks the screen (see LockScreen.svelte).
+// touching the window, the App locks the screen (Login.svelte's lock mode).
 // Activity only moves a timestamp; one timer checks it when it is due, so a
 // moving mouse costs nothing.
 
