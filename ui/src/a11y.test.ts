@@ -1,0 +1,92 @@
+// Every main screen of the real App, on the FakeBackend, in both languages,
+// checked by axe-core: labels, landmarks, heading order, ARIA. Colour
+// contrast cannot be computed in jsdom; contrast.test.ts covers app.css.
+import { screen, waitFor, within } from "@testing-library/svelte";
+import type userEvent from "@testing-library/user-event";
+import { describe, it } from "vitest";
+import { signIn, startApp as start } from "./lib/appHarness";
+import { expectNoAxeViolations } from "./lib/axe.test-helper";
+import { HEAD_USERNAME, IT_USERNAME } from "./lib/fakeBackend";
+import type { Locale } from "./lib/i18n";
+
+type User = ReturnType<typeof userEvent.setup>;
+
+async function searchFor(user: User, query: string) {
+  const input = await screen.findByTestId("search-input");
+  await user.clear(input);
+  await user.type(input, `${query}{Enter}`);
+  await screen.findByTestId("search-results");
+}
+
+async function openWang(user: User) {
+  await searchFor(user, "王秀英");
+  await user.click(await screen.findByTestId("patient-row"));
+  await screen.findByTestId("patient-name");
+}
+
+// The zh-CN run matters on its own: lang attributes and labels change with it.
+describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
+  it("login screen", async () => {
+    start({}, locale);
+    await screen.findByTestId("login-form");
+    await expectNoAxeViolations();
+  });
+
+  it("search results", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await searchFor(user, "王");
+    await expectNoAxeViolations();
+  });
+
+  it("an open chart", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await expectNoAxeViolations();
+  });
+
+  it("lock screen", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await user.click(screen.getByTestId("lock-now"));
+    await screen.findByTestId("lock-screen");
+    await expectNoAxeViolations();
+  });
+
+  it("referral inbox of a department head", async () => {
+    const { user } = start({}, locale);
+    await signIn(user, HEAD_USERNAME);
+    await user.click(screen.getByTestId("nav-referrals"));
+    const inbox = await screen.findByTestId("referral-inbox");
+    await waitFor(() => within(inbox).getAllByTestId("referral-row"));
+    await expectNoAxeViolations();
+  });
+
+  it("audit status for IT", async () => {
+    const { user } = start({}, locale);
+    await signIn(user, IT_USERNAME);
+    const audit = await screen.findByTestId("audit-status");
+    await waitFor(() => {
+      if (within(audit).queryByTestId("audit-loading")) throw new Error("still loading");
+    });
+    await expectNoAxeViolations();
+  });
+
+  it("diagnostics dialog", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await user.click(screen.getByTestId("diagnostics-open"));
+    await screen.findByTestId("diagnostics-text");
+    await expectNoAxeViolations();
+  });
+
+  it("break-the-glass dialog", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(await screen.findByTestId("break-glass-open"));
+    await screen.findByTestId("break-glass-dialog");
+    await expectNoAxeViolations();
+  });
+});
