@@ -46,6 +46,30 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await expectNoAxeViolations();
   });
 
+  it("a chart unsealed by breaking the glass, with its banner", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(await screen.findByTestId("break-glass-open"));
+    const dialog = screen.getByTestId("break-glass-dialog");
+    await user.click(within(dialog).getAllByTestId("break-glass-reason")[0]!);
+    await user.type(within(dialog).getByTestId("break-glass-note"), "Unconscious in the emergency room");
+    await user.click(within(dialog).getByTestId("break-glass-confirm"));
+    await screen.findByTestId("break-glass-banner");
+    await expectNoAxeViolations();
+  });
+
+  it("a chart opened from a referral, with the referral bar", async () => {
+    const { user } = start({}, locale);
+    await signIn(user, HEAD_USERNAME);
+    await user.click(screen.getByTestId("nav-referrals"));
+    const inbox = await screen.findByTestId("referral-inbox");
+    await waitFor(() => within(inbox).getAllByTestId("referral-open"));
+    await user.click(within(inbox).getAllByTestId("referral-open")[0]!);
+    await screen.findByTestId("patient-name");
+    await expectNoAxeViolations();
+  });
+
   it("lock screen", async () => {
     const { user } = start({}, locale);
     await signIn(user);
@@ -60,6 +84,18 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await user.click(screen.getByTestId("nav-referrals"));
     const inbox = await screen.findByTestId("referral-inbox");
     await waitFor(() => within(inbox).getAllByTestId("referral-row"));
+    await expectNoAxeViolations();
+  });
+
+  it("access log of a chart, for a department head", async () => {
+    const { user } = start({}, locale);
+    await signIn(user, HEAD_USERNAME);
+    await openWang(user);
+    await user.click(screen.getByTestId("who-viewed"));
+    const log = screen.getByTestId("access-log");
+    await waitFor(() => {
+      if (within(log).queryByTestId("access-log-loading")) throw new Error("still loading");
+    });
     await expectNoAxeViolations();
   });
 
@@ -78,6 +114,26 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await signIn(user);
     await user.click(screen.getByTestId("diagnostics-open"));
     await screen.findByTestId("diagnostics-text");
+    await expectNoAxeViolations();
+  });
+
+  it("export dialog", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(await screen.findByTestId("chart-export"));
+    await screen.findByTestId("export-dialog");
+    await expectNoAxeViolations();
+  });
+
+  it("referral decline dialog", async () => {
+    const { user } = start({}, locale);
+    await signIn(user, HEAD_USERNAME);
+    await user.click(screen.getByTestId("nav-referrals"));
+    const inbox = await screen.findByTestId("referral-inbox");
+    await waitFor(() => within(inbox).getAllByTestId("referral-decline"));
+    await user.click(within(inbox).getAllByTestId("referral-decline")[0]!);
+    await screen.findByTestId("referral-decision-dialog");
     await expectNoAxeViolations();
   });
 
