@@ -5,7 +5,7 @@
 // :root custom properties, so changing a value there is checked here; the
 // pairs are listed by hand, each where the components put that text on that
 // background. Add a pair when a component combines colours in a new way.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -116,10 +116,28 @@ const LARGE_TEXT: Pair[] = [
 const NON_TEXT: Pair[] = [
   { where: "focus ring on the page", text: "--focus", background: "--bg" },
   { where: "focus ring on cards and dialogs", text: "--focus", background: "--surface" },
+  { where: "focus ring in notices and the referral bar", text: "--focus", background: "--info-bg" },
+  { where: "focus ring in warnings (cache problem, stale chart)", text: "--focus", background: "--warning-bg" },
+  { where: "focus ring in error alerts", text: "--focus", background: "--danger-bg" },
+  { where: "focus ring on a hovered row", text: "--focus", background: "--hover-bg" },
+  { where: "focus ring in the allergy panel", text: "--focus", background: "--allergy-bg" },
+  { where: "focus ring on a chosen break-the-glass reason", text: "--focus", background: "--glass-soft-bg" },
   { where: "focus ring in the top bar", text: "--focus-on-dark", background: "--topbar-bg" },
   { where: "focus ring on the break-the-glass banner", text: "--focus-on-dark", background: "--glass-bg" },
   { where: "text input border on cards", text: "--input-border", background: "--surface" },
   { where: "text input border on the page", text: "--input-border", background: "--bg" },
+];
+
+/** The stylesheets: app.css and every component's <style>. */
+const stylesheets = [
+  { file: "app.css", text: css },
+  ...readdirSync(fileURLToPath(new URL("./components", import.meta.url)))
+    .filter((name) => name.endsWith(".svelte"))
+    .map((name) => ({
+      file: `components/${name}`,
+      text: readFileSync(fileURLToPath(new URL(`./components/${name}`, import.meta.url)), "utf8"),
+    })),
+  { file: "App.svelte", text: readFileSync(fileURLToPath(new URL("./App.svelte", import.meta.url)), "utf8") },
 ];
 
 function ratio(pair: Pair): number {
@@ -147,5 +165,18 @@ describe("colour contrast of app.css", () => {
 
   it.each(NON_TEXT.map((pair) => [pair.where, pair] as const))("focus rings and borders ≥ 3:1: %s", (_where, pair) => {
     expect(ratio(pair)).toBeGreaterThanOrEqual(3);
+  });
+
+  // Keyboard users must always see where they are (WCAG 2.4.7): one global
+  // :focus-visible ring, which no stylesheet may take away.
+  it("draws a focus ring on every focusable element", () => {
+    expect(css).toMatch(/(^|\n):focus-visible\s*\{[^}]*outline:\s*3px solid var\(--focus\)/);
+  });
+
+  it("never removes the focus ring", () => {
+    const removals = stylesheets.flatMap(({ file, text }) =>
+      [...text.matchAll(/outline(?:-style|-width)?\s*:\s*(none|0(?:px)?)\s*[;}]/g)].map((match) => `${file}: ${match[0]}`),
+    );
+    expect(removals).toEqual([]);
   });
 });
