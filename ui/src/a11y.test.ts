@@ -32,6 +32,29 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await expectNoAxeViolations();
   });
 
+  it("login screen with an error", async () => {
+    const { user } = start({}, locale);
+    await user.type(await screen.findByTestId("login-username"), "zhangwei");
+    await user.type(screen.getByTestId("login-password"), "wrong-password{Enter}");
+    await screen.findByTestId("login-error");
+    await expectNoAxeViolations();
+  });
+
+  it("start-up error", async () => {
+    start({ failures: { appInfo: { code: "ConfigInvalid", message: "config.toml: platform.url is missing." } } }, locale);
+    await screen.findByTestId("app-error");
+    await expectNoAxeViolations();
+  });
+
+  it("search results from this workstation's cache, offline", async () => {
+    const { user } = start({ platformUnreachable: true }, locale);
+    await signIn(user);
+    const input = await screen.findByTestId("search-input");
+    await user.type(input, "王{Enter}");
+    await screen.findByTestId("search-offline");
+    await expectNoAxeViolations();
+  });
+
   it("search results", async () => {
     const { user } = start({}, locale);
     await signIn(user);
