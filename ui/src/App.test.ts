@@ -370,7 +370,7 @@ describe("idle lock", () => {
     const { user, backend } = start({ idleLockMinutes: 0.02 });
     await signIn(user);
     await searchFor(user, "王");
-    await user.click((await screen.findAllByTestId("patient-row"))[0]);
+    await user.click((await screen.findAllByTestId("patient-row"))[0]!);
     await screen.findByTestId("patient-header");
 
     const lock = await screen.findByTestId("lock-screen", {}, { timeout: 5000 });
