@@ -240,7 +240,7 @@ impl Demo {
         let port = self.platform_url.port().expect("port").to_string();
         let mut sim = Command::new(sim_bin());
         sim.args(["serve", "--port", &port, "--dir"])
-            .arg(&certs)
+            .arg(certs)
             .arg("--no-auth")
             .arg("--fixtures")
             .arg(fixtures_dir());
