@@ -46,6 +46,7 @@ const en = {
   "lock.browser": "Unlock with hospital account (browser)",
   "lock.logout": "Sign out, so someone else can sign in",
   "topbar.lock": "Lock",
+  "topbar.diagnostics": "Diagnostics",
 
   "topbar.user": "Signed in as",
   "topbar.staffNo": "Staff No. {staffNo}",
@@ -371,6 +372,7 @@ const zhCN: Record<MessageKey, string> = {
   "lock.browser": "使用医院账号解锁（浏览器）",
   "lock.logout": "退出登录，以便他人登录",
   "topbar.lock": "锁定",
+  "topbar.diagnostics": "诊断信息",
 
   "topbar.user": "当前用户",
   "topbar.staffNo": "工号 {staffNo}",
