@@ -98,6 +98,7 @@ def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
 
     # The synthetic Chinese patient, found by name.
     search(app, "张伟")
+    app.screenshot("search-chinese-patient")
     open_patient(app, patient_id="cn-0001")
     assert wait_for(app, "patient-name").text == "张伟"
     assert app.driver.find_elements(*css("problem-row")), "active problems are listed"
