@@ -12,8 +12,6 @@
 //!   may legitimately contain `<` (as in "HbA1c < 7%"). Never insert it as HTML.
 //! - Nothing here returns its input unprocessed: malformed input yields the
 //!   text it carries, escaped, or nothing.
-#![cfg_attr(not(test), allow(dead_code))] // used by the chart builder, landing next
-
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -24,6 +22,8 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use html5ever::Attribute;
+
+use crate::view::DocBlock;
 
 /// Elements a clinical narrative keeps: structure and emphasis, nothing that
 /// loads, links, runs or styles.
@@ -305,6 +305,147 @@ fn cdata_as_text(xml: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The blocks of sanitised HTML (what [`sanitize_html`] returns), in
+/// reading order: headings, paragraphs, list items and table rows, each as
+/// plain text with its whitespace collapsed. The UI renders them as text.
+pub(crate) fn html_blocks(html: &str) -> Vec<DocBlock> {
+    let sink = tokenize(BlockSink::default(), html);
+    let mut w = sink.0.into_inner();
+    w.flush();
+    w.blocks
+}
+
+#[derive(Default)]
+struct BlockSink(RefCell<BlockWriter>);
+
+impl TokenSink for BlockSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut w = self.0.borrow_mut();
+        match token {
+            Token::TagToken(tag) => w.tag(&tag),
+            Token::CharacterTokens(text) => w.text(&text),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+#[derive(Default)]
+struct BlockWriter {
+    blocks: Vec<DocBlock>,
+    text: String,
+    heading: bool,
+    item: bool,
+    /// The cells of the row being read, if inside one.
+    row: Option<Vec<String>>,
+    in_pre: usize,
+}
+
+impl BlockWriter {
+    fn tag(&mut self, tag: &Tag) {
+        let start = tag.kind == TagKind::StartTag;
+        match &*tag.name {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                self.flush();
+                self.heading = start;
+            }
+            "li" => {
+                self.flush();
+                self.item = start;
+            }
+            "tr" => {
+                self.flush();
+                if start {
+                    self.row = Some(Vec::new());
+                } else if let Some(cells) = self.row.take() {
+                    if cells.iter().any(|c| !c.is_empty()) {
+                        self.blocks.push(DocBlock::Row { cells });
+                    }
+                }
+            }
+            "td" | "th" => {
+                if self.row.is_some() {
+                    let cell = std::mem::take(&mut self.text).trim().to_owned();
+                    if !start {
+                        self.row.as_mut().map(|r| r.push(cell));
+                    }
+                }
+            }
+            "pre" => {
+                self.flush();
+                self.in_pre = if start {
+                    self.in_pre + 1
+                } else {
+                    self.in_pre.saturating_sub(1)
+                };
+            }
+            "b" | "strong" | "i" | "em" | "u" | "sub" | "sup" | "small" | "span" | "a" | "abbr"
+            | "cite" | "code" | "q" | "s" | "del" | "ins" | "mark" => {}
+            "br" if self.row.is_some() => self.text.push(' '),
+            _ if self.row.is_some() => {}
+            _ => self.flush(),
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            let c = if c == '\u{A0}' { ' ' } else { c };
+            if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{C}') {
+                if self.in_pre > 0 && c == '\n' && self.row.is_none() {
+                    self.flush();
+                } else if !self.text.ends_with(' ') && !self.text.is_empty() {
+                    self.text.push(' ');
+                }
+            } else if !is_unwanted(c) {
+                self.text.push(c);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let text = defuse_tags(std::mem::take(&mut self.text).trim());
+        if text.is_empty() {
+            return;
+        }
+        self.blocks.push(if self.heading {
+            DocBlock::Heading { text }
+        } else if self.item {
+            DocBlock::Item { text }
+        } else {
+            DocBlock::Paragraph { text }
+        });
+    }
+}
+
+/// Blocks as minimal HTML (every character escaped), the form a document
+/// keeps between the masking stage and the chart builder.
+pub(crate) fn blocks_to_html(blocks: &[DocBlock]) -> String {
+    let mut html = String::from("<div>");
+    let wrap = |open: &str, text: &str, close: &str, html: &mut String| {
+        html.push_str(open);
+        escape_text(text, html);
+        html.push_str(close);
+    };
+    for block in blocks {
+        match block {
+            DocBlock::Heading { text } => wrap("<h3>", text, "</h3>", &mut html),
+            DocBlock::Paragraph { text } => wrap("<p>", text, "</p>", &mut html),
+            DocBlock::Item { text } => wrap("<ul><li>", text, "</li></ul>", &mut html),
+            DocBlock::Row { cells } => {
+                html.push_str("<table><tr>");
+                for cell in cells {
+                    wrap("<td>", cell, "</td>", &mut html);
+                }
+                html.push_str("</tr></table>");
+            }
+        }
+    }
+    html.push_str("</div>");
+    html
 }
 
 #[derive(Default)]

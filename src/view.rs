@@ -129,15 +129,35 @@ pub struct ProblemView {
     pub source: Option<String>,
 }
 
+/// A current medication: one row per medicine, dose and start date, standing
+/// for every hospital's record of exactly that. Records of the same
+/// medicine that differ in dose or date are never merged: they are rows of
+/// their own, next to each other, each counting the others in `also_listed`.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationView {
+    /// The first record's id.
     pub id: String,
     pub text: String,
     pub status: Option<String>,
+    /// When it was prescribed or started (the earliest of `sources`).
     pub authored: Option<String>,
     pub dosage: Option<String>,
-    pub source: Option<String>,
+    /// Every record this row stands for, one per hospital and record.
+    pub sources: Vec<MedicationSource>,
+    /// Other rows of the same medicine with a different dose or date.
+    pub also_listed: u32,
+}
+
+/// One hospital's record of a medication.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationSource {
+    pub id: String,
+    pub hospital: Option<String>,
+    pub authored: Option<String>,
+    /// `MedicationRequest` (prescribed) or `MedicationStatement` (reported).
+    pub record: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -162,6 +182,79 @@ pub struct LabView {
     pub effective: Option<String>,
     pub interpretation: Option<String>,
     pub source: Option<String>,
+    pub kind: ResultKind,
+    /// The series (in `Chart::results`) this result belongs to.
+    pub series: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ResultKind {
+    Lab,
+    Vital,
+}
+
+/// Where a result stands against its reference range, from the lab's own
+/// interpretation, else from the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ResultFlag {
+    Normal,
+    High,
+    Low,
+    CriticalHigh,
+    CriticalLow,
+    /// Abnormal without a direction (a positive screen).
+    Abnormal,
+}
+
+/// A reference range in its series' unit; either end may be open.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceRange {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// The range as the lab wrote it, when it is not numeric.
+    pub text: Option<String>,
+}
+
+/// Every result of one analyte (HbA1c, eGFR, systolic pressure…) across
+/// hospitals, oldest first, in one unit: values recorded in another unit
+/// are converted where the analyte's code allows, and otherwise make a
+/// series of their own.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultSeries {
+    /// Stable within the chart: the code (LOINC where there is one) and unit.
+    pub key: String,
+    pub code: Option<String>,
+    pub name: String,
+    pub kind: ResultKind,
+    pub unit: Option<String>,
+    /// The range of the latest point that has one.
+    pub range: Option<ReferenceRange>,
+    /// Series drawn together share this (blood pressure's two components
+    /// share the panel's code).
+    pub panel: Option<String>,
+    pub points: Vec<ResultPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultPoint {
+    /// The Observation's id.
+    pub id: String,
+    pub effective: Option<String>,
+    /// In the series' unit; `None` for results that are not numbers.
+    pub value: Option<f64>,
+    /// The result as displayed: the number in the series' unit, or the text.
+    pub text: String,
+    /// The value and unit as the hospital recorded them, when converted.
+    pub recorded: Option<String>,
+    pub flag: Option<ResultFlag>,
+    pub range: Option<ReferenceRange>,
+    pub source: Option<String>,
+    pub encounter: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -169,11 +262,81 @@ pub struct LabView {
 pub struct EncounterView {
     pub id: String,
     pub class: Option<String>,
+    /// The encounter class's v3 ActCode (`AMB`, `IMP`, `EMER`…), for filters.
+    pub class_code: Option<String>,
     pub kind: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
     pub hospital: Option<String>,
     pub reason: Option<String>,
+    /// What happened in it: diagnoses, procedures, results, medications and
+    /// documents that name this encounter.
+    pub items: Vec<EncounterItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum EncounterItemKind {
+    Diagnosis,
+    Procedure,
+    Result,
+    Medication,
+    Document,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EncounterItem {
+    pub kind: EncounterItemKind,
+    /// The record's id (a document's id opens it in the documents view).
+    pub id: String,
+    pub text: String,
+    /// A result's value and unit, a medication's dose.
+    pub detail: Option<String>,
+    pub date: Option<String>,
+    pub flag: Option<ResultFlag>,
+}
+
+/// A clinical document shared by a hospital (discharge summary, outpatient
+/// record, referral letter, CDA shared document) as readable, sanitised,
+/// masked text: never HTML.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView {
+    pub id: String,
+    pub title: String,
+    /// The document's type (discharge summary…), as the hospital named it.
+    pub kind: Option<String>,
+    pub date: Option<String>,
+    pub source: Option<String>,
+    pub author: Option<String>,
+    pub encounter: Option<String>,
+    pub format: DocumentFormat,
+    pub blocks: Vec<DocBlock>,
+    /// Some content could not be shown: not text (a PDF, an image), only a
+    /// link, or withheld from this tier.
+    pub withheld: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DocumentFormat {
+    /// The record's own narrative only.
+    Narrative,
+    Text,
+    Html,
+    /// A CDA R2 document (WS/T 500 shared documents).
+    Cda,
+}
+
+/// One block of a document's text, in reading order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum DocBlock {
+    Heading { text: String },
+    Paragraph { text: String },
+    Item { text: String },
+    Row { cells: Vec<String> },
 }
 
 /// A patient's shared history as the viewer shows it.
@@ -184,9 +347,14 @@ pub struct Chart {
     pub problems: Vec<ProblemView>,
     pub medications: Vec<MedicationView>,
     pub allergies: Vec<AllergyView>,
+    /// The latest result of each analyte, newest first.
     pub labs: Vec<LabView>,
+    /// Every result, one series per analyte and unit.
+    pub results: Vec<ResultSeries>,
     /// Newest first.
     pub encounters: Vec<EncounterView>,
+    /// Newest first.
+    pub documents: Vec<DocumentView>,
     /// How many resources the platform returned for this patient.
     pub resource_count: u32,
     /// Records left out because their security labels seal them (R, V,
@@ -251,6 +419,10 @@ pub struct SearchResults {
     /// The platform could not be reached: these patients come from this
     /// workstation's cache and may be incomplete.
     pub offline: bool,
+    /// More patients match than are shown (`total` when the platform says
+    /// how many): the doctor should narrow by birth date.
+    pub too_many: bool,
+    pub total: Option<u32>,
 }
 
 /// The on-screen watermark, computed by the core; the UI only draws it:
@@ -300,6 +472,9 @@ pub enum ExportScope {
     Medications,
     Labs,
     Encounters,
+    /// One series of results (`ExportRequest::series`): its table and its
+    /// trend drawn.
+    Trend,
 }
 
 /// An export (or print) of the chart of `patient_id`, with its labels in
@@ -310,6 +485,10 @@ pub struct ExportRequest {
     pub patient_id: String,
     pub scope: ExportScope,
     pub locale: String,
+    /// The series' key, for [`ExportScope::Trend`].
+    #[serde(default)]
+    #[ts(optional)]
+    pub series: Option<String>,
 }
 
 /// A finished export or print job: its ID is in the audit trail and in the

@@ -383,6 +383,8 @@ impl Viewer {
             return Ok(SearchResults {
                 patients: Vec::new(),
                 offline: false,
+                too_many: false,
+                total: None,
             });
         };
         let online = async {
@@ -400,6 +402,8 @@ impl Viewer {
                         return Ok(SearchResults {
                             patients: Vec::new(),
                             offline: true,
+                            too_many: false,
+                            total: None,
                         })
                     }
                 };
@@ -429,7 +433,12 @@ impl Viewer {
             }
         ));
         self.audit(entry).await?;
-        Ok(SearchResults { patients, offline })
+        Ok(SearchResults {
+            patients,
+            offline,
+            too_many: false,
+            total: None,
+        })
     }
 
     /// The patient's chart: from the cache at once when it is there (the UI

@@ -184,6 +184,7 @@ async fn when_the_trail_cannot_be_written_nothing_is_shown() {
         patient_id: ZHANG_WEI.into(),
         scope: ExportScope::Summary,
         locale: "zh-CN".into(),
+        series: None,
     };
     let exported = viewer.export_pdf(&request, &out).await;
     assert_eq!(exported.unwrap_err().code(), ErrorCode::AuditUnavailable);
@@ -616,6 +617,7 @@ async fn a_tier_that_may_not_break_the_glass_leaves_a_refusal_not_a_start() {
         patient_id: ZHANG_WEI.into(),
         scope: ExportScope::Chart,
         locale: "en".into(),
+        series: None,
     };
     assert_eq!(
         it.export_pdf(&request, &out).await.unwrap_err().code(),

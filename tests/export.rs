@@ -77,6 +77,7 @@ fn request(patient_id: &str, scope: ExportScope, locale: &str) -> ExportRequest 
         patient_id: patient_id.into(),
         scope,
         locale: locale.into(),
+        series: None,
     }
 }
 

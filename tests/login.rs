@@ -301,6 +301,7 @@ async fn a_locked_screen_answers_nothing_until_the_same_doctor_unlocks_it() {
         patient_id: "cn-0001".into(),
         scope: chartguard::view::ExportScope::Chart,
         locale: "zh-CN".into(),
+        series: None,
     };
     let folder = tempfile::tempdir().unwrap();
     let exported = folder.path().join("chart.pdf");

@@ -248,11 +248,17 @@ pub(crate) fn blocks(
             .medications
             .iter()
             .map(|m| {
+                let sources = m
+                    .sources
+                    .iter()
+                    .filter_map(|s| s.hospital.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let detail = facts([
                     labelled(labels.dosage, m.dosage.as_ref()),
                     labelled(labels.status, m.status.as_ref()),
                     labelled(labels.prescribed, day(m.authored.as_ref()).as_ref()),
-                    labelled(labels.source, m.source.as_ref()),
+                    labelled(labels.source, Some(&sources).filter(|s| !s.is_empty())),
                 ]);
                 (m.text.clone(), detail)
             })

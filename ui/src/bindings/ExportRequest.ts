@@ -5,4 +5,8 @@ import type { ExportScope } from "./ExportScope";
  * An export (or print) of the chart of `patient_id`, with its labels in
  * `locale` (`zh-CN` or `en`).
  */
-export type ExportRequest = { patientId: string, scope: ExportScope, locale: string, };
+export type ExportRequest = { patientId: string, scope: ExportScope, locale: string, 
+/**
+ * The series' key, for [`ExportScope::Trend`].
+ */
+series?: string, };

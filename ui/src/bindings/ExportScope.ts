@@ -3,4 +3,4 @@
 /**
  * What part of the chart an export or print holds.
  */
-export type ExportScope = "chart" | "summary" | "allergies" | "problems" | "medications" | "labs" | "encounters";
+export type ExportScope = "chart" | "summary" | "allergies" | "problems" | "medications" | "labs" | "encounters" | "trend";

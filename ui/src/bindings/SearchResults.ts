@@ -9,4 +9,9 @@ export type SearchResults = { patients: Array<PatientSummary>,
  * The platform could not be reached: these patients come from this
  * workstation's cache and may be incomplete.
  */
-offline: boolean, };
+offline: boolean, 
+/**
+ * More patients match than are shown (`total` when the platform says
+ * how many): the doctor should narrow by birth date.
+ */
+tooMany: boolean, total: number | null, };

@@ -2,6 +2,10 @@
 //! resources the platform returned. Pure: data in, data out; no I/O, no
 //! clock. This is where masking will slot in (before these types are built).
 
+mod documents;
+mod medications;
+mod results;
+
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -12,9 +16,12 @@ use crate::fhir::{
     reference_target, resource_type, str_field,
 };
 use crate::view::{
-    AccessView, AllergyView, Chart, EncounterView, Freshness, IdentifierKind, IdentifierView,
-    LabView, MedicationView, PatientHeader, PatientSummary, ProblemView,
+    AccessView, AllergyView, Chart, EncounterItem, EncounterItemKind, EncounterView, Freshness,
+    IdentifierKind, IdentifierView, LabView, PatientHeader, PatientSummary, ProblemView,
+    ResultKind,
 };
+
+pub(crate) use documents::{text_blocks, textual_format};
 
 pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
     if resource_type(patient) != Some("Patient") {
@@ -65,7 +72,9 @@ pub(crate) fn build_chart(
         medications: Vec::new(),
         allergies: Vec::new(),
         labs: Vec::new(),
+        results: Vec::new(),
         encounters: Vec::new(),
+        documents: Vec::new(),
         resource_count: u32::try_from(resources.len()).unwrap_or(u32::MAX),
         sealed: 0,
         freshness,
@@ -73,6 +82,10 @@ pub(crate) fn build_chart(
         access,
     };
     let mut latest_labs: HashMap<String, LabView> = HashMap::new();
+    let mut results = results::Results::default();
+    let mut medications = medications::Medications::default();
+    // What happened in each encounter, by the encounter's id.
+    let mut happened: HashMap<String, Vec<EncounterItem>> = HashMap::new();
     let mut skipped = 0usize;
     let mut foreign = 0usize;
 
@@ -90,19 +103,64 @@ pub(crate) fn build_chart(
             continue;
         };
         match resource_type(r) {
-            Some("Condition") if is_active(r, &["active", "recurrence", "relapse"]) => {
+            Some("Condition") => {
                 let Some(code) = r.get("code") else {
                     skipped += 1;
                     continue;
                 };
-                chart.problems.push(ProblemView {
-                    id: rid,
-                    text: concept_text(code).unwrap_or_default(),
-                    code: concept_code(code),
-                    clinical_status: r.get("clinicalStatus").and_then(concept_code),
-                    onset: date_choice(r, "onset").or_else(|| owned(r, "recordedDate")),
-                    source: index.source_of(r),
-                });
+                let text = concept_text(code).unwrap_or_default();
+                let onset = date_choice(r, "onset").or_else(|| owned(r, "recordedDate"));
+                if let Some(encounter) = encounter_of(r) {
+                    happened.entry(encounter).or_default().push(EncounterItem {
+                        kind: EncounterItemKind::Diagnosis,
+                        id: rid.clone(),
+                        text: text.clone(),
+                        detail: None,
+                        date: onset.clone(),
+                        flag: None,
+                    });
+                }
+                if is_active(r, &["active", "recurrence", "relapse"]) {
+                    chart.problems.push(ProblemView {
+                        id: rid,
+                        text,
+                        code: concept_code(code),
+                        clinical_status: r.get("clinicalStatus").and_then(concept_code),
+                        onset,
+                        source: index.source_of(r),
+                    });
+                }
+            }
+            Some("Procedure") => {
+                if let (Some(encounter), Some(text)) =
+                    (encounter_of(r), r.get("code").and_then(concept_text))
+                {
+                    happened.entry(encounter).or_default().push(EncounterItem {
+                        kind: EncounterItemKind::Procedure,
+                        id: rid,
+                        text,
+                        detail: None,
+                        date: date_choice(r, "performed"),
+                        flag: None,
+                    });
+                }
+            }
+            Some("DocumentReference") if str_field(r, "status") != Some("superseded") => {
+                let document = documents::document_view(rid, r, &index);
+                if let Some(encounter) = &document.encounter {
+                    happened
+                        .entry(encounter.clone())
+                        .or_default()
+                        .push(EncounterItem {
+                            kind: EncounterItemKind::Document,
+                            id: document.id.clone(),
+                            text: document.title.clone(),
+                            detail: document.kind.clone(),
+                            date: document.date.clone(),
+                            flag: None,
+                        });
+                }
+                chart.documents.push(document);
             }
             Some(ty @ ("MedicationRequest" | "MedicationStatement")) => {
                 let current: &[&str] = if ty == "MedicationRequest" {
@@ -110,24 +168,38 @@ pub(crate) fn build_chart(
                 } else {
                     &["active", "intended"]
                 };
-                if !str_field(r, "status").is_some_and(|s| current.contains(&s)) {
-                    continue;
-                }
                 let dosage_key = if ty == "MedicationRequest" {
                     "dosageInstruction"
                 } else {
                     "dosage"
                 };
-                chart.medications.push(MedicationView {
-                    id: rid,
-                    text: index.medication_text(r).unwrap_or_default(),
-                    status: owned(r, "status"),
-                    authored: owned(r, "authoredOn")
-                        .or_else(|| date_choice(r, "effective"))
-                        .or_else(|| owned(r, "dateAsserted")),
-                    dosage: array(r, dosage_key).find_map(|d| owned(d, "text")),
-                    source: index.source_of(r),
-                });
+                let text = index.medication_text(r).unwrap_or_default();
+                let dosage = array(r, dosage_key).find_map(|d| owned(d, "text"));
+                let authored = owned(r, "authoredOn")
+                    .or_else(|| date_choice(r, "effective"))
+                    .or_else(|| owned(r, "dateAsserted"));
+                if let Some(encounter) = encounter_of(r) {
+                    happened.entry(encounter).or_default().push(EncounterItem {
+                        kind: EncounterItemKind::Medication,
+                        id: rid.clone(),
+                        text: text.clone(),
+                        detail: dosage.clone(),
+                        date: authored.clone(),
+                        flag: None,
+                    });
+                }
+                if str_field(r, "status").is_some_and(|s| current.contains(&s)) {
+                    medications.add(medications::Record {
+                        id: rid,
+                        identity: index.medication_identity(r),
+                        text,
+                        status: owned(r, "status"),
+                        authored,
+                        dosage,
+                        hospital: index.source_of(r),
+                        record: ty.to_owned(),
+                    });
+                }
             }
             Some("AllergyIntolerance") if is_active(r, &["active"]) => {
                 chart.allergies.push(AllergyView {
@@ -142,10 +214,33 @@ pub(crate) fn build_chart(
                 });
             }
             Some("Observation") if is_lab_or_vital(r) => {
-                let Some(lab) = lab_view(rid, r, &index) else {
+                let kind = if array(r, "category").any(|c| concept_has_code(c, "vital-signs")) {
+                    ResultKind::Vital
+                } else {
+                    ResultKind::Lab
+                };
+                let source = index.source_of(r);
+                let Some(series) = results.add(r, kind, source.clone()) else {
                     skipped += 1;
                     continue;
                 };
+                let Some(lab) = lab_view(rid, r, source, kind, series) else {
+                    skipped += 1;
+                    continue;
+                };
+                if let Some(encounter) = encounter_of(r) {
+                    happened.entry(encounter).or_default().push(EncounterItem {
+                        kind: EncounterItemKind::Result,
+                        id: lab.id.clone(),
+                        text: lab.name.clone(),
+                        detail: Some(match &lab.unit {
+                            Some(unit) => format!("{} {unit}", lab.value),
+                            None => lab.value.clone(),
+                        }),
+                        date: lab.effective.clone(),
+                        flag: array(r, "interpretation").find_map(results::interpretation_flag),
+                    });
+                }
                 let key = lab.code.clone().unwrap_or_else(|| lab.name.clone());
                 let newer = latest_labs
                     .get(&key)
@@ -159,6 +254,22 @@ pub(crate) fn build_chart(
                 class: r
                     .get("class")
                     .and_then(|c| owned(c, "display").or_else(|| owned(c, "code"))),
+                class_code: r.get("class").and_then(|c| owned(c, "code")),
+                items: array(r, "diagnosis")
+                    .filter_map(|d| d.get("condition"))
+                    .filter_map(|c| index.get(c))
+                    .filter(|c| !is_entered_in_error(c))
+                    .filter_map(|c| {
+                        Some(EncounterItem {
+                            kind: EncounterItemKind::Diagnosis,
+                            id: id(c)?.to_owned(),
+                            text: c.get("code").and_then(concept_text)?,
+                            detail: None,
+                            date: date_choice(c, "onset").or_else(|| owned(c, "recordedDate")),
+                            flag: None,
+                        })
+                    })
+                    .collect(),
                 kind: array(r, "type").find_map(concept_text),
                 start: r.get("period").and_then(|p| owned(p, "start")),
                 end: r.get("period").and_then(|p| owned(p, "end")),
@@ -176,6 +287,25 @@ pub(crate) fn build_chart(
         );
     }
 
+    chart.medications = medications.finish();
+    chart.results = results.finish();
+    for encounter in &mut chart.encounters {
+        let mut items = happened.remove(&encounter.id).unwrap_or_default();
+        // A diagnosis both listed by the encounter and naming it shows once.
+        items.retain(|i| {
+            !encounter
+                .items
+                .iter()
+                .any(|e| e.kind == i.kind && e.id == i.id)
+        });
+        encounter.items.append(&mut items);
+        encounter.items.sort_by(|a, b| {
+            (a.kind as u8, &a.date, &a.text).cmp(&(b.kind as u8, &b.date, &b.text))
+        });
+    }
+    chart
+        .documents
+        .sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
     chart.labs = latest_labs.into_values().collect();
     chart.labs.sort_by(|a, b| {
         b.effective
@@ -183,9 +313,6 @@ pub(crate) fn build_chart(
             .then_with(|| a.name.cmp(&b.name))
     });
     chart.problems.sort_by(|a, b| b.onset.cmp(&a.onset));
-    chart
-        .medications
-        .sort_by(|a, b| b.authored.cmp(&a.authored));
     chart.encounters.sort_by(|a, b| b.start.cmp(&a.start));
     Ok(chart)
 }
@@ -251,6 +378,27 @@ impl<'a> Index<'a> {
         .and_then(|reference| self.organization_name(reference))
     }
 
+    /// What makes two records the same medicine: the first coding's
+    /// system and code, else the name in lower case.
+    fn medication_identity(&self, r: &Value) -> String {
+        let concept = r.get("medicationCodeableConcept").or_else(|| {
+            r.get("medicationReference")
+                .and_then(|m| self.get(m))
+                .and_then(|m| m.get("code"))
+        });
+        concept
+            .and_then(|c| array(c, "coding").next())
+            .and_then(|c| {
+                Some(format!(
+                    "{}|{}",
+                    str_field(c, "system")?,
+                    str_field(c, "code")?
+                ))
+            })
+            .or_else(|| self.medication_text(r).map(|t| t.trim().to_lowercase()))
+            .unwrap_or_default()
+    }
+
     fn medication_text(&self, r: &Value) -> Option<String> {
         if let Some(cc) = r.get("medicationCodeableConcept") {
             return concept_text(cc);
@@ -260,6 +408,20 @@ impl<'a> Index<'a> {
             Some(med) => med.get("code").and_then(concept_text),
             None => owned(reference, "display"),
         }
+    }
+}
+
+/// The id of the encounter a record names (`encounter`, or the `context`
+/// of older and statement resources, or a DocumentReference's list).
+fn encounter_of(r: &Value) -> Option<String> {
+    let reference = r.get("encounter").or_else(|| r.get("context"))?;
+    let reference = match reference.get("encounter") {
+        Some(Value::Array(list)) => list.first()?,
+        _ => reference,
+    };
+    match reference_target(reference)? {
+        ("Encounter", id) => Some(id.to_owned()),
+        _ => None,
     }
 }
 
@@ -302,7 +464,13 @@ fn is_lab_or_vital(r: &Value) -> bool {
             .any(|c| concept_has_code(c, "laboratory") || concept_has_code(c, "vital-signs"))
 }
 
-fn lab_view(id: String, r: &Value, index: &Index<'_>) -> Option<LabView> {
+fn lab_view(
+    id: String,
+    r: &Value,
+    source: Option<String>,
+    kind: ResultKind,
+    series: String,
+) -> Option<LabView> {
     let code = r.get("code")?;
     let name = concept_text(code)?;
     let (value, unit) = observation_value(r).or_else(|| {
@@ -334,7 +502,9 @@ fn lab_view(id: String, r: &Value, index: &Index<'_>) -> Option<LabView> {
         effective: date_choice(r, "effective").or_else(|| owned(r, "issued")),
         interpretation: array(r, "interpretation")
             .find_map(|i| concept_code(i).or_else(|| concept_text(i))),
-        source: index.source_of(r),
+        source,
+        kind,
+        series,
     })
 }
 

@@ -1,0 +1,580 @@
+//! Lab and vital-sign results as series per analyte: one unit per series
+//! (converted where the analyte's code allows), reference ranges, and a
+//! flag on every point. Pure, like the rest of the chart builder.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::fhir::{
+    array, concept_code, concept_has_code, concept_text, date_choice, owned, str_field,
+};
+use crate::view::{ReferenceRange, ResultFlag, ResultKind, ResultPoint, ResultSeries};
+
+const LOINC: &str = "http://loinc.org";
+
+/// An analyte recorded under several codes or units: results under any of
+/// `codes` are shown in `unit` (a UCUM code) in one series named by `key`.
+struct Analyte {
+    key: &'static str,
+    codes: &'static [&'static str],
+    unit: &'static str,
+    /// How to bring other units (UCUM codes, compared case-insensitively) to
+    /// `unit`.
+    from: &'static [(&'static str, Convert)],
+}
+
+#[derive(Clone, Copy)]
+enum Convert {
+    Factor(f64),
+    FahrenheitToCelsius,
+    /// HbA1c: IFCC mmol/mol to NGSP %.
+    IfccToNgsp,
+}
+
+impl Convert {
+    fn apply(self, value: f64) -> f64 {
+        match self {
+            Convert::Factor(f) => value * f,
+            Convert::FahrenheitToCelsius => (value - 32.0) * 5.0 / 9.0,
+            Convert::IfccToNgsp => value / 10.929 + 2.15,
+        }
+    }
+}
+
+/// The analytes whose codes say enough to convert between units. Mass and
+/// substance concentrations of the same analyte and specimen have
+/// different LOINC codes; they are one series here. Fasting and random
+/// glucose, or blood and serum, stay apart.
+const ANALYTES: &[Analyte] = &[
+    Analyte {
+        key: "glucose-serum",
+        codes: &["2345-7", "14749-6"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(1.0 / 18.016))],
+    },
+    Analyte {
+        key: "glucose-blood",
+        codes: &["2339-0", "15074-8"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(1.0 / 18.016))],
+    },
+    Analyte {
+        key: "glucose-fasting",
+        codes: &["1558-6", "14771-0"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(1.0 / 18.016))],
+    },
+    Analyte {
+        key: "creatinine",
+        codes: &["2160-0", "14682-9", "38483-4"],
+        unit: "umol/L",
+        from: &[("mg/dL", Convert::Factor(88.42))],
+    },
+    Analyte {
+        key: "cholesterol",
+        codes: &["2093-3", "14647-2"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(0.02586))],
+    },
+    Analyte {
+        key: "ldl",
+        codes: &["18262-6", "2089-1", "13457-7", "22748-8"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(0.02586))],
+    },
+    Analyte {
+        key: "hdl",
+        codes: &["2085-9", "14646-4"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(0.02586))],
+    },
+    Analyte {
+        key: "triglycerides",
+        codes: &["2571-8", "14927-8"],
+        unit: "mmol/L",
+        from: &[("mg/dL", Convert::Factor(0.01129))],
+    },
+    Analyte {
+        key: "hba1c",
+        codes: &["4548-4", "17856-6", "59261-8"],
+        unit: "%",
+        from: &[("mmol/mol", Convert::IfccToNgsp)],
+    },
+    Analyte {
+        key: "hemoglobin",
+        codes: &["718-7"],
+        unit: "g/L",
+        from: &[("g/dL", Convert::Factor(10.0))],
+    },
+    Analyte {
+        key: "body-weight",
+        codes: &["29463-7", "3141-9"],
+        unit: "kg",
+        from: &[
+            ("[lb_av]", Convert::Factor(0.453_592_37)),
+            ("lb", Convert::Factor(0.453_592_37)),
+            ("g", Convert::Factor(0.001)),
+        ],
+    },
+    Analyte {
+        key: "body-height",
+        codes: &["8302-2", "8306-3"],
+        unit: "cm",
+        from: &[
+            ("[in_i]", Convert::Factor(2.54)),
+            ("in", Convert::Factor(2.54)),
+            ("m", Convert::Factor(100.0)),
+        ],
+    },
+    Analyte {
+        key: "body-temperature",
+        codes: &["8310-5", "8331-1", "8332-9"],
+        unit: "Cel",
+        from: &[
+            ("[degF]", Convert::FahrenheitToCelsius),
+            ("degF", Convert::FahrenheitToCelsius),
+        ],
+    },
+    Analyte {
+        key: "systolic",
+        codes: &["8480-6"],
+        unit: "mm[Hg]",
+        from: &[("kPa", Convert::Factor(7.500_62))],
+    },
+    Analyte {
+        key: "diastolic",
+        codes: &["8462-4"],
+        unit: "mm[Hg]",
+        from: &[("kPa", Convert::Factor(7.500_62))],
+    },
+];
+
+/// The unit shown for a UCUM code that has a friendlier spelling.
+fn display_unit(ucum: &str) -> &str {
+    match ucum {
+        "umol/L" => "µmol/L",
+        "Cel" => "°C",
+        "mm[Hg]" => "mmHg",
+        "[lb_av]" => "lb",
+        "[degF]" => "°F",
+        "[in_i]" => "in",
+        other => other,
+    }
+}
+
+fn same_unit(a: &str, b: &str) -> bool {
+    let norm = |u: &str| {
+        u.trim()
+            .replace('µ', "u")
+            .replace('μ', "u")
+            .to_ascii_lowercase()
+    };
+    norm(a) == norm(b) || norm(display_unit(a)) == norm(display_unit(b))
+}
+
+/// The series' builder: points collected per key, sorted and finished at the end.
+#[derive(Default)]
+pub(super) struct Results {
+    series: BTreeMap<String, ResultSeries>,
+}
+
+/// One measured thing inside an Observation: the Observation itself, or
+/// one component of a panel.
+struct Measured<'a> {
+    node: &'a Value,
+    code: &'a Value,
+    panel: Option<String>,
+}
+
+impl Results {
+    /// Adds every value `observation` holds (its own, or its components')
+    /// and returns the key of the first series it went to.
+    pub(super) fn add(
+        &mut self,
+        observation: &Value,
+        kind: ResultKind,
+        source: Option<String>,
+    ) -> Option<String> {
+        let id = owned(observation, "id")?;
+        let effective =
+            date_choice(observation, "effective").or_else(|| owned(observation, "issued"));
+        let encounter = observation
+            .get("encounter")
+            .and_then(crate::fhir::reference_target)
+            .map(|(_, id)| id.to_owned());
+        let code = observation.get("code")?;
+        let mut measured = Vec::new();
+        if has_value(observation) {
+            measured.push(Measured {
+                node: observation,
+                code,
+                panel: None,
+            });
+        }
+        let panel = loinc_code(code).or_else(|| concept_code(code));
+        for component in array(observation, "component") {
+            if let Some(code) = component.get("code").filter(|_| has_value(component)) {
+                measured.push(Measured {
+                    node: component,
+                    code,
+                    panel: panel.clone(),
+                });
+            }
+        }
+        let mut first = None;
+        for m in measured {
+            let Some(name) = concept_text(m.code) else {
+                continue;
+            };
+            let (point, unit, analyte) = point(&id, m.node, m.code, observation);
+            let code = loinc_code(m.code).or_else(|| concept_code(m.code));
+            let key = format!(
+                "{}|{}",
+                analyte.map_or_else(
+                    || code.clone().unwrap_or_else(|| name.clone()),
+                    |a| a.key.to_owned()
+                ),
+                unit.as_deref().unwrap_or("")
+            );
+            let series = self
+                .series
+                .entry(key.clone())
+                .or_insert_with(|| ResultSeries {
+                    key: key.clone(),
+                    code,
+                    name,
+                    kind,
+                    unit: unit.as_deref().map(|u| display_unit(u).to_owned()),
+                    range: None,
+                    panel: m.panel,
+                    points: Vec::new(),
+                });
+            series.points.push(ResultPoint {
+                effective: effective.clone(),
+                source: source.clone(),
+                encounter: encounter.clone(),
+                ..point
+            });
+            first.get_or_insert(key);
+        }
+        first
+    }
+
+    pub(super) fn finish(self) -> Vec<ResultSeries> {
+        let mut all: Vec<ResultSeries> = self
+            .series
+            .into_values()
+            .map(|mut s| {
+                s.points
+                    .sort_by(|a, b| a.effective.cmp(&b.effective).then_with(|| a.id.cmp(&b.id)));
+                s.range = s.points.iter().rev().find_map(|p| p.range.clone());
+                s
+            })
+            .collect();
+        // Labs before vitals, then by name; the UI picks what to draw.
+        all.sort_by(|a, b| {
+            (a.kind == ResultKind::Vital)
+                .cmp(&(b.kind == ResultKind::Vital))
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        all
+    }
+}
+
+fn has_value(node: &Value) -> bool {
+    [
+        "valueQuantity",
+        "valueCodeableConcept",
+        "valueString",
+        "valueInteger",
+        "valueBoolean",
+    ]
+    .iter()
+    .any(|k| node.get(*k).is_some())
+}
+
+fn loinc_code(code: &Value) -> Option<String> {
+    array(code, "coding")
+        .find(|c| str_field(c, "system") == Some(LOINC))
+        .and_then(|c| owned(c, "code"))
+}
+
+fn analyte_of(code: &Value) -> Option<&'static Analyte> {
+    array(code, "coding")
+        .filter(|c| str_field(c, "system") == Some(LOINC))
+        .filter_map(|c| str_field(c, "code"))
+        .find_map(|code| ANALYTES.iter().find(|a| a.codes.contains(&code)))
+}
+
+/// A quantity's unit: its UCUM code, else the unit as written.
+fn quantity_unit(q: &Value) -> Option<String> {
+    owned(q, "code")
+        .or_else(|| owned(q, "unit"))
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// The point for one measured value, the unit its series is in, and the
+/// analyte when the value was brought to the analyte's unit.
+fn point(
+    id: &str,
+    node: &Value,
+    code: &Value,
+    observation: &Value,
+) -> (ResultPoint, Option<String>, Option<&'static Analyte>) {
+    let mut point = ResultPoint {
+        id: id.to_owned(),
+        effective: None,
+        value: None,
+        text: String::new(),
+        recorded: None,
+        flag: None,
+        range: None,
+        source: None,
+        encounter: None,
+    };
+    // Components carry their own ranges; a single-valued result uses the
+    // Observation's.
+    let ranges = if std::ptr::eq(node, observation) || node.get("referenceRange").is_some() {
+        node
+    } else {
+        &Value::Null
+    };
+    let interpretation = array(node, "interpretation").find_map(interpretation_flag);
+
+    let Some(q) = node.get("valueQuantity") else {
+        point.text = text_value(node).unwrap_or_default();
+        point.flag = interpretation;
+        point.range = array(ranges, "referenceRange").find_map(|r| range(r, None));
+        return (point, None, None);
+    };
+    let Some(raw) = q.get("value").and_then(Value::as_f64) else {
+        return (point, None, None);
+    };
+    let recorded_unit = quantity_unit(q);
+    let analyte = analyte_of(code);
+    // The conversion bringing this value to its analyte's unit, if needed and known.
+    let conversion: Option<(&Analyte, Option<Convert>)> =
+        analyte.and_then(|a| match &recorded_unit {
+            Some(u) if same_unit(u, a.unit) => Some((a, None)),
+            Some(u) => a
+                .from
+                .iter()
+                .find(|(from, _)| same_unit(u, from))
+                .map(|(_, c)| (a, Some(*c))),
+            None => None,
+        });
+    let (value, unit, analyte) = match conversion {
+        Some((a, Some(c))) => {
+            point.recorded = Some(format!(
+                "{} {}",
+                number(raw),
+                display_unit(recorded_unit.as_deref().unwrap_or(""))
+            ));
+            (c.apply(raw), Some(a.unit.to_owned()), Some(a))
+        }
+        Some((a, None)) => (raw, Some(a.unit.to_owned()), Some(a)),
+        None => (raw, recorded_unit.clone(), None),
+    };
+    let convert = conversion.and_then(|(_, c)| c);
+    point.value = Some(value);
+    point.text = number(value);
+    point.range = array(ranges, "referenceRange").find_map(|r| range(r, convert));
+    point.flag =
+        interpretation.or_else(|| point.range.as_ref().and_then(|r| flag_from_range(value, r)));
+    (point, unit, analyte)
+}
+
+fn text_value(node: &Value) -> Option<String> {
+    if let Some(cc) = node.get("valueCodeableConcept") {
+        return concept_text(cc);
+    }
+    if let Some(s) = owned(node, "valueString") {
+        return Some(s);
+    }
+    match (node.get("valueInteger"), node.get("valueBoolean")) {
+        (Some(n), _) if n.is_number() => Some(n.to_string()),
+        (_, Some(Value::Bool(b))) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn range(r: &Value, convert: Option<Convert>) -> Option<ReferenceRange> {
+    let end = |key: &str| {
+        r.get(key)
+            .and_then(|q| q.get("value"))
+            .and_then(Value::as_f64)
+            .map(|v| convert.map_or(v, |c| c.apply(v)))
+    };
+    let range = ReferenceRange {
+        low: end("low"),
+        high: end("high"),
+        text: owned(r, "text"),
+    };
+    (range.low.is_some() || range.high.is_some() || range.text.is_some()).then_some(range)
+}
+
+/// The flag an HL7 v3 ObservationInterpretation code stands for.
+pub(super) fn interpretation_flag(concept: &Value) -> Option<ResultFlag> {
+    let codes = [
+        "N", "NEG", "ND", "NR", "H", "HU", "L", "LU", "HH", "LL", "A", "AA", "POS", "DET", "R",
+    ];
+    let code = codes.iter().find(|c| concept_has_code(concept, c))?;
+    Some(match *code {
+        "N" | "NEG" | "ND" | "NR" => ResultFlag::Normal,
+        "H" | "HU" => ResultFlag::High,
+        "L" | "LU" => ResultFlag::Low,
+        "HH" => ResultFlag::CriticalHigh,
+        "LL" => ResultFlag::CriticalLow,
+        _ => ResultFlag::Abnormal,
+    })
+}
+
+fn flag_from_range(value: f64, range: &ReferenceRange) -> Option<ResultFlag> {
+    if range.low.is_none() && range.high.is_none() {
+        return None;
+    }
+    Some(if range.high.is_some_and(|h| value > h) {
+        ResultFlag::High
+    } else if range.low.is_some_and(|l| value < l) {
+        ResultFlag::Low
+    } else {
+        ResultFlag::Normal
+    })
+}
+
+/// A value as shown: at most two decimals, no trailing zeros.
+pub(super) fn number(value: f64) -> String {
+    let text = format!("{:.2}", value);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obs(id: &str, loinc: &str, value: f64, unit: &str, when: &str) -> Value {
+        json!({
+            "resourceType": "Observation", "id": id, "status": "final",
+            "code": { "coding": [{ "system": LOINC, "code": loinc }], "text": "Analyte" },
+            "effectiveDateTime": when,
+            "valueQuantity": { "value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit },
+        })
+    }
+
+    fn build(observations: &[Value]) -> Vec<ResultSeries> {
+        let mut results = Results::default();
+        for o in observations {
+            results.add(o, ResultKind::Lab, Some("Hospital".into()));
+        }
+        results.finish()
+    }
+
+    #[test]
+    fn mass_and_substance_results_of_one_analyte_are_one_series_in_si_units() {
+        let series = build(&[
+            obs("a", "2160-0", 1.0, "mg/dL", "2025-01-01"),
+            obs("b", "14682-9", 97.0, "umol/L", "2024-01-01"),
+        ]);
+        assert_eq!(series.len(), 1, "{series:?}");
+        let s = &series[0];
+        assert_eq!(s.unit.as_deref(), Some("µmol/L"));
+        assert_eq!(
+            s.points
+                .iter()
+                .map(|p| (p.id.as_str(), p.text.as_str()))
+                .collect::<Vec<_>>(),
+            [("b", "97"), ("a", "88.42")],
+            "oldest first, converted"
+        );
+        assert_eq!(s.points[1].recorded.as_deref(), Some("1 mg/dL"));
+        assert_eq!(s.points[0].recorded, None);
+    }
+
+    #[test]
+    fn units_that_cannot_be_converted_make_their_own_series() {
+        let series = build(&[
+            obs("a", "9999-9", 1.0, "mg/dL", "2025-01-01"),
+            obs("b", "9999-9", 97.0, "umol/L", "2024-01-01"),
+            obs("c", "2160-0", 1.0, "mmol/L", "2024-01-01"),
+        ]);
+        assert_eq!(series.len(), 3, "{series:?}");
+        assert!(series
+            .iter()
+            .all(|s| s.points.len() == 1 && s.points[0].recorded.is_none()));
+    }
+
+    #[test]
+    fn flags_come_from_the_interpretation_else_from_the_converted_range() {
+        let mut high = obs("h", "2339-0", 200.0, "mg/dL", "2025-01-01");
+        high["referenceRange"] = json!([{ "low": { "value": 70 }, "high": { "value": 100 } }]);
+        let mut stated = obs("s", "2339-0", 5.0, "mmol/L", "2025-02-01");
+        stated["interpretation"] = json!([{ "coding": [{ "code": "LL" }] }]);
+        let series = build(&[high, stated]);
+        let s = &series[0];
+        assert_eq!(s.points[0].flag, Some(ResultFlag::High));
+        let range = s.points[0].range.clone().unwrap();
+        assert!(
+            (range.high.unwrap() - 100.0 / 18.016).abs() < 1e-9,
+            "{range:?}"
+        );
+        assert_eq!(s.points[1].flag, Some(ResultFlag::CriticalLow));
+        assert_eq!(s.range, Some(range), "the latest range that exists");
+    }
+
+    #[test]
+    fn a_panels_components_are_series_drawn_together() {
+        let bp = json!({
+            "resourceType": "Observation", "id": "bp",
+            "code": { "coding": [{ "system": LOINC, "code": "85354-9" }], "text": "Blood pressure" },
+            "effectiveDateTime": "2025-01-01",
+            "component": [
+                { "code": { "coding": [{ "system": LOINC, "code": "8480-6" }], "text": "Systolic" },
+                  "valueQuantity": { "value": 18.0, "code": "kPa" } },
+                { "code": { "coding": [{ "system": LOINC, "code": "8462-4" }], "text": "Diastolic" },
+                  "valueQuantity": { "value": 80, "code": "mm[Hg]" } },
+            ],
+        });
+        let series = build(&[bp]);
+        assert_eq!(series.len(), 2);
+        assert!(series
+            .iter()
+            .all(|s| s.panel.as_deref() == Some("85354-9") && s.unit.as_deref() == Some("mmHg")));
+        let systolic = series.iter().find(|s| s.name == "Systolic").unwrap();
+        assert_eq!(systolic.points[0].text, "135.01");
+    }
+
+    #[test]
+    fn text_results_keep_their_words_and_flag() {
+        let mut o = json!({
+            "resourceType": "Observation", "id": "t",
+            "code": { "text": "HIV screen" },
+            "valueCodeableConcept": { "text": "Negative" },
+            "interpretation": [{ "coding": [{ "code": "NEG" }] }],
+        });
+        let series = build(&[o.clone()]);
+        assert_eq!(
+            (series[0].points[0].text.as_str(), series[0].points[0].value),
+            ("Negative", None)
+        );
+        assert_eq!(series[0].points[0].flag, Some(ResultFlag::Normal));
+        o["valueCodeableConcept"] = Value::Null;
+        o.as_object_mut().unwrap().remove("valueCodeableConcept");
+        assert!(build(&[o]).is_empty(), "nothing measured, no series");
+    }
+
+    #[test]
+    fn numbers_show_at_most_two_decimals() {
+        assert_eq!(number(7.0), "7");
+        assert_eq!(number(7.25), "7.25");
+        assert_eq!(number(5.551), "5.55");
+        assert_eq!(number(-0.001), "0");
+    }
+}
