@@ -72,7 +72,15 @@ const MIGRATIONS: &[&str] = &[
     // 3: the last sync by the platform's clock, which the next `_since`
     // is asked in; NULL when the platform did not date its answer.
     "ALTER TABLE patient ADD COLUMN platform_synced_at INTEGER;",
+    // 4: when the doctor last opened the patient, for "recent patients"
+    // (NULL: never opened from this cache). Search text gains pinyin
+    // forms: see REINDEXED_AT.
+    "ALTER TABLE patient ADD COLUMN opened_at INTEGER;",
 ];
+
+/// Caches older than this schema version have their patients' search text
+/// rebuilt on opening (the way names are indexed changed).
+const REINDEXED_AT: usize = 4;
 
 /// A doctor's open cache. Holds the lock until dropped.
 pub(crate) struct Cache {
@@ -189,6 +197,19 @@ impl Cache {
             set_user_version(&tx, version + 1).or_cache_error()?;
             tx.commit().or_cache_error()?;
             tracing::info!(version = version + 1, "local cache schema migrated");
+        }
+        if current > 0 && current < REINDEXED_AT {
+            let tx = self.conn.transaction().or_cache_error()?;
+            let ids: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT id FROM patient").or_cache_error()?;
+                let rows = stmt.query_map([], |row| row.get(0)).or_cache_error()?;
+                rows.collect::<rusqlite::Result<_>>().or_cache_error()?
+            };
+            for id in &ids {
+                index_patient(&tx, id)?;
+            }
+            tx.commit().or_cache_error()?;
+            tracing::info!(patients = ids.len(), "local cache search text rebuilt");
         }
         Ok(())
     }
@@ -338,13 +359,55 @@ impl Cache {
             .prepare_cached(
                 "SELECT r.json FROM patient p
                  JOIN resource r ON r.patient_id = p.id AND r.type = 'Patient' AND r.id = p.id
-                 WHERE instr(p.search_text, ?1) > 0
+                 WHERE instr(p.search_text, ?1) > 0 OR instr(p.search_text, ?3) > 0
                     OR p.id IN (SELECT patient_id FROM patient_identifier WHERE value = ?2)
                  ORDER BY p.synced_at DESC, p.id",
             )
             .or_cache_error()?;
         let rows = stmt
-            .query_map(params![text.to_lowercase(), text], |row| {
+            // "zhang wei" finds the pinyin form "zhangwei" too.
+            .query_map(
+                params![
+                    text.to_lowercase(),
+                    text,
+                    text.to_lowercase().replace(' ', "")
+                ],
+                |row| row.get::<_, Vec<u8>>(0),
+            )
+            .or_cache_error()?;
+        let mut found = Vec::new();
+        for json in rows {
+            found.push(parse_stored(&json.or_cache_error()?)?);
+        }
+        Ok(found)
+    }
+
+    /// Notes that the doctor opened the patient now. No effect when the
+    /// patient is not cached.
+    pub(crate) fn mark_opened(&mut self, patient_id: &str, at: SystemTime) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE patient SET opened_at = ?2 WHERE id = ?1",
+                params![patient_id, unix_millis(at)?],
+            )
+            .or_cache_error()?;
+        Ok(())
+    }
+
+    /// The Patient records of the `limit` patients opened most recently,
+    /// newest first.
+    pub(crate) fn recent_patients(&self, limit: usize) -> Result<Vec<Value>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.json FROM patient p
+                 JOIN resource r ON r.patient_id = p.id AND r.type = 'Patient' AND r.id = p.id
+                 WHERE p.opened_at IS NOT NULL
+                 ORDER BY p.opened_at DESC, p.id LIMIT ?1",
+            )
+            .or_cache_error()?;
+        let rows = stmt
+            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
                 row.get::<_, Vec<u8>>(0)
             })
             .or_cache_error()?;
@@ -794,6 +857,14 @@ fn search_text(patient: &Value) -> String {
             }
         }
     }
+    // zhangwei and zw for 张伟 (a search with spaces is also tried
+    // without them).
+    let pinyin: Vec<String> = lines
+        .iter()
+        .filter(|l| !l.contains(' '))
+        .flat_map(|l| crate::search::pinyin_forms(l))
+        .collect();
+    lines.extend(pinyin);
     let mut lines: Vec<String> = lines
         .iter()
         .map(|l| l.trim().to_lowercase())
@@ -1258,7 +1329,11 @@ mod tests {
             ("MRN-778812", &["w-0002"]),
             ("MRN-7788", &[]),
             ("19491231", &[]),
-            ("a", &["w-0002"]),
+            ("o", &["w-0002"]),
+            ("zhangwei", &["cn-0001"]),
+            ("Zhang Wei", &["cn-0001"]),
+            ("zw", &["cn-0001"]),
+            ("wei", &["cn-0001"]),
             ("王", &[]),
             ("", &[]),
         ];
@@ -1652,11 +1727,12 @@ mod tests {
         let cases = [
             (
                 json!({"name": [{"family": "张", "given": ["伟"]}]}),
-                "伟\n张\n张 伟\n张伟\n伟 张",
+                "伟\n张\n张 伟\n张伟\n伟 张\nwei\nw\nzhang\nz\nzhangwei\nzw",
             ),
             (
                 json!({"name": [{"family": "欧阳", "given": ["娜娜"], "text": "欧阳娜娜"}]}),
-                "娜娜\n娜娜 欧阳\n欧阳\n欧阳 娜娜\n欧阳娜娜",
+                // 娜 is read na, and nuo (婀娜): every reading is a form.
+                "娜娜\n娜娜 欧阳\n欧阳\n欧阳 娜娜\n欧阳娜娜\nnana\nnanuo\nnuona\nnuonuo\nnn\nouyang\noy\nouyangnana\nouyangnanuo\nouyangnuona\nouyangnuonuo\noynn",
             ),
             (
                 json!({"name": [{"family": "Portillo", "given": ["Adán"]}]}),

@@ -23,6 +23,7 @@ mod platform;
 mod policy;
 mod preview;
 mod sanitize;
+mod search;
 mod secrets;
 mod tls;
 pub mod view;

@@ -17,6 +17,7 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{Error, Remote, Result};
 use crate::fhir::{array, reference_target, resource_type, str_field};
+use crate::search::PatientQuery;
 
 pub(crate) const PAGE_SIZE: u32 = 200;
 const MAX_PAGES: usize = 1000;
@@ -51,42 +52,17 @@ pub(crate) struct Platform {
     max_body: u64,
 }
 
-/// What a free-text search box entry means.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum PatientQuery<'a> {
-    Name(&'a str),
-    Identifier(&'a str),
-    BirthDate(&'a str),
-}
+/// Patients asked for per search: enough to narrow by an ID fragment.
+pub(crate) const SEARCH_PAGE: usize = 50;
 
-impl<'a> PatientQuery<'a> {
-    /// A date `YYYY-MM-DD` is a birth date; a token with digits and no
-    /// spaces or CJK characters is an identifier (身份证, MRN, insurance no.);
-    /// anything else is a name.
-    pub(crate) fn parse(input: &'a str) -> Option<Self> {
-        let q = input.trim();
-        if q.is_empty() {
-            return None;
-        }
-        let b = q.as_bytes();
-        let is_date = b.len() == 10
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-        Some(if is_date {
-            PatientQuery::BirthDate(q)
-        } else if q.chars().any(|c| c.is_ascii_digit())
-            && !q
-                .chars()
-                .any(|c| c.is_whitespace() || crate::fhir::is_cjk(c))
-        {
-            PatientQuery::Identifier(q)
-        } else {
-            PatientQuery::Name(q)
-        })
-    }
+/// A patient search's answer.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) patients: Vec<Value>,
+    /// How many match in all, when the platform says.
+    pub(crate) total: Option<u32>,
+    /// `patients` are all that match.
+    pub(crate) complete: bool,
 }
 
 impl Platform {
@@ -105,29 +81,41 @@ impl Platform {
         })
     }
 
-    pub(crate) async fn search_patients(
-        &self,
-        token: &str,
-        query: &PatientQuery<'_>,
-    ) -> Result<Vec<Value>> {
-        let (param, value) = match query {
-            PatientQuery::Name(v) => ("name", *v),
-            PatientQuery::Identifier(v) => ("identifier", *v),
-            PatientQuery::BirthDate(v) => ("birthdate", *v),
-        };
+    /// The patients matching `query` (one page of up to [`SEARCH_PAGE`]),
+    /// and how many match in all when the platform says.
+    pub(crate) async fn search_patients(&self, token: &str, query: &PatientQuery) -> Result<Found> {
         let mut url = self.url("Patient")?;
-        url.query_pairs_mut()
-            .append_pair(param, value)
-            .append_pair("_count", "50");
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(name) = &query.name {
+                pairs.append_pair("name", name);
+            }
+            if let Some(birth) = &query.birth {
+                pairs.append_pair("birthdate", birth);
+            }
+            if let Some(identifier) = query.identifier_for_platform() {
+                pairs.append_pair("identifier", identifier);
+            }
+            pairs.append_pair("_count", &SEARCH_PAGE.to_string());
+        }
         let bundle = self.get(url, token).await?;
-        let matches = bundle_entries(&bundle)?
+        let patients: Vec<Value> = bundle_entries(&bundle)?
             .into_iter()
             .filter(|(mode, r)| {
                 mode.is_none_or(|m| m == "match") && resource_type(r) == Some("Patient")
             })
             .map(|(_, r)| r)
             .collect();
-        Ok(matches)
+        let total = bundle
+            .get("total")
+            .and_then(Value::as_u64)
+            .map(|t| u32::try_from(t).unwrap_or(u32::MAX));
+        Ok(Found {
+            complete: next_link(&bundle).is_none()
+                && total.is_none_or(|t| t as usize <= patients.len()),
+            patients,
+            total,
+        })
     }
 
     /// Every resource of the patient's shared history, and the platform's
@@ -640,23 +628,6 @@ pub(crate) fn next_link(bundle: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn search_box_input_is_classified() {
-        use PatientQuery::*;
-        let cases = [
-            ("张伟", Some(Name("张伟"))),
-            ("  Portillo ", Some(Name("Portillo"))),
-            ("11010519491231002X", Some(Identifier("11010519491231002X"))),
-            ("MRN-00042", Some(Identifier("MRN-00042"))),
-            ("1949-12-31", Some(BirthDate("1949-12-31"))),
-            ("张 3", Some(Name("张 3"))),
-            ("", None),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(PatientQuery::parse(input), expected, "{input}");
-        }
-    }
 
     #[test]
     fn ids_outside_the_fhir_alphabet_are_refused() {

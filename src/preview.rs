@@ -79,7 +79,16 @@ pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
         zone: *now.offset(),
     };
     let labels = export::Labels::for_locale(locale);
-    Ok(export::document(&chart, ExportScope::Chart, labels, &mark, &footer, None)?.bytes)
+    Ok(export::document(
+        &chart,
+        ExportScope::Chart,
+        None,
+        labels,
+        &mark,
+        &footer,
+        None,
+    )?
+    .bytes)
 }
 
 /// What a preview's PDF names in place of a doctor and an export ID.

@@ -371,7 +371,9 @@ impl BlockWriter {
                 if self.row.is_some() {
                     let cell = std::mem::take(&mut self.text).trim().to_owned();
                     if !start {
-                        self.row.as_mut().map(|r| r.push(cell));
+                        if let Some(row) = self.row.as_mut() {
+                            row.push(cell);
+                        }
                     }
                 }
             }

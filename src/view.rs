@@ -274,7 +274,7 @@ pub struct EncounterView {
     pub items: Vec<EncounterItem>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum EncounterItemKind {
     Diagnosis,
@@ -318,7 +318,7 @@ pub struct DocumentView {
     pub withheld: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum DocumentFormat {
     /// The record's own narrative only.

@@ -29,7 +29,11 @@ use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::export::{self, Labels, Purpose};
 use crate::glass::{Glass, GlassEnd};
 use crate::mask;
-use crate::platform::{PatientQuery, Platform};
+use crate::platform::{Found, Platform};
+use crate::search::{PatientQuery, SHOWN};
+
+/// How many recently opened patients the search screen offers.
+const RECENT_PATIENTS: usize = 10;
 use crate::policy::{Privacy, Who};
 use crate::secrets;
 use crate::view::{
@@ -391,32 +395,57 @@ impl Viewer {
             let token = self.access_token().await?;
             self.platform.search_patients(&token, &parsed).await
         };
-        let (patients, offline) = match online.await {
-            Ok(patients) => (patients, false),
+        let (found, offline) = match online.await {
+            Ok(found) => (found, false),
             Err(e) if is_offline(&e) => {
                 tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
-                let text = match parsed {
-                    PatientQuery::Name(t) | PatientQuery::Identifier(t) => t,
-                    // The cache indexes names and identifiers only.
-                    PatientQuery::BirthDate(_) => {
-                        return Ok(SearchResults {
-                            patients: Vec::new(),
-                            offline: true,
-                            too_many: false,
-                            total: None,
-                        })
-                    }
+                // The cache finds by name or identifier; a birth date alone
+                // finds nothing there.
+                let Some(text) = parsed.name.as_deref().or(parsed.identifier.as_deref()) else {
+                    return Ok(SearchResults {
+                        patients: Vec::new(),
+                        offline: true,
+                        too_many: false,
+                        total: None,
+                    });
                 };
                 match self
                     .with_cache(None, |cache| cache.search_patients(text))
                     .await
                 {
-                    Some(found) => (found, true),
+                    Some(patients) => (
+                        Found {
+                            patients: patients
+                                .into_iter()
+                                .filter(|p| parsed.keeps_cached(p))
+                                .collect(),
+                            total: None,
+                            complete: true,
+                        },
+                        true,
+                    ),
                     None => return Err(e),
                 }
             }
             Err(e) => return Err(e),
         };
+        let narrowed = parsed.narrows_locally() || offline;
+        let mut patients: Vec<_> = found
+            .patients
+            .into_iter()
+            .filter(|p| parsed.keeps(p))
+            .collect();
+        // How many match, as far as anyone can tell: the platform's total,
+        // or what is left here when the platform's answer was whole.
+        let total = match (narrowed, found.complete) {
+            (false, _) => found
+                .total
+                .or(found.complete.then_some(patients.len() as u32)),
+            (true, true) => Some(patients.len() as u32),
+            (true, false) => None,
+        };
+        let too_many = patients.len() > SHOWN || !found.complete;
+        patients.truncate(SHOWN);
         let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
         // Results that arrive after the screen locked are not shown.
         self.require_unlocked().await?;
@@ -424,10 +453,11 @@ impl Viewer {
         entry.query = Some(masked_query(&parsed));
         entry.resource_types = vec!["Patient".into()];
         entry.detail = Some(format!(
-            "{} found{}",
+            "{} shown{}{}",
             patients.len(),
+            if too_many { " of more" } else { "" },
             if offline {
-                " in the cache (platform unreachable)"
+                " from the cache (platform unreachable)"
             } else {
                 ""
             }
@@ -436,8 +466,8 @@ impl Viewer {
         Ok(SearchResults {
             patients,
             offline,
-            too_many: false,
-            total: None,
+            too_many,
+            total,
         })
     }
 
@@ -473,7 +503,32 @@ impl Viewer {
             .into(),
         );
         self.audit(entry).await?;
+        let opened = SystemTime::now();
+        self.with_cache(None, |cache| cache.mark_opened(patient_id, opened))
+            .await;
         Ok(chart)
+    }
+
+    /// The patients this doctor opened most recently on this workstation,
+    /// newest first, masked as their tier for each says. Only patients the
+    /// cache keeps (a doctor who sees a patient masked keeps none).
+    pub async fn recent_patients(&self) -> Result<Vec<crate::view::PatientSummary>> {
+        let access = self.require_patient_access().await;
+        let identity = self.audit_refusal(None, "recent patients", access).await?;
+        let patients = self
+            .with_cache(None, |cache| cache.recent_patients(RECENT_PATIENTS))
+            .await
+            .unwrap_or_default();
+        let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
+        self.require_unlocked().await?;
+        if !patients.is_empty() {
+            let mut entry = self.doctor_entry(AuditAction::PatientSearch).await;
+            entry.query = Some("recent patients".into());
+            entry.resource_types = vec!["Patient".into()];
+            entry.detail = Some(format!("{} shown", patients.len()));
+            self.audit(entry).await?;
+        }
+        Ok(patients)
     }
 
     async fn open_chart(&self, patient_id: &str) -> Result<Chart> {
@@ -853,6 +908,22 @@ impl Viewer {
         let chart = self.open_chart(&request.patient_id).await;
         let chart = self.audit_refusal(patient, "export", chart).await?;
         self.require_session(&doctor.1).await?;
+        // A trend names its series; one the chart does not hold (any more)
+        // is refused before anything is recorded as exported.
+        let series = match (request.scope, request.series.as_deref()) {
+            (crate::view::ExportScope::Trend, Some(key)) => Some(
+                chart
+                    .results
+                    .iter()
+                    .find(|s| s.key == key)
+                    .cloned()
+                    .ok_or_else(|| Error::Export("those results are not in this chart".into()))?,
+            ),
+            (crate::view::ExportScope::Trend, None) => {
+                return Err(Error::Export("no results were chosen for the trend".into()))
+            }
+            _ => None,
+        };
         let now = chrono::Local::now();
         let break_glass = chart.access.break_glass_until.is_some();
         let export_id = watermark::new_reference("E");
@@ -868,7 +939,10 @@ impl Viewer {
         entry.purpose = Some(purpose_of(&chart).into());
         entry.resource_types = shown_types(&chart);
         entry.export_id = Some(export_id.clone());
-        entry.detail = Some(format!("scope {:?}", request.scope).to_lowercase());
+        entry.detail = Some(match &series {
+            Some(series) => format!("scope trend {}", series.key),
+            None => format!("scope {:?}", request.scope).to_lowercase(),
+        });
         self.audit(entry).await?;
         let mark = self.mark(Some(&doctor), break_glass, now);
         let identity = &doctor.0;
@@ -887,7 +961,15 @@ impl Viewer {
                 time: &local_minute(now),
                 zone: *now.offset(),
             };
-            export::document(&chart, scope, labels, &mark, &footer, font_path.as_deref())
+            export::document(
+                &chart,
+                scope,
+                series.as_ref(),
+                labels,
+                &mark,
+                &footer,
+                font_path.as_deref(),
+            )
         })
         .await
         .map_err(|_| Error::Internal("the export stopped"))

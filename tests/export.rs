@@ -53,6 +53,16 @@ fn pdf_text(pdf: &Path, page: Option<u32>, read: Read) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 text")
 }
 
+/// All the text of a PDF.
+pub(crate) fn pdf_text_of(pdf: &Path) -> String {
+    pdf_text(pdf, None, Read::All)
+}
+
+/// Renders the first two pages for a visual check.
+pub(crate) fn review(pdf: &Path, name: &str) {
+    render_for_review(pdf, name);
+}
+
 /// Without whitespace, so a wrapped line cannot hide a match.
 fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()

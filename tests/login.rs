@@ -208,6 +208,7 @@ async fn the_session_renews_its_token_from_the_keyring() {
     // kept in the OS keyring.
     let demo = Demo::start_with(DemoOptions {
         access_ttl_secs: Some(5),
+        ..DemoOptions::default()
     });
     // Each keyring test has a doctor of its own: tests run in parallel.
     let _keyring = KEYRING.lock().await;
@@ -239,6 +240,7 @@ async fn the_session_renews_its_token_from_the_keyring() {
 async fn a_revoked_refresh_token_ends_the_session() {
     let demo = Demo::start_with(DemoOptions {
         access_ttl_secs: Some(5),
+        ..DemoOptions::default()
     });
     let viewer = demo.logged_in_viewer("zhou").await;
     let entry = keyring::Entry::new("chartguard", "refresh-token:doc-zhou").unwrap();

@@ -87,6 +87,8 @@ pub(crate) struct Demo {
 #[derive(Default)]
 pub(crate) struct DemoOptions {
     pub(crate) access_ttl_secs: Option<u64>,
+    /// Synthetic patients on the platform (its default otherwise).
+    pub(crate) patients: Option<usize>,
 }
 
 impl Demo {
@@ -116,6 +118,9 @@ impl Demo {
             .arg(issuer.as_str().trim_end_matches('/'))
             .arg("--fixtures")
             .arg(fixtures_dir());
+        if let Some(patients) = options.patients {
+            sim.args(["--patients", &patients.to_string()]);
+        }
         let (sim, platform_url) = spawn_ready(sim, "demo platform");
         Demo {
             dir,

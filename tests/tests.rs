@@ -17,3 +17,4 @@ mod offline;
 mod privacy;
 mod search;
 mod tiers;
+mod views;

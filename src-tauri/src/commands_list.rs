@@ -12,6 +12,7 @@ pub const ALL: &[&str] = &[
     "unlock_password",
     "unlock_browser",
     "search_patients",
+    "recent_patients",
     "open_patient",
     "refresh_patient",
     "pin_patient",

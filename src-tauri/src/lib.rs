@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use chartguard::view::{
-    AccessLog, AppInfo, AuditStatus, Chart, ExportReceipt, ExportRequest, ReferralDecision,
-    ReferralInbox, ReferralView, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
+    AccessLog, AppInfo, AuditStatus, Chart, ExportReceipt, ExportRequest, PatientSummary,
+    ReferralDecision, ReferralInbox, ReferralView, SearchResults, SessionInfo, WatermarkTamper,
+    WatermarkView,
 };
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
@@ -116,6 +117,11 @@ async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<Sea
         .search_patients(&query)
         .await
         .map_err(payload)
+}
+
+#[tauri::command]
+async fn recent_patients(state: State<'_, AppState>) -> Reply<Vec<PatientSummary>> {
+    state.viewer()?.recent_patients().await.map_err(payload)
 }
 
 #[tauri::command]
@@ -341,6 +347,7 @@ pub fn handlers<R: tauri::Runtime>(
         unlock_password,
         unlock_browser,
         search_patients,
+        recent_patients,
         open_patient,
         refresh_patient,
         pin_patient,

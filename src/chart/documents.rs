@@ -36,12 +36,26 @@ pub(crate) fn textual_format(content_type: &str) -> Option<DocumentFormat> {
     }
 }
 
+/// An attachment's inline text and what kind it is, when it is text of a
+/// kind the chart shows and not too large to read in a consultation.
+pub(crate) fn readable(
+    content_type: Option<&str>,
+    data: Option<&str>,
+) -> Option<(DocumentFormat, String)> {
+    let format = textual_format(content_type?)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data?.trim())
+        .ok()
+        .filter(|b| b.len() <= MAX_RENDERED_BYTES)?;
+    Some((format, String::from_utf8(bytes).ok()?))
+}
+
 /// The blocks of an attachment's text in `format`.
 pub(crate) fn text_blocks(format: DocumentFormat, text: &str) -> Vec<DocBlock> {
     match format {
         DocumentFormat::Text | DocumentFormat::Narrative => text
             .lines()
-            .map(|line| crate::sanitize::plain_text(line))
+            .map(crate::sanitize::plain_text)
             .filter(|line| !line.trim().is_empty())
             .map(|text| DocBlock::Paragraph {
                 text: text.trim().to_owned(),
@@ -95,13 +109,7 @@ pub(super) fn document_view(id: String, r: &Value, index: &Index<'_>) -> Documen
         .filter_map(|c| c.get("attachment"))
         .collect();
     let rendered = attachments.iter().find_map(|a| {
-        let format = textual_format(str_field(a, "contentType")?)?;
-        let data = str_field(a, "data")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .ok()
-            .filter(|b| b.len() <= MAX_RENDERED_BYTES)?;
-        let text = String::from_utf8(bytes).ok()?;
+        let (format, text) = readable(str_field(a, "contentType"), str_field(a, "data"))?;
         Some((format, text_blocks(format, &text)))
     });
     let withheld = rendered.is_none() && !attachments.is_empty();

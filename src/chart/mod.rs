@@ -21,7 +21,8 @@ use crate::view::{
     ResultKind,
 };
 
-pub(crate) use documents::{text_blocks, textual_format};
+pub(crate) use documents::{readable, text_blocks};
+pub(crate) use results::number;
 
 pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
     if resource_type(patient) != Some("Patient") {

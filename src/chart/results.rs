@@ -164,12 +164,7 @@ fn display_unit(ucum: &str) -> &str {
 }
 
 fn same_unit(a: &str, b: &str) -> bool {
-    let norm = |u: &str| {
-        u.trim()
-            .replace('µ', "u")
-            .replace('μ', "u")
-            .to_ascii_lowercase()
-    };
+    let norm = |u: &str| u.trim().replace(['µ', 'μ'], "u").to_ascii_lowercase();
     norm(a) == norm(b) || norm(display_unit(a)) == norm(display_unit(b))
 }
 
@@ -445,7 +440,7 @@ fn flag_from_range(value: f64, range: &ReferenceRange) -> Option<ResultFlag> {
 }
 
 /// A value as shown: at most two decimals, no trailing zeros.
-pub(super) fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     let text = format!("{:.2}", value);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "-0" {

@@ -1,7 +1,7 @@
 //! The words of an export, in the UI's two languages (the same terms as the
 //! chart on screen).
 
-use crate::view::{AccessGrounds, IdentifierKind};
+use crate::view::{AccessGrounds, IdentifierKind, ResultFlag};
 
 #[derive(Debug)]
 pub(crate) struct Labels {
@@ -33,6 +33,12 @@ pub(crate) struct Labels {
     pub(crate) reactions: &'static str,
     pub(crate) source: &'static str,
     pub(crate) reason: &'static str,
+    /// `{name}` is replaced.
+    pub(crate) trend: &'static str,
+    pub(crate) reference_range: &'static str,
+    pub(crate) recorded_as: &'static str,
+    /// Normal, high, low, critically high, critically low, abnormal.
+    flags: [&'static str; 6],
     pub(crate) exported: &'static str,
     pub(crate) printed: &'static str,
     pub(crate) by: &'static str,
@@ -71,6 +77,17 @@ const EN: Labels = Labels {
     reactions: "Reactions",
     source: "Source",
     reason: "Reason",
+    trend: "Results over time: {name}",
+    reference_range: "Reference range",
+    recorded_as: "recorded as",
+    flags: [
+        "normal",
+        "high",
+        "low",
+        "critically high",
+        "critically low",
+        "abnormal",
+    ],
     exported: "Export",
     printed: "Print",
     by: "by",
@@ -112,6 +129,10 @@ const ZH: Labels = Labels {
     reactions: "反应",
     source: "来源",
     reason: "就诊原因",
+    trend: "结果趋势：{name}",
+    reference_range: "参考范围",
+    recorded_as: "原始记录",
+    flags: ["正常", "偏高", "偏低", "危急偏高", "危急偏低", "异常"],
     exported: "导出",
     printed: "打印",
     by: "操作人",
@@ -133,6 +154,17 @@ impl Labels {
             "zh-CN" | "zh" => &ZH,
             _ => &EN,
         }
+    }
+
+    pub(crate) fn flag(&self, flag: ResultFlag) -> &'static str {
+        self.flags[match flag {
+            ResultFlag::Normal => 0,
+            ResultFlag::High => 1,
+            ResultFlag::Low => 2,
+            ResultFlag::CriticalHigh => 3,
+            ResultFlag::CriticalLow => 4,
+            ResultFlag::Abnormal => 5,
+        }]
     }
 
     pub(crate) fn grounds(&self, grounds: AccessGrounds) -> &'static str {

@@ -3,7 +3,7 @@
 
 use chrono::FixedOffset;
 
-use crate::view::{Chart, ExportScope};
+use crate::view::{Chart, ExportScope, ReferenceRange, ResultSeries};
 
 use super::Labels;
 
@@ -41,7 +41,13 @@ pub(crate) enum Style {
     Detail,
     /// Provenance and access facts under the patient's name.
     Note,
+    /// Room for the trend drawing of the exported series: one "line" as
+    /// tall as the figure, with no text.
+    Figure,
 }
+
+/// The trend drawing's height in points.
+pub(crate) const FIGURE_HEIGHT: f32 = 170.0;
 
 impl Style {
     pub(crate) fn size(self) -> f32 {
@@ -50,7 +56,7 @@ impl Style {
             Style::Name => 13.0,
             Style::Heading => 11.5,
             Style::Body => 9.5,
-            Style::Detail | Style::Note => 8.5,
+            Style::Detail | Style::Note | Style::Figure => 8.5,
         }
     }
 
@@ -59,12 +65,15 @@ impl Style {
         match self {
             Style::Title | Style::Name | Style::Body => 20,
             Style::Heading => 40,
-            Style::Detail | Style::Note => 90,
+            Style::Detail | Style::Note | Style::Figure => 90,
         }
     }
 
     fn line_height(self) -> f32 {
-        self.size() * 1.45
+        match self {
+            Style::Figure => FIGURE_HEIGHT,
+            _ => self.size() * 1.45,
+        }
     }
 
     /// Extra space before a paragraph of this style.
@@ -73,6 +82,7 @@ impl Style {
             Style::Heading => 14.0,
             Style::Body => 3.0,
             Style::Name => 6.0,
+            Style::Figure => 8.0,
             _ => 0.0,
         }
     }
@@ -136,11 +146,24 @@ fn minute_in(value: &str, zone: &FixedOffset) -> String {
     }
 }
 
+/// The range as written: `low–high`, `≥ low`, `≤ high`, or the lab's text.
+pub(crate) fn range_text(range: &ReferenceRange) -> Option<String> {
+    let n = crate::chart::number;
+    match (range.low, range.high) {
+        (Some(low), Some(high)) => Some(format!("{}–{}", n(low), n(high))),
+        (Some(low), None) => Some(format!("≥ {}", n(low))),
+        (None, Some(high)) => Some(format!("≤ {}", n(high))),
+        (None, None) => range.text.clone(),
+    }
+}
+
 /// The paragraphs of `scope` of `chart`: the patient's header first (every
 /// export names the patient as the tier sees them), then the sections.
+/// `series` is what a [`ExportScope::Trend`] shows.
 pub(crate) fn blocks(
     chart: &Chart,
     scope: ExportScope,
+    series: Option<&ResultSeries>,
     labels: &Labels,
     zone: &FixedOffset,
 ) -> Vec<Block> {
@@ -193,6 +216,10 @@ pub(crate) fn blocks(
         ));
     }
 
+    if let (ExportScope::Trend, Some(series)) = (scope, series) {
+        trend(&mut out, series, labels);
+        return out;
+    }
     let wants = |section: ExportScope| {
         scope == section
             || scope == ExportScope::Chart
@@ -302,6 +329,39 @@ pub(crate) fn blocks(
         section(labels.encounters, items);
     }
     out
+}
+
+/// One series: its range, the drawing, then every result, newest first.
+fn trend(out: &mut Vec<Block>, series: &ResultSeries, labels: &Labels) {
+    let name = match &series.unit {
+        Some(unit) => format!("{} ({unit})", series.name),
+        None => series.name.clone(),
+    };
+    out.push(block(Style::Heading, labels.trend.replace("{name}", &name)));
+    if let Some(range) = series.range.as_ref().and_then(range_text) {
+        out.push(block(
+            Style::Note,
+            format!("{}: {range}", labels.reference_range),
+        ));
+    }
+    if series.points.iter().filter(|p| p.value.is_some()).count() > 1 {
+        out.push(block(Style::Figure, ""));
+    }
+    for point in series.points.iter().rev() {
+        let value = facts([Some(point.text.clone()), series.unit.clone()])
+            .unwrap_or_default()
+            .replace(" · ", " ");
+        let main = facts([day(point.effective.as_ref()), Some(value)]).unwrap_or_default();
+        out.push(block(Style::Body, main));
+        out.extend(
+            facts([
+                point.flag.map(|f| labels.flag(f).to_owned()),
+                labelled(labels.recorded_as, point.recorded.as_ref()),
+                labelled(labels.source, point.source.as_ref()),
+            ])
+            .map(|d| block(Style::Detail, d)),
+        );
+    }
 }
 
 /// What stands for a character the font cannot draw.

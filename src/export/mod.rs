@@ -11,6 +11,7 @@
 //! Layout ([`layout`]) is pure: chart and labels in, positioned lines out.
 //! [`pdf`] draws them with the embedded (subset) font.
 
+mod figure;
 mod labels;
 mod layout;
 mod pdf;
@@ -24,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::view::{Chart, ExportScope, WatermarkView};
+use crate::view::{Chart, ExportScope, ResultSeries, WatermarkView};
 
 /// Whether a document is saved as a file or sent to a printer: the footer
 /// says which.
@@ -59,13 +60,14 @@ pub(crate) struct Pdf {
 pub(crate) fn document(
     chart: &Chart,
     scope: ExportScope,
+    series: Option<&ResultSeries>,
     labels: &Labels,
     watermark: &WatermarkView,
     footer: &Footer<'_>,
     font: Option<&Path>,
 ) -> Result<Pdf> {
     let font = ExportFont::load(font)?;
-    render(chart, scope, labels, watermark, footer, &font)
+    render(chart, scope, series, labels, watermark, footer, &font)
 }
 
 /// Lays out `scope` of `chart` and draws it with `font`, the watermark on
@@ -73,6 +75,7 @@ pub(crate) fn document(
 pub(crate) fn render(
     chart: &Chart,
     scope: ExportScope,
+    series: Option<&ResultSeries>,
     labels: &Labels,
     watermark: &WatermarkView,
     footer: &Footer<'_>,
@@ -80,12 +83,12 @@ pub(crate) fn render(
 ) -> Result<Pdf> {
     let measure = font.measure()?;
     let blocks = layout::mark_missing(
-        layout::blocks(chart, scope, labels, &footer.zone),
+        layout::blocks(chart, scope, series, labels, &footer.zone),
         &measure,
         labels,
     );
     let pages = layout::paginate(&blocks, &measure);
-    pdf::draw(&pages, watermark, footer, labels, font, &measure)
+    pdf::draw(&pages, series, watermark, footer, labels, font, &measure)
 }
 
 pub(crate) fn receipt(export_id: String, pdf: &Pdf) -> crate::view::ExportReceipt {

@@ -18,10 +18,13 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
-use super::layout::{wrap, Advance, Page, Style, MARGIN_BOTTOM, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH};
+use super::figure::{plot, Plot, Rect};
+use super::layout::{
+    wrap, Advance, Page, Style, FIGURE_HEIGHT, MARGIN_BOTTOM, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH,
+};
 use super::{Footer, Labels, Pdf, Purpose};
 use crate::error::{Error, Result};
-use crate::view::WatermarkView;
+use crate::view::{ResultSeries, WatermarkView};
 
 /// Where the OS's usual fonts with Chinese glyphs are, best first.
 const CJK_FONTS: &[&str] = &[
@@ -177,6 +180,7 @@ fn text(surface: &mut Surface<'_>, font: &ExportFont, x: f32, y: f32, size: f32,
 /// Draws `pages` with the footer and the watermark on each.
 pub(super) fn draw(
     pages: &[Page],
+    series: Option<&ResultSeries>,
     watermark: &WatermarkView,
     footer: &Footer<'_>,
     labels: &Labels,
@@ -192,6 +196,20 @@ pub(super) fn draw(
         let mut pdf_page = document.start_page_with(settings.clone());
         let mut surface = pdf_page.surface();
         for line in &page.lines {
+            if line.style == Style::Figure {
+                // The line's baseline sits a fifth of its height above its bottom.
+                let bottom = line.y + FIGURE_HEIGHT * 0.22;
+                let area = Rect {
+                    left: MARGIN_X,
+                    top: bottom - FIGURE_HEIGHT + 6.0,
+                    right: PAGE_WIDTH - MARGIN_X,
+                    bottom,
+                };
+                if let Some(plot) = series.and_then(|s| plot(s, area)) {
+                    draw_plot(&mut surface, font, &plot);
+                }
+                continue;
+            }
             surface.set_fill(Some(grey(line.style)));
             text(
                 &mut surface,
@@ -237,6 +255,93 @@ pub(super) fn draw(
         bytes,
         pages: u32::try_from(total).unwrap_or(u32::MAX),
     })
+}
+
+fn stroke(surface: &mut Surface<'_>, color: [u8; 3], width: f32, points: &[(f32, f32)]) {
+    let mut path = PathBuilder::new();
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i == 0 {
+            path.move_to(x, y);
+        } else {
+            path.line_to(x, y);
+        }
+    }
+    if let Some(path) = path.finish() {
+        surface.set_fill(None);
+        surface.set_stroke(Some(Stroke {
+            paint: rgb::Color::new(color[0], color[1], color[2]).into(),
+            width,
+            ..Stroke::default()
+        }));
+        surface.draw_path(&path);
+        surface.set_stroke(None);
+    }
+}
+
+fn fill_rect(surface: &mut Surface<'_>, color: [u8; 3], opacity: f32, r: Rect) {
+    let mut path = PathBuilder::new();
+    path.move_to(r.left, r.top);
+    path.line_to(r.right, r.top);
+    path.line_to(r.right, r.bottom);
+    path.line_to(r.left, r.bottom);
+    path.close();
+    if let Some(path) = path.finish() {
+        surface.set_stroke(None);
+        surface.set_fill(Some(fill(color, opacity)));
+        surface.draw_path(&path);
+    }
+}
+
+/// A trend: the frame, the reference range as a green band, the values as
+/// a line with a mark at each result (red where flagged), and the axes'
+/// end labels.
+fn draw_plot(surface: &mut Surface<'_>, font: &ExportFont, plot: &Plot) {
+    let f = plot.frame;
+    if let Some((top, bottom)) = plot.band {
+        fill_rect(surface, [46, 160, 67], 0.15, Rect { top, bottom, ..f });
+    }
+    stroke(
+        surface,
+        [170, 170, 170],
+        0.6,
+        &[(f.left, f.top), (f.left, f.bottom), (f.right, f.bottom)],
+    );
+    let line: Vec<(f32, f32)> = plot.points.iter().map(|p| (p.0, p.1)).collect();
+    stroke(surface, [30, 64, 175], 1.2, &line);
+    for &(x, y, flagged) in &plot.points {
+        let color = if flagged {
+            [185, 28, 28]
+        } else {
+            [30, 64, 175]
+        };
+        let r = if flagged { 2.4 } else { 1.8 };
+        fill_rect(
+            surface,
+            color,
+            1.0,
+            Rect {
+                left: x - r,
+                top: y - r,
+                right: x + r,
+                bottom: y + r,
+            },
+        );
+    }
+    surface.set_fill(Some(grey(Style::Detail)));
+    let size = Style::Detail.size();
+    for (y, label) in &plot.values {
+        text(surface, font, MARGIN_X, y + size * 0.35, size, label);
+    }
+    let [(x0, first), (x1, last)] = &plot.dates;
+    text(surface, font, *x0, f.bottom + size * 1.4, size, first);
+    text(
+        surface,
+        font,
+        x1 - size * 0.55 * last.chars().count() as f32,
+        f.bottom + size * 1.4,
+        size,
+        last,
+    );
 }
 
 /// Two lines under the text: the watermark's words (so they extract as one

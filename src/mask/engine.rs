@@ -18,11 +18,13 @@ use super::ops::{
     mask_identifier, mask_name_text, mask_phone, pseudonym, Precision,
 };
 use super::scrub::{Known, Name, Scrubber, ScrubberCache};
+use crate::chart::{readable, text_blocks};
 use crate::fhir::{array, owned, resource_type, str_field};
 use crate::policy::{
     Access, Clinical, FreeText, Identifiers, Label, Masking, Operator, Policy, PractitionerNames,
 };
-use crate::sanitize::{html_to_text, is_plain, plain_text, sanitize_html};
+use crate::sanitize::{blocks_to_html, html_to_text, is_plain, plain_text, sanitize_html};
+use crate::view::{DocBlock, DocumentFormat};
 
 /// What replaces a redacted value.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -565,7 +567,7 @@ fn clean_strings(node: &mut Value, cleaner: &mut Cleaner<'_>) {
         Value::Array(items) => items.iter_mut().for_each(|i| clean_strings(i, cleaner)),
         Value::Object(map) => {
             if map.contains_key("contentType") {
-                clean_attachment(map, cleaner.scrubber.is_some());
+                clean_attachment(map, cleaner.scrubber);
             }
             for (key, value) in map.iter_mut() {
                 // The narrative is sanitised (and scrubbed) on its own;
@@ -579,42 +581,66 @@ fn clean_strings(node: &mut Value, cleaner: &mut Cleaner<'_>) {
     }
 }
 
-/// An Attachment (any object with a `contentType`): for tiers that scrub,
-/// its bytes and link go (they cannot be scrubbed); otherwise inline HTML
+/// An Attachment (any object with a `contentType`). For tiers that scrub,
+/// its link goes and so do its bytes, unless they are text the chart can
+/// show (plain text, HTML, a CDA document): that is read into blocks, each
+/// block scrubbed, and kept as escaped HTML. Otherwise inline HTML
 /// (`text/html`, `application/xhtml+xml`) is sanitised like a narrative,
 /// and HTML that is not UTF-8 base64 is dropped.
-fn clean_attachment(map: &mut Map<String, Value>, scrubbing: bool) {
+fn clean_attachment(map: &mut Map<String, Value>, scrubber: Option<&Scrubber>) {
     use base64::Engine as _;
-    if scrubbing {
-        map.remove("data");
+    let engine = base64::engine::general_purpose::STANDARD;
+    let readable = readable(
+        map.get("contentType").and_then(Value::as_str),
+        map.get("data").and_then(Value::as_str),
+    );
+    let clean = match (scrubber, readable) {
+        (Some(scrubber), Some((format, text))) => {
+            let blocks: Vec<DocBlock> = text_blocks(format, &text)
+                .into_iter()
+                .map(|block| scrub_block(block, scrubber))
+                .collect();
+            map.insert("contentType".into(), Value::String("text/html".into()));
+            Some(blocks_to_html(&blocks))
+        }
+        (Some(_), None) => None,
+        (None, Some((DocumentFormat::Html, text))) => Some(sanitize_html(&text)),
+        // Other text is read as text by the chart; other bytes are not shown.
+        (None, _) if !is_html(map) => return,
+        (None, _) => None,
+    };
+    if scrubber.is_some() {
         map.remove("url");
-        return;
     }
-    let html = map
+    match clean {
+        Some(clean) => {
+            map.insert("data".into(), Value::String(engine.encode(clean)));
+        }
+        None => {
+            map.remove("data");
+        }
+    }
+}
+
+fn is_html(attachment: &Map<String, Value>) -> bool {
+    attachment
         .get("contentType")
         .and_then(Value::as_str)
         .is_some_and(|t| {
             let t = t.to_ascii_lowercase();
             t.starts_with("text/html") || t.starts_with("application/xhtml")
-        });
-    if !html {
-        return;
-    }
-    let engine = base64::engine::general_purpose::STANDARD;
-    if let Some(Value::String(data)) = map.get("data") {
-        let clean = engine
-            .decode(data.trim())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .map(|text| engine.encode(sanitize_html(&text)));
-        match clean {
-            Some(clean) => {
-                map.insert("data".into(), Value::String(clean));
-            }
-            None => {
-                map.remove("data");
-            }
-        }
+        })
+}
+
+fn scrub_block(block: DocBlock, scrubber: &Scrubber) -> DocBlock {
+    let scrub = |text: String| scrubber.scrub(&text).into_owned();
+    match block {
+        DocBlock::Heading { text } => DocBlock::Heading { text: scrub(text) },
+        DocBlock::Paragraph { text } => DocBlock::Paragraph { text: scrub(text) },
+        DocBlock::Item { text } => DocBlock::Item { text: scrub(text) },
+        DocBlock::Row { cells } => DocBlock::Row {
+            cells: cells.into_iter().map(scrub).collect(),
+        },
     }
 }
 
@@ -911,21 +937,53 @@ mod tests {
     }
 
     #[test]
-    fn scrub_tiers_get_no_attachment_bytes() {
+    fn scrub_tiers_get_document_text_scrubbed_and_no_other_bytes() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let doc = json!({ "resourceType": "DocumentReference", "id": "d", "subject": { "reference": "Patient/cn-0001" },
-            "content": [{ "attachment": { "contentType": "text/html", "data": "PHA+5byg5LyfPC9wPg==", "title": "出院小结" } }] });
+            "content": [
+                { "attachment": { "contentType": "text/html", "data": b64("<h1>出院小结</h1><p>患者张伟，病情稳定</p>"), "title": "出院小结" } },
+                { "attachment": { "contentType": "text/plain; charset=utf-8", "data": b64("张伟 手机 13800138000\n血压平稳"), "url": "https://hie.example/doc/1" } },
+                { "attachment": { "contentType": "application/pdf", "data": b64("%PDF-1.7 张伟"), "url": "https://hie.example/doc/2" } },
+            ] });
         let records = [zhang(), doc];
+        let decoded = |record: &Value, i: usize| {
+            let data = at(record, &format!("/content/{i}/attachment/data"))
+                .as_str()
+                .unwrap();
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
         let clinician = as_tier("clinician", &records, false);
-        assert_eq!(
-            at(&clinician.records[1], "/content/0/attachment/data"),
-            &Value::Null
+        let doc = &clinician.records[1];
+        let html = decoded(doc, 0);
+        assert!(
+            html.contains("<h3>出院小结</h3>") && html.contains("病情稳定"),
+            "{html}"
         );
-        assert_eq!(
-            at(&clinician.records[1], "/content/0/attachment/title"),
-            "出院小结"
+        assert!(!html.contains("张伟"), "{html}");
+        let text = decoded(doc, 1);
+        assert!(
+            text.contains("血压平稳") && !text.contains("张伟") && !text.contains("13800138000"),
+            "{text}"
         );
+        assert_eq!(at(doc, "/content/1/attachment/contentType"), "text/html");
+        for gone in [
+            "/content/1/attachment/url",
+            "/content/2/attachment/data",
+            "/content/2/attachment/url",
+        ] {
+            assert_eq!(at(doc, gone), &Value::Null, "{gone}");
+        }
+        assert_eq!(at(doc, "/content/0/attachment/title"), "出院小结");
+
         let treating = as_tier("treating", &records, false);
-        assert!(at(&treating.records[1], "/content/0/attachment/data").is_string());
+        assert!(decoded(&treating.records[1], 0).contains("张伟"));
+        assert!(decoded(&treating.records[1], 2).starts_with("%PDF"));
     }
 
     /// Every payload as a narrative, a note, a display string and an HTML

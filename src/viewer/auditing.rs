@@ -211,8 +211,7 @@ pub(super) fn shown_types(chart: &Chart) -> Vec<String> {
 
 /// A search's query as the trail keeps it: its kind, and enough of it to
 /// recognise, never a whole name or identifier.
-pub(super) fn masked_query(query: &crate::platform::PatientQuery<'_>) -> String {
-    use crate::platform::PatientQuery as Q;
+pub(super) fn masked_query(query: &crate::search::PatientQuery) -> String {
     let keep = |text: &str, first: usize, last: usize| -> String {
         let chars: Vec<char> = text.chars().collect();
         let n = chars.len();
@@ -229,32 +228,41 @@ pub(super) fn masked_query(query: &crate::platform::PatientQuery<'_>) -> String 
             .map(|(i, c)| if i < first || i >= n - last { *c } else { '*' })
             .collect()
     };
-    match query {
-        Q::Name(text) => format!("name:{}", keep(text, 1, 0)),
-        Q::Identifier(text) => format!("identifier:{}", keep(text, 3, 2)),
-        Q::BirthDate(text) => format!("birthdate:{}", keep(text, 4, 0)),
-    }
+    let parts = [
+        query
+            .name
+            .as_deref()
+            .map(|t| format!("name:{}", keep(t, 1, 0))),
+        query
+            .birth
+            .as_deref()
+            .map(|t| format!("birthdate:{}", keep(t, 4, 0))),
+        query
+            .identifier
+            .as_deref()
+            .map(|t| format!("identifier:{}", keep(t, 3, 2))),
+    ];
+    parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::PatientQuery;
+    use crate::search::PatientQuery;
 
     #[test]
     fn a_query_is_kept_masked() {
-        assert_eq!(masked_query(&PatientQuery::Name("张伟")), "name:张*");
+        let masked = |text: &str| masked_query(&PatientQuery::parse(text).unwrap());
+        assert_eq!(masked("张伟"), "name:张*");
         assert_eq!(
-            masked_query(&PatientQuery::Identifier("110105196503152252")),
+            masked("110105196503152252"),
             "identifier:110*************52"
         );
+        assert_eq!(masked("12345"), "identifier:1****");
+        assert_eq!(masked("1965-03-15"), "birthdate:1965******");
         assert_eq!(
-            masked_query(&PatientQuery::Identifier("12345")),
-            "identifier:1****"
-        );
-        assert_eq!(
-            masked_query(&PatientQuery::BirthDate("1965-03-15")),
-            "birthdate:1965******"
+            masked("zhang 1965 2252"),
+            "name:z**** birthdate:1*** identifier:2***"
         );
     }
 }
