@@ -50,6 +50,16 @@ pub(crate) struct Platform {
     /// Base URL, always ending in `/` so that joins stay beneath it.
     base: Url,
     max_body: u64,
+    /// How far the latest history fetch has got, for the UI's progress.
+    progress: std::sync::Mutex<FetchProgress>,
+}
+
+/// How far a history fetch has got: records received, and how many the
+/// platform said there are (when it said).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FetchProgress {
+    pub(crate) received: u32,
+    pub(crate) total: Option<u32>,
 }
 
 /// Patients asked for per search: enough to narrow by an ID fragment.
@@ -66,6 +76,23 @@ pub(crate) struct Found {
 }
 
 impl Platform {
+    /// How far the latest history fetch has got.
+    pub(crate) fn progress(&self) -> FetchProgress {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_progress(&self, change: impl FnOnce(&mut FetchProgress)) {
+        change(
+            &mut self
+                .progress
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
+
     pub(crate) fn new(config: &Config) -> Result<Self> {
         let mut base = config.platform.base_url.clone();
         if !base.path().ends_with('/') {
@@ -78,6 +105,7 @@ impl Platform {
             )?,
             base,
             max_body: config.platform.max_response_mib * 1024 * 1024,
+            progress: std::sync::Mutex::new(FetchProgress::default()),
         })
     }
 
@@ -128,6 +156,7 @@ impl Platform {
         since: Option<SystemTime>,
     ) -> Result<History> {
         let id = checked_id(patient_id)?;
+        self.set_progress(|p| *p = FetchProgress::default());
         let since = since.map(|t| humantime::format_rfc3339_seconds(t).to_string());
         let mut url = self.url(&format!("Patient/{id}/$everything"))?;
         url.query_pairs_mut()
@@ -234,6 +263,22 @@ impl Platform {
                     "its paging does not advance",
                 ));
             }
+            let (received, total) = (entries.len(), bundle.get("total").and_then(Value::as_u64));
+            self.set_progress(|p| {
+                p.received = p
+                    .received
+                    .saturating_add(u32::try_from(received).unwrap_or(u32::MAX));
+                // Per-type searches each have their own total: they add up.
+                if seen.len() == 1 {
+                    p.total = match (p.total, total) {
+                        (Some(sum), Some(t)) => {
+                            Some(sum.saturating_add(u32::try_from(t).unwrap_or(u32::MAX)))
+                        }
+                        (None, t) => t.map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
+                        (sum, None) => sum,
+                    };
+                }
+            });
             resources.extend(entries.into_iter().map(|(_, r)| r));
         }
         Ok(History {

@@ -411,6 +411,17 @@ pub struct Freshness {
     pub from_cache: bool,
 }
 
+/// How far the chart being fetched from the platform has got, for a
+/// progress bar on a large chart's first open. No patient data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FetchProgressView {
+    /// Records received so far.
+    pub received: u32,
+    /// Records in all, when the platform says.
+    pub total: Option<u32>,
+}
+
 /// Patient search results.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

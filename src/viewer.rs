@@ -509,6 +509,18 @@ impl Viewer {
         Ok(chart)
     }
 
+    /// How far the chart being fetched from the platform has got. Holds no
+    /// patient data, so it needs no audit entry, but a session all the same.
+    pub async fn fetch_progress(&self) -> Result<crate::view::FetchProgressView> {
+        self.doctor().await.ok_or(Error::NotLoggedIn)?;
+        self.require_unlocked().await?;
+        let p = self.platform.progress();
+        Ok(crate::view::FetchProgressView {
+            received: p.received,
+            total: p.total,
+        })
+    }
+
     /// The patients this doctor opened most recently on this workstation,
     /// newest first, masked as their tier for each says. Only patients the
     /// cache keeps (a doctor who sees a patient masked keeps none).

@@ -404,3 +404,29 @@ async fn a_trend_exports_its_series_and_nothing_else() {
         assert!(!missing.exists());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_fetch_of_a_chart_reports_its_progress() {
+    let demo = Demo::start();
+    let viewer = demo.logged_in_viewer("wangyi").await;
+    let largest = sim_patients(&demo)
+        .await
+        .into_iter()
+        .find(|p| p["source"] == "synthea" && p["name"].as_str().unwrap_or("").contains("Babara"))
+        .expect("the Synthea patient with the most records");
+    let id = largest["id"].as_str().unwrap();
+    let chart = viewer.open_patient(id).await.unwrap();
+    let progress = viewer.fetch_progress().await.unwrap();
+    assert_eq!(progress.received, chart.resource_count, "{progress:?}");
+    assert_eq!(
+        progress.total,
+        Some(chart.resource_count),
+        "the platform said how many"
+    );
+
+    viewer.logout().await.unwrap();
+    assert_eq!(
+        viewer.fetch_progress().await.unwrap_err().code(),
+        ErrorCode::NotLoggedIn
+    );
+}

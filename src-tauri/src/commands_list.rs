@@ -13,6 +13,7 @@ pub const ALL: &[&str] = &[
     "unlock_browser",
     "search_patients",
     "recent_patients",
+    "fetch_progress",
     "open_patient",
     "refresh_patient",
     "pin_patient",

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use chartguard::view::{
-    AccessLog, AppInfo, AuditStatus, Chart, ExportReceipt, ExportRequest, PatientSummary,
-    ReferralDecision, ReferralInbox, ReferralView, SearchResults, SessionInfo, WatermarkTamper,
-    WatermarkView,
+    AccessLog, AppInfo, AuditStatus, Chart, ExportReceipt, ExportRequest, FetchProgressView,
+    PatientSummary, ReferralDecision, ReferralInbox, ReferralView, SearchResults, SessionInfo,
+    WatermarkTamper, WatermarkView,
 };
 use chartguard::{Config, ErrorPayload, SystemBrowser, Viewer};
 use tauri::{Manager as _, State};
@@ -117,6 +117,11 @@ async fn search_patients(state: State<'_, AppState>, query: String) -> Reply<Sea
         .search_patients(&query)
         .await
         .map_err(payload)
+}
+
+#[tauri::command]
+async fn fetch_progress(state: State<'_, AppState>) -> Reply<FetchProgressView> {
+    state.viewer()?.fetch_progress().await.map_err(payload)
 }
 
 #[tauri::command]
@@ -348,6 +353,7 @@ pub fn handlers<R: tauri::Runtime>(
         unlock_browser,
         search_patients,
         recent_patients,
+        fetch_progress,
         open_patient,
         refresh_patient,
         pin_patient,
