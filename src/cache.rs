@@ -194,22 +194,14 @@ impl Cache {
         for (version, step) in MIGRATIONS.iter().enumerate().skip(current) {
             let tx = self.conn.transaction().or_cache_error()?;
             tx.execute_batch(step).or_cache_error()?;
+            if version + 1 == REINDEXED_AT {
+                // In the same transaction: a cache at this version has been
+                // re-indexed, whenever the app stopped.
+                reindex_all(&tx)?;
+            }
             set_user_version(&tx, version + 1).or_cache_error()?;
             tx.commit().or_cache_error()?;
             tracing::info!(version = version + 1, "local cache schema migrated");
-        }
-        if current > 0 && current < REINDEXED_AT {
-            let tx = self.conn.transaction().or_cache_error()?;
-            let ids: Vec<String> = {
-                let mut stmt = tx.prepare("SELECT id FROM patient").or_cache_error()?;
-                let rows = stmt.query_map([], |row| row.get(0)).or_cache_error()?;
-                rows.collect::<rusqlite::Result<_>>().or_cache_error()?
-            };
-            for id in &ids {
-                index_patient(&tx, id)?;
-            }
-            tx.commit().or_cache_error()?;
-            tracing::info!(patients = ids.len(), "local cache search text rebuilt");
         }
         Ok(())
     }
@@ -777,6 +769,33 @@ fn upsert_resources(tx: &Transaction<'_>, patient_id: &str, resources: &[Value])
             .execute(params![patient_id, ty, id, json])
             .or_cache_error()?;
     }
+    Ok(())
+}
+
+/// Rebuilds every patient's search text. A patient whose stored record no
+/// longer reads is left unfindable by name rather than failing the cache.
+fn reindex_all(tx: &Transaction<'_>) -> Result<()> {
+    let ids: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT id FROM patient").or_cache_error()?;
+        let rows = stmt.query_map([], |row| row.get(0)).or_cache_error()?;
+        rows.collect::<rusqlite::Result<_>>().or_cache_error()?
+    };
+    let mut unreadable = 0usize;
+    for id in &ids {
+        if index_patient(tx, id).is_err() {
+            unreadable += 1;
+            tx.execute(
+                "UPDATE patient SET search_text = '' WHERE id = ?1",
+                params![id],
+            )
+            .or_cache_error()?;
+        }
+    }
+    tracing::info!(
+        patients = ids.len(),
+        unreadable,
+        "local cache search text rebuilt"
+    );
     Ok(())
 }
 
@@ -1630,6 +1649,38 @@ mod tests {
                 zhang_wei()
             );
         }
+    }
+
+    #[test]
+    fn a_cache_from_before_pinyin_finds_its_patients_by_pinyin_after_the_migration() {
+        let dir = TempDir::new().unwrap();
+        let key = key();
+        database_at_version(dir.path(), &key, REINDEXED_AT - 1);
+        {
+            let conn = open_keyed(&cache_path(dir.path(), DOCTOR), &key).unwrap();
+            let patient = serde_json::to_vec(&zhang_wei()[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO patient (id, synced_at, search_text) VALUES ('cn-0001', 1, '张伟'), ('broken', 1, 'li na');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO resource (patient_id, type, id, json) VALUES ('cn-0001', 'Patient', 'cn-0001', ?1), ('broken', 'Patient', 'broken', X'7B7B')",
+                params![patient],
+            )
+            .unwrap();
+        }
+        let cache = Cache::open(dir.path(), DOCTOR, &key).unwrap();
+        let found: Vec<String> = cache
+            .search_patients("zhangwei")
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(found, ["cn-0001"]);
+        assert!(
+            cache.search_patients("li na").unwrap().is_empty(),
+            "an unreadable record is not found, and fails nothing"
+        );
     }
 
     #[test]

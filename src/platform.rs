@@ -84,6 +84,11 @@ impl Platform {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Forgets the last fetch's progress (the session that made it ended).
+    pub(crate) fn reset_progress(&self) {
+        self.set_progress(|p| *p = FetchProgress::default());
+    }
+
     fn set_progress(&self, change: impl FnOnce(&mut FetchProgress)) {
         change(
             &mut self
@@ -156,7 +161,7 @@ impl Platform {
         since: Option<SystemTime>,
     ) -> Result<History> {
         let id = checked_id(patient_id)?;
-        self.set_progress(|p| *p = FetchProgress::default());
+        self.reset_progress();
         let since = since.map(|t| humantime::format_rfc3339_seconds(t).to_string());
         let mut url = self.url(&format!("Patient/{id}/$everything"))?;
         url.query_pairs_mut()
@@ -167,6 +172,7 @@ impl Platform {
         match self.all_pages(url, token).await {
             Err(Error::NotFound | Error::Platform(400 | 405 | 501)) => {
                 tracing::info!("$everything unavailable; falling back to per-type searches");
+                self.reset_progress();
                 self.history_by_type(token, id, since.as_deref()).await
             }
             other => other,

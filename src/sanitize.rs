@@ -3,7 +3,7 @@
 //! insert, or plain text. Pure: strings in, strings out.
 //!
 //! Invariants:
-//! - [`sanitize_html`] and [`cda_text_to_html`] return HTML built only from
+//! - [`sanitize_html`] and the CDA narrative mapping ([`read_cda`]) make HTML only from
 //!   [`ALLOWED_TAGS`]; the only attributes are numeric `colspan`/`rowspan` on
 //!   table cells. No URL, style, class, id or event handler survives, so the
 //!   output is safe for `innerHTML` / Svelte `{@html}` without help from the
@@ -219,25 +219,6 @@ pub(crate) fn plain_text(input: &str) -> String {
     }
 }
 
-/// Converts a CDA R2 / WS/T 500 narrative block (a section's `<text>`) to
-/// HTML and sanitises it with [`sanitize_html`].
-///
-/// paragraph → p, content → its styleCode as b/i/u/em, list → ol/ul by
-/// `listType`, item → li, the table elements, br, sub and sup map to their
-/// HTML namesakes (cells keep numeric colspan/rowspan); footnote → small;
-/// caption → caption in a table, b elsewhere. linkHtml and unknown elements
-/// keep their text only; renderMultiMedia and footnoteRef are dropped.
-/// Namespace prefixes are ignored. Malformed XML never fails: unclosed
-/// elements are closed, stray end tags ignored, and only text, escaped,
-/// survives outside the mapped elements.
-pub(crate) fn cda_text_to_html(xml: &str) -> String {
-    // The HTML tokenizer is used as a forgiving XML tokenizer: without a tree
-    // builder it has no raw-text elements, so it reads every tag as XML does.
-    // It only lacks CDATA sections, which are turned into escaped text first.
-    let sink = tokenize(CdaSink::default(), &cdata_as_text(xml));
-    sanitize_html(&sink.0.into_inner().finish())
-}
-
 fn tokenize<S: TokenSink<Handle = ()>>(sink: S, input: &str) -> S {
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
@@ -264,7 +245,7 @@ fn is_unwanted(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-fn without_unwanted_chars(input: &str) -> String {
+pub(crate) fn without_unwanted_chars(input: &str) -> String {
     input
         .replace("\r\n", "\n")
         .replace('\r', "\n")
@@ -307,13 +288,17 @@ fn cdata_as_text(xml: &str) -> String {
     out
 }
 
-/// The blocks of sanitised HTML (what [`sanitize_html`] returns), in
-/// reading order: headings, paragraphs, list items and table rows, each as
-/// plain text with its whitespace collapsed. The UI renders them as text.
+/// The blocks of untrusted HTML, sanitised first, in reading order:
+/// headings, paragraphs, list items and table rows, each as plain text with
+/// its whitespace collapsed and no tag-shaped text left. The UI renders
+/// them as text.
 pub(crate) fn html_blocks(html: &str) -> Vec<DocBlock> {
-    let sink = tokenize(BlockSink::default(), html);
+    let sink = tokenize(BlockSink::default(), &sanitize_html(html));
     let mut w = sink.0.into_inner();
     w.flush();
+    while !w.rows.is_empty() {
+        w.end_row();
+    }
     w.blocks
 }
 
@@ -337,18 +322,50 @@ impl TokenSink for BlockSink {
 #[derive(Default)]
 struct BlockWriter {
     blocks: Vec<DocBlock>,
+    /// Text of the block outside any table row.
     text: String,
     heading: bool,
     item: bool,
-    /// The cells of the row being read, if inside one.
-    row: Option<Vec<String>>,
+    /// The rows being read, innermost last (tables nest).
+    rows: Vec<RowText>,
     in_pre: usize,
+}
+
+#[derive(Default)]
+struct RowText {
+    cells: Vec<String>,
+    /// The cell being read.
+    text: String,
 }
 
 impl BlockWriter {
     fn tag(&mut self, tag: &Tag) {
         let start = tag.kind == TagKind::StartTag;
-        match &*tag.name {
+        let name = &*tag.name;
+        if name == "tr" {
+            if start {
+                if self.rows.is_empty() {
+                    self.flush();
+                }
+                // A nested table's row is a block of its own, before its
+                // outer row; the outer cell's text waits in its row.
+                self.rows.push(RowText::default());
+            } else {
+                self.end_row();
+            }
+            return;
+        }
+        if let Some(row) = self.rows.last_mut() {
+            // Inside a row only cells matter: a heading or list in a cell
+            // stays in the cell, a space apart.
+            match name {
+                "td" | "th" if !start => row.end_cell(),
+                "td" | "th" => row.text.clear(),
+                _ => space(&mut row.text),
+            }
+            return;
+        }
+        match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 self.flush();
                 self.heading = start;
@@ -356,26 +373,6 @@ impl BlockWriter {
             "li" => {
                 self.flush();
                 self.item = start;
-            }
-            "tr" => {
-                self.flush();
-                if start {
-                    self.row = Some(Vec::new());
-                } else if let Some(cells) = self.row.take() {
-                    if cells.iter().any(|c| !c.is_empty()) {
-                        self.blocks.push(DocBlock::Row { cells });
-                    }
-                }
-            }
-            "td" | "th" => {
-                if self.row.is_some() {
-                    let cell = std::mem::take(&mut self.text).trim().to_owned();
-                    if !start {
-                        if let Some(row) = self.row.as_mut() {
-                            row.push(cell);
-                        }
-                    }
-                }
             }
             "pre" => {
                 self.flush();
@@ -387,24 +384,42 @@ impl BlockWriter {
             }
             "b" | "strong" | "i" | "em" | "u" | "sub" | "sup" | "small" | "span" | "a" | "abbr"
             | "cite" | "code" | "q" | "s" | "del" | "ins" | "mark" => {}
-            "br" if self.row.is_some() => self.text.push(' '),
-            _ if self.row.is_some() => {}
             _ => self.flush(),
         }
     }
 
+    fn end_row(&mut self) {
+        if let Some(mut row) = self.rows.pop() {
+            if !row.text.trim().is_empty() {
+                row.end_cell();
+            }
+            if row.cells.iter().any(|c| !c.is_empty()) {
+                self.blocks.push(DocBlock::Row { cells: row.cells });
+            }
+        }
+    }
+
     fn text(&mut self, text: &str) {
+        let in_row = !self.rows.is_empty();
         for c in text.chars() {
             let c = if c == '\u{A0}' { ' ' } else { c };
             if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{C}') {
-                if self.in_pre > 0 && c == '\n' && self.row.is_none() {
+                if self.in_pre > 0 && c == '\n' && !in_row {
                     self.flush();
-                } else if !self.text.ends_with(' ') && !self.text.is_empty() {
-                    self.text.push(' ');
+                } else {
+                    space(self.buffer());
                 }
             } else if !is_unwanted(c) {
-                self.text.push(c);
+                self.buffer().push(c);
             }
+        }
+    }
+
+    /// Where text goes now: the innermost row's cell, else the block.
+    fn buffer(&mut self) -> &mut String {
+        match self.rows.last_mut() {
+            Some(row) => &mut row.text,
+            None => &mut self.text,
         }
     }
 
@@ -421,6 +436,167 @@ impl BlockWriter {
             DocBlock::Paragraph { text }
         });
     }
+}
+
+impl RowText {
+    fn end_cell(&mut self) {
+        self.cells
+            .push(defuse_tags(std::mem::take(&mut self.text).trim()));
+    }
+}
+
+/// One space between words, none at the start.
+fn space(text: &mut String) {
+    if !text.is_empty() && !text.ends_with(' ') {
+        text.push(' ');
+    }
+}
+
+/// What a CDA R2 document (WS/T 500 shared documents) shows: its body's
+/// sections as blocks (each title a heading, each narrative block's text),
+/// whether its body is not XML (a scanned or PDF document: nothing to
+/// show), and its header's confidentiality when that is R or V. (The
+/// tokenizer gives element names in lower case.) Narrative blocks map
+/// paragraph → p, content → b/i/u/em by styleCode, list → ol/ul, item →
+/// li, tables, br, sub and sup to their HTML namesakes before they are
+/// read into blocks. The header
+/// itself (patient, author, custodian) is never read into blocks. One pass
+/// of the forgiving tokenizer: malformed XML yields what it can.
+pub(crate) struct CdaDocument {
+    pub(crate) blocks: Vec<DocBlock>,
+    pub(crate) non_xml_body: bool,
+    pub(crate) confidentiality: Option<&'static str>,
+}
+
+pub(crate) fn read_cda(xml: &str) -> CdaDocument {
+    let sink = tokenize(CdaBodySink::default(), &cdata_as_text(xml));
+    let mut r = sink.0.into_inner();
+    if let Some(narrative) = r.narrative.take() {
+        r.blocks.extend(html_blocks(&narrative.finish()));
+    }
+    CdaDocument {
+        blocks: r.blocks,
+        non_xml_body: r.non_xml_body,
+        confidentiality: r.confidentiality,
+    }
+}
+
+#[derive(Default)]
+struct CdaBodySink(RefCell<CdaBodyReader>);
+
+#[derive(Default)]
+struct CdaBodyReader {
+    blocks: Vec<DocBlock>,
+    /// Open elements (local names) outside a narrative block.
+    path: Vec<String>,
+    /// A section title being read.
+    title: Option<String>,
+    /// A section's narrative block being read.
+    narrative: Option<CdaWriter>,
+    non_xml_body: bool,
+    confidentiality: Option<&'static str>,
+}
+
+impl TokenSink for CdaBodySink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut r = self.0.borrow_mut();
+        match token {
+            Token::TagToken(tag) => r.tag(&tag),
+            Token::CharacterTokens(text) => {
+                if let Some(w) = r.narrative.as_mut() {
+                    if w.dropping == 0 {
+                        escape_text(&text, &mut w.html);
+                    }
+                } else if let Some(title) = r.title.as_mut() {
+                    title.push_str(&text);
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+impl CdaBodyReader {
+    fn in_section_of_body(&self) -> bool {
+        self.path.last().is_some_and(|p| p == "section")
+            && self.path.iter().any(|p| p == "structuredbody")
+    }
+
+    fn tag(&mut self, tag: &Tag) {
+        let name = local_name(&tag.name);
+        let start = tag.kind == TagKind::StartTag;
+        if self.narrative.is_some() {
+            if !start && name == "text" {
+                if let Some(w) = self.narrative.take() {
+                    self.blocks.extend(html_blocks(&w.finish()));
+                }
+                self.pop(name);
+            } else if let Some(w) = self.narrative.as_mut() {
+                if start {
+                    w.start(tag);
+                } else {
+                    w.end(name);
+                }
+            }
+            return;
+        }
+        if !start {
+            if name == "title" {
+                if let Some(title) = self.title.take() {
+                    let text = html_to_text(&escape(&title)).replace('\n', " ");
+                    let text = text.trim();
+                    if !text.is_empty() {
+                        self.blocks.push(DocBlock::Heading {
+                            text: text.to_owned(),
+                        });
+                    }
+                }
+            }
+            self.pop(name);
+            return;
+        }
+        match name {
+            "title" if self.in_section_of_body() && !tag.self_closing => {
+                self.title = Some(String::new());
+            }
+            "text" if self.in_section_of_body() && !tag.self_closing => {
+                self.narrative = Some(CdaWriter::default());
+            }
+            "nonxmlbody" => self.non_xml_body = true,
+            "confidentialitycode" if self.path.len() == 1 => {
+                let code = tag
+                    .attrs
+                    .iter()
+                    .find(|a| local_name(&a.name.local) == "code")
+                    .map(|a| a.value.trim());
+                self.confidentiality = match code {
+                    Some("R") => Some("R"),
+                    Some("V") => Some("V"),
+                    _ => self.confidentiality,
+                };
+            }
+            _ => {}
+        }
+        if !tag.self_closing {
+            self.path.push(name.to_owned());
+        }
+    }
+
+    /// Closes `name` and anything left open inside it.
+    fn pop(&mut self, name: &str) {
+        if let Some(at) = self.path.iter().rposition(|p| p == name) {
+            self.path.truncate(at);
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_text(text, &mut out);
+    out
 }
 
 /// Blocks as minimal HTML (every character escaped), the form a document
@@ -576,7 +752,7 @@ impl TextWriter {
 /// (`&lt;script&gt;` decoded, or `<` + `/script>` joined once the script
 /// between them was dropped), so that text stays inert even if someone
 /// mistakenly inserts it as HTML. "HbA1c < 7%" is untouched.
-fn defuse_tags(text: &str) -> String {
+pub(crate) fn defuse_tags(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if out.ends_with('<') && (c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?')) {
@@ -585,24 +761,6 @@ fn defuse_tags(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-#[derive(Default)]
-struct CdaSink(RefCell<CdaWriter>);
-
-impl TokenSink for CdaSink {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut w = self.0.borrow_mut();
-        match token {
-            Token::TagToken(tag) if tag.kind == TagKind::StartTag => w.start(&tag),
-            Token::TagToken(tag) => w.end(local_name(&tag.name)),
-            Token::CharacterTokens(text) if w.dropping == 0 => escape_text(&text, &mut w.html),
-            _ => {}
-        }
-        TokenSinkResult::Continue
-    }
 }
 
 /// An open CDA element and the HTML elements it opened (empty when it maps to
@@ -789,6 +947,43 @@ pub(crate) mod tests {
     use regex::Regex;
 
     use super::*;
+
+    #[derive(Default)]
+    struct CdaSink(RefCell<CdaWriter>);
+
+    impl TokenSink for CdaSink {
+        type Handle = ();
+
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            let mut w = self.0.borrow_mut();
+            match token {
+                Token::TagToken(tag) if tag.kind == TagKind::StartTag => w.start(&tag),
+                Token::TagToken(tag) => w.end(local_name(&tag.name)),
+                Token::CharacterTokens(text) if w.dropping == 0 => escape_text(&text, &mut w.html),
+                _ => {}
+            }
+            TokenSinkResult::Continue
+        }
+    }
+
+    /// A CDA narrative block (a section's `<text>`) as HTML through the
+    /// writer [`read_cda`] uses, sanitised: the mapping on its own.
+    ///
+    /// paragraph → p, content → its styleCode as b/i/u/em, list → ol/ul by
+    /// `listType`, item → li, the table elements, br, sub and sup map to their
+    /// HTML namesakes (cells keep numeric colspan/rowspan); footnote → small;
+    /// caption → caption in a table, b elsewhere. linkHtml and unknown elements
+    /// keep their text only; renderMultiMedia and footnoteRef are dropped.
+    /// Namespace prefixes are ignored. Malformed XML never fails: unclosed
+    /// elements are closed, stray end tags ignored, and only text, escaped,
+    /// survives outside the mapped elements.
+    fn cda_text_to_html(xml: &str) -> String {
+        // The HTML tokenizer is used as a forgiving XML tokenizer: without a tree
+        // builder it has no raw-text elements, so it reads every tag as XML does.
+        // It only lacks CDATA sections, which are turned into escaped text first.
+        let sink = tokenize(CdaSink::default(), &cdata_as_text(xml));
+        sanitize_html(&sink.0.into_inner().finish())
+    }
 
     /// Records every node an HTML tree builder creates while parsing a
     /// fragment, the way the webview's `innerHTML` parses it. Structure is

@@ -6,7 +6,8 @@
 use pinyin::{ToPinyin, ToPinyinMulti};
 use serde_json::Value;
 
-use crate::fhir::{array, is_cjk, str_field};
+use crate::fhir::{is_cjk, str_field};
+use crate::view::PatientSummary;
 
 /// Rows shown at most; more matches than this ask the doctor to narrow.
 pub(crate) const SHOWN: usize = 20;
@@ -66,9 +67,11 @@ impl PatientQuery {
         self.identifier.is_some() && self.identifier_for_platform().is_none()
     }
 
-    /// Whether `patient` fits the parts of the query the platform was not
-    /// asked: an identifier containing the fragment.
-    pub(crate) fn keeps(&self, patient: &Value) -> bool {
+    /// Whether a search row fits the parts of the query the platform was
+    /// not asked: an identifier containing the fragment *as the doctor sees
+    /// it*. Digits masked for their tier never match, so a fragment cannot
+    /// probe what the tier hides.
+    pub(crate) fn keeps(&self, row: &PatientSummary) -> bool {
         let Some(fragment) = self
             .identifier
             .as_deref()
@@ -77,21 +80,22 @@ impl PatientQuery {
             return true;
         };
         let fragment = fragment.to_ascii_lowercase();
-        array(patient, "identifier")
-            .filter_map(|i| str_field(i, "value"))
-            .any(|v| v.to_ascii_lowercase().contains(&fragment))
+        row.identifiers
+            .iter()
+            .any(|i| i.value.to_ascii_lowercase().contains(&fragment))
     }
 
-    /// Whether a cached patient fits the whole query (the cache finds by
-    /// name or identifier; the birth date is checked here).
-    pub(crate) fn keeps_cached(&self, patient: &Value) -> bool {
+    /// Whether a cached patient was born when the query says (the cache
+    /// finds by name or identifier; as on the platform, the birth date is
+    /// compared whole).
+    pub(crate) fn born_as_asked(&self, patient: &Value) -> bool {
         let birth_fits = self.birth.as_deref().is_none_or(|wanted| {
             str_field(patient, "birthDate").is_some_and(|b| {
                 b.starts_with(wanted)
                     && (b.len() == wanted.len() || b.as_bytes()[wanted.len()] == b'-')
             })
         });
-        birth_fits && self.keeps(patient)
+        birth_fits
     }
 }
 
@@ -243,22 +247,35 @@ mod tests {
 
         let fragment = PatientQuery::parse("张 2252").unwrap();
         assert_eq!(fragment.identifier_for_platform(), None);
-        let zhang = json!({ "identifier": [{ "value": "110105196503152252" }] });
-        let other = json!({ "identifier": [{ "value": "110105196503150000" }] });
+        let row = |id: &str| PatientSummary {
+            id: "p".into(),
+            name: "张*".into(),
+            gender: None,
+            birth_date: None,
+            identifiers: vec![crate::view::IdentifierView {
+                kind: crate::view::IdentifierKind::ResidentId,
+                system: None,
+                value: id.into(),
+            }],
+        };
+        let zhang = row("110105********2252");
         assert!(fragment.keeps(&zhang));
-        assert!(!fragment.keeps(&other));
-        assert!(PatientQuery::parse("张").unwrap().keeps(&other));
+        assert!(!fragment.keeps(&row("110105********0000")));
+        assert!(PatientQuery::parse("张").unwrap().keeps(&row("x")));
+        // What the tier hides cannot be probed digit by digit.
+        assert!(!PatientQuery::parse("张 0315").unwrap().keeps(&zhang));
+        assert!(!PatientQuery::parse("张 5031522").unwrap().keeps(&zhang));
     }
 
     #[test]
     fn cached_patients_are_checked_against_the_birth_date() {
         let query = PatientQuery::parse("张 1965-03").unwrap();
-        assert!(query.keeps_cached(&json!({ "birthDate": "1965-03-15" })));
-        assert!(!query.keeps_cached(&json!({ "birthDate": "1965-04-15" })));
-        assert!(!query.keeps_cached(&json!({})));
+        assert!(query.born_as_asked(&json!({ "birthDate": "1965-03-15" })));
+        assert!(!query.born_as_asked(&json!({ "birthDate": "1965-04-15" })));
+        assert!(!query.born_as_asked(&json!({})));
         assert!(!PatientQuery::parse("1965")
             .unwrap()
-            .keeps_cached(&json!({ "birthDate": "19650" })));
+            .born_as_asked(&json!({ "birthDate": "19650" })));
     }
 
     #[test]

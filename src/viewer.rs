@@ -27,6 +27,7 @@ use crate::cache::{self, Cache, SyncTime};
 use crate::config::{Config, LoginFlow};
 use crate::error::{Error, ErrorCode, ErrorPayload, Result};
 use crate::export::{self, Labels, Purpose};
+use crate::fhir::is_cjk;
 use crate::glass::{Glass, GlassEnd};
 use crate::mask;
 use crate::platform::{Found, Platform};
@@ -345,6 +346,7 @@ impl Viewer {
             return Ok(());
         };
         tracing::info!("logout");
+        self.platform.reset_progress();
         self.glass.end(GlassEnd::Logout);
         self.record_glass_ends().await;
         let doctor = (session.identity.clone(), session.reference.clone());
@@ -396,7 +398,31 @@ impl Viewer {
             self.platform.search_patients(&token, &parsed).await
         };
         let (found, offline) = match online.await {
-            Ok(found) => (found, false),
+            Ok(mut found) => {
+                // Pinyin ("zhangwei", "zw") finds a Chinese name on platforms
+                // whose records carry no pinyin too: among the patients this
+                // workstation's cache knows.
+                if let Some(name) = parsed.name.as_deref().filter(|n| !n.chars().any(is_cjk)) {
+                    let known = self
+                        .with_cache(Some(&identity.sub), |cache| cache.search_patients(name))
+                        .await
+                        .unwrap_or_default();
+                    let mut added = 0;
+                    for patient in known {
+                        let id = crate::fhir::id(&patient).map(str::to_owned);
+                        let new = !found
+                            .patients
+                            .iter()
+                            .any(|p| crate::fhir::id(p) == id.as_deref());
+                        if new && parsed.born_as_asked(&patient) {
+                            found.patients.push(patient);
+                            added += 1;
+                        }
+                    }
+                    found.total = found.total.map(|t| t.saturating_add(added));
+                }
+                (found, false)
+            }
             Err(e) if is_offline(&e) => {
                 tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
                 // The cache finds by name or identifier; a birth date alone
@@ -417,7 +443,7 @@ impl Viewer {
                         Found {
                             patients: patients
                                 .into_iter()
-                                .filter(|p| parsed.keeps_cached(p))
+                                .filter(|p| parsed.born_as_asked(p))
                                 .collect(),
                             total: None,
                             complete: true,
@@ -430,11 +456,13 @@ impl Viewer {
             Err(e) => return Err(e),
         };
         let narrowed = parsed.narrows_locally() || offline;
-        let mut patients: Vec<_> = found
-            .patients
-            .into_iter()
-            .filter(|p| parsed.keeps(p))
-            .collect();
+        // Masked before narrowing: an ID fragment matches only what the
+        // doctor's tier shows of the identifiers.
+        let mut patients: Vec<_> =
+            mask::search_rows(&self.privacy, who(&identity), found.patients)?
+                .into_iter()
+                .filter(|p| parsed.keeps(p))
+                .collect();
         // How many match, as far as anyone can tell: the platform's total,
         // or what is left here when the platform's answer was whole.
         let total = match (narrowed, found.complete) {
@@ -446,7 +474,6 @@ impl Viewer {
         };
         let too_many = patients.len() > SHOWN || !found.complete;
         patients.truncate(SHOWN);
-        let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
         // Results that arrive after the screen locked are not shown.
         self.require_unlocked().await?;
         let mut entry = self.doctor_entry(AuditAction::PatientSearch).await;
@@ -474,10 +501,12 @@ impl Viewer {
     /// The patient's chart: from the cache at once when it is there (the UI
     /// then calls [`Viewer::refresh_patient`]), else from the platform.
     pub async fn open_patient(&self, patient_id: &str) -> Result<Chart> {
+        let subject = self.doctor().await.map(|(identity, _)| identity.sub);
         let chart = self
             .as_current_chart_request(self.open_chart(patient_id))
             .await;
         let chart = self.audit_shown(patient_id, chart).await?;
+        self.note_opened(subject, patient_id).await;
         Ok(self.with_pin(chart).await)
     }
 
@@ -503,17 +532,23 @@ impl Viewer {
             .into(),
         );
         self.audit(entry).await?;
-        let opened = SystemTime::now();
-        self.with_cache(None, |cache| cache.mark_opened(patient_id, opened))
-            .await;
         Ok(chart)
+    }
+
+    /// Notes in the cache of the doctor who asked (`subject`) that they
+    /// opened the patient, for "recent patients"; nothing when another
+    /// doctor's session has begun meanwhile.
+    async fn note_opened(&self, subject: Option<String>, patient_id: &str) {
+        let Some(subject) = subject else { return };
+        let now = SystemTime::now();
+        self.with_cache(Some(&subject), |cache| cache.mark_opened(patient_id, now))
+            .await;
     }
 
     /// How far the chart being fetched from the platform has got. Holds no
     /// patient data, so it needs no audit entry, but a session all the same.
     pub async fn fetch_progress(&self) -> Result<crate::view::FetchProgressView> {
-        self.doctor().await.ok_or(Error::NotLoggedIn)?;
-        self.require_unlocked().await?;
+        self.require_patient_access().await?;
         let p = self.platform.progress();
         Ok(crate::view::FetchProgressView {
             received: p.received,
@@ -528,7 +563,9 @@ impl Viewer {
         let access = self.require_patient_access().await;
         let identity = self.audit_refusal(None, "recent patients", access).await?;
         let patients = self
-            .with_cache(None, |cache| cache.recent_patients(RECENT_PATIENTS))
+            .with_cache(Some(&identity.sub), |cache| {
+                cache.recent_patients(RECENT_PATIENTS)
+            })
             .await
             .unwrap_or_default();
         let patients = mask::search_rows(&self.privacy, who(&identity), patients)?;
@@ -569,10 +606,12 @@ impl Viewer {
     /// transaction: on any failure the cached copy stays exactly as it was.
     /// A record the platform withdrew (403, 404) leaves the cache too.
     pub async fn refresh_patient(&self, patient_id: &str) -> Result<Chart> {
+        let subject = self.doctor().await.map(|(identity, _)| identity.sub);
         let chart = self
             .as_current_chart_request(self.refresh_chart(patient_id))
             .await;
         let chart = self.audit_shown(patient_id, chart).await?;
+        self.note_opened(subject, patient_id).await;
         Ok(self.with_pin(chart).await)
     }
 
@@ -952,7 +991,17 @@ impl Viewer {
         entry.resource_types = shown_types(&chart);
         entry.export_id = Some(export_id.clone());
         entry.detail = Some(match &series {
-            Some(series) => format!("scope trend {}", series.key),
+            // The code only: a series without one is named by free text.
+            Some(series) => format!(
+                "scope trend {}",
+                series
+                    .code
+                    .as_deref()
+                    .filter(|c| c.len() <= 32
+                        && c.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+                    .unwrap_or("uncoded")
+            ),
             None => format!("scope {:?}", request.scope).to_lowercase(),
         });
         self.audit(entry).await?;

@@ -271,21 +271,42 @@ async fn search_forgives_pinyin_fragments_and_date_forms() {
     let ids = |found: &[chartguard::view::PatientSummary]| -> Vec<String> {
         found.iter().map(|p| p.id.clone()).collect()
     };
-    for query in ["zhangwei", "Zhang Wei", "zw", "张伟"] {
+    // The platform finds the pinyin its record carries…
+    for query in ["zhangwei", "Zhang Wei", "张伟"] {
         let found = viewer.search_patients(query).await.unwrap();
         assert!(
             ids(&found.patients).contains(&"cn-0001".to_owned()),
             "{query}"
         );
     }
-    // A fragment of the ID next to the name finds exactly the one.
-    let tail = &resident_id[resident_id.len() - 6..];
+    // …and initials only once this workstation's cache knows the patient.
+    let unknown = viewer.search_patients("zw").await.unwrap();
+    assert!(!ids(&unknown.patients).contains(&"cn-0001".to_owned()));
+    viewer.open_patient("cn-0001").await.unwrap();
+    let known = viewer.search_patients("zw").await.unwrap();
+    assert!(
+        ids(&known.patients).contains(&"cn-0001".to_owned()),
+        "{known:?}"
+    );
+    // A fragment of the ID next to the name finds exactly the one: of the
+    // part the doctor's tier shows (search rows are masked by role)…
+    let tail = &resident_id[resident_id.len() - 4..];
     let found = viewer.search_patients(&format!("张 {tail}")).await.unwrap();
     assert_eq!(ids(&found.patients), ["cn-0001"]);
     assert!(!found.too_many);
     assert_eq!(found.total, Some(1));
     let wrong = viewer.search_patients("张 000000000000").await.unwrap();
     assert!(wrong.patients.is_empty());
+    // …never of the digits it hides (the birth date in the middle).
+    let hidden = &resident_id[6..14];
+    let probe = viewer
+        .search_patients(&format!("张 {}", &hidden[4..]))
+        .await
+        .unwrap();
+    assert!(
+        !ids(&probe.patients).contains(&"cn-0001".to_owned()),
+        "{probe:?}"
+    );
 
     let birth = &resident_id[6..14];
     for query in [
@@ -429,4 +450,8 @@ async fn the_first_fetch_of_a_chart_reports_its_progress() {
         viewer.fetch_progress().await.unwrap_err().code(),
         ErrorCode::NotLoggedIn
     );
+    // The next doctor learns nothing of the last one's fetch.
+    let viewer = crate::support::logged_in(viewer, "zhou").await;
+    let progress = viewer.fetch_progress().await.unwrap();
+    assert_eq!((progress.received, progress.total), (0, None));
 }

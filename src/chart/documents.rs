@@ -3,17 +3,14 @@
 //! 500 shared documents). Nothing here is HTML for the webview: the UI
 //! renders [`DocBlock`]s as text.
 
-use std::sync::LazyLock;
-
 use base64::Engine as _;
-use regex::Regex;
 use serde_json::Value;
 
 use super::Index;
 use crate::fhir::{
     array, concept_text, date_choice, human_name, owned, reference_target, str_field,
 };
-use crate::sanitize::{cda_text_to_html, html_blocks, html_to_text, sanitize_html};
+use crate::sanitize::{defuse_tags, html_blocks, read_cda, without_unwanted_chars};
 use crate::view::{DocBlock, DocumentFormat, DocumentView};
 
 /// Attachments larger than this are not rendered (a document of this size
@@ -42,64 +39,62 @@ pub(crate) fn readable(
     content_type: Option<&str>,
     data: Option<&str>,
 ) -> Option<(DocumentFormat, String)> {
-    let format = textual_format(content_type?)?;
+    let content_type = content_type?;
+    let format = textual_format(content_type)?;
+    // Base64 is often wrapped in lines (CDA documents especially).
+    let data: String = data?.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data?.trim())
+        .decode(data)
         .ok()
         .filter(|b| b.len() <= MAX_RENDERED_BYTES)?;
-    Some((format, String::from_utf8(bytes).ok()?))
+    Some((format, decode_text(content_type, bytes)?))
 }
 
-/// The blocks of an attachment's text in `format`.
+/// Text in the charset its content type names; without one, UTF-8, else
+/// GB18030 (what Chinese hospital systems write when they do not say).
+fn decode_text(content_type: &str, bytes: Vec<u8>) -> Option<String> {
+    let charset = content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    });
+    match charset
+        .as_deref()
+        .map(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+    {
+        Some(Some(encoding)) => {
+            let (text, _, malformed) = encoding.decode(&bytes);
+            (!malformed).then(|| text.into_owned())
+        }
+        // A charset nobody knows: nothing is guessed.
+        Some(None) => None,
+        None => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(not_utf8) => {
+                let (text, _, malformed) = encoding_rs::GB18030.decode(not_utf8.as_bytes());
+                (!malformed).then(|| text.into_owned())
+            }
+        },
+    }
+}
+
+/// The blocks of an attachment's text in `format`. Plain text is taken
+/// line by line as it is: only unwanted characters go, and a `<` that
+/// would open a tag gets a space ("PLT < LLN" stays readable text).
 pub(crate) fn text_blocks(format: DocumentFormat, text: &str) -> Vec<DocBlock> {
     match format {
-        DocumentFormat::Text | DocumentFormat::Narrative => text
+        DocumentFormat::Text => text
             .lines()
-            .map(crate::sanitize::plain_text)
+            .map(|line| defuse_tags(&without_unwanted_chars(line)))
             .filter(|line| !line.trim().is_empty())
-            .map(|text| DocBlock::Paragraph {
-                text: text.trim().to_owned(),
+            .map(|line| DocBlock::Paragraph {
+                text: line.trim().to_owned(),
             })
             .collect(),
-        DocumentFormat::Html => html_blocks(&sanitize_html(text)),
-        DocumentFormat::Cda => cda_blocks(text),
+        DocumentFormat::Html | DocumentFormat::Narrative => html_blocks(text),
+        DocumentFormat::Cda => read_cda(text).blocks,
     }
-}
-
-/// The body of a CDA document: each section's title as a heading and its
-/// narrative block's text. The header (the patient, the author, the
-/// custodian) is never rendered: the chart's header shows the patient as
-/// the tier allows. A document without a structured body yields nothing.
-fn cda_blocks(xml: &str) -> Vec<DocBlock> {
-    // Tags with any namespace prefix; the narrative model has no nested
-    // <text> or <title>, so the first closing tag ends each.
-    static BODY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?s)<(?:[A-Za-z_][\w.-]*:)?structuredBody\b.*").expect("valid regex")
-    });
-    static PART: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?s)<(?:[A-Za-z_][\w.-]*:)?(title|text)\b[^>]*?(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?(?:title|text)\s*>)",
-        )
-        .expect("valid regex")
-    });
-    let Some(body) = BODY.find(xml) else {
-        return Vec::new();
-    };
-    let mut blocks = Vec::new();
-    for part in PART.captures_iter(body.as_str()) {
-        let inner = part.get(2).map_or("", |m| m.as_str());
-        if &part[1] == "title" {
-            let text = html_to_text(&cda_text_to_html(inner)).replace('\n', " ");
-            if !text.trim().is_empty() {
-                blocks.push(DocBlock::Heading {
-                    text: text.trim().to_owned(),
-                });
-            }
-        } else {
-            blocks.extend(html_blocks(&cda_text_to_html(inner)));
-        }
-    }
-    blocks
 }
 
 /// The view of one DocumentReference: its first attachment that is text,
@@ -108,11 +103,26 @@ pub(super) fn document_view(id: String, r: &Value, index: &Index<'_>) -> Documen
     let attachments: Vec<&Value> = array(r, "content")
         .filter_map(|c| c.get("attachment"))
         .collect();
-    let rendered = attachments.iter().find_map(|a| {
-        let (format, text) = readable(str_field(a, "contentType"), str_field(a, "data"))?;
-        Some((format, text_blocks(format, &text)))
-    });
-    let withheld = rendered.is_none() && !attachments.is_empty();
+    // Every attachment that is text is shown, one after the other; any
+    // that is not (a PDF, an image, a link, a CDA without a structured
+    // body, or one withheld from this tier) makes the document "withheld".
+    let mut withheld = false;
+    let mut rendered: Option<(DocumentFormat, Vec<DocBlock>)> = None;
+    for a in &attachments {
+        match readable(str_field(a, "contentType"), str_field(a, "data")) {
+            Some((DocumentFormat::Cda, text)) => {
+                let cda = read_cda(&text);
+                withheld |= cda.non_xml_body || cda.blocks.is_empty();
+                let (_, blocks) = rendered.get_or_insert((DocumentFormat::Cda, Vec::new()));
+                blocks.extend(cda.blocks);
+            }
+            Some((format, text)) => {
+                let (_, blocks) = rendered.get_or_insert((format, Vec::new()));
+                blocks.extend(text_blocks(format, &text));
+            }
+            None => withheld = true,
+        }
+    }
     let (format, blocks) = rendered.unwrap_or_else(|| {
         let narrative = r.pointer("/text/div").and_then(Value::as_str).unwrap_or("");
         (DocumentFormat::Narrative, html_blocks(narrative))
@@ -155,6 +165,7 @@ pub(super) fn document_view(id: String, r: &Value, index: &Index<'_>) -> Documen
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sanitize::read_cda;
 
     #[test]
     fn a_cda_body_reads_as_sections_and_its_header_never_shows() {
@@ -222,18 +233,88 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_is_a_paragraph_per_line_and_markup_in_it_is_only_text() {
+    fn plain_text_is_a_paragraph_per_line_kept_as_written() {
         assert_eq!(
-            text_blocks(DocumentFormat::Text, "第一行\n\n  <b>second</b> line \r\n"),
+            text_blocks(
+                DocumentFormat::Text,
+                "第一行\n\n  PLT <LLN, <b>x</b> \u{202E}line \r\n"
+            ),
             [
                 DocBlock::Paragraph {
                     text: "第一行".into()
                 },
                 DocBlock::Paragraph {
-                    text: "second line".into()
+                    text: "PLT < LLN, < b>x< /b> line".into()
                 },
             ]
         );
+    }
+
+    #[test]
+    fn table_cells_hold_text_only_and_nested_tables_lose_nothing() {
+        let html = "<table><tr><td>&lt;img src=x onerror=alert(1)&gt;</td><td><h2>72</h2><ul><li>a</li></ul></td></tr>\
+                    <tr><td>outer<table><tr><td>inner</td></tr></table></td><td>last</td></tr></table>";
+        assert_eq!(
+            html_blocks(html),
+            [
+                DocBlock::Row {
+                    cells: vec!["< img src=x onerror=alert(1)>".into(), "72 a".into()]
+                },
+                DocBlock::Row {
+                    cells: vec!["inner".into()]
+                },
+                DocBlock::Row {
+                    cells: vec!["outer".into(), "last".into()]
+                },
+            ]
+        );
+        let blocks = vec![
+            DocBlock::Heading {
+                text: "出院 <小结> & 医嘱".into(),
+            },
+            DocBlock::Paragraph {
+                text: "HbA1c < 7%".into(),
+            },
+            DocBlock::Item { text: "一".into() },
+            DocBlock::Row {
+                cells: vec!["a".into(), "b & c".into()],
+            },
+        ];
+        assert_eq!(
+            html_blocks(&crate::sanitize::blocks_to_html(&blocks)),
+            blocks,
+            "a round trip"
+        );
+    }
+
+    #[test]
+    fn a_cda_without_a_structured_body_or_marked_confidential_says_so() {
+        let scanned = r#"<ClinicalDocument><confidentialityCode code="V" codeSystem="2.16.840.1.113883.5.25"/>
+            <!-- <structuredBody><section><title>not this</title></section></structuredBody> -->
+            <component><nonXMLBody><text mediaType="application/pdf">JVBERi0=</text></nonXMLBody></component></ClinicalDocument>"#;
+        let read = read_cda(scanned);
+        assert!(read.blocks.is_empty(), "{:?}", read.blocks);
+        assert!(read.non_xml_body);
+        assert_eq!(read.confidentiality, Some("V"));
+        // A confidentiality code further down (an entry's) is not the document's.
+        let entry = "<ClinicalDocument><component><structuredBody><component><section>\
+                     <confidentialityCode code=\"R\"/><title>T</title></section></component></structuredBody></component></ClinicalDocument>";
+        assert_eq!(read_cda(entry).confidentiality, None);
+    }
+
+    #[test]
+    fn a_huge_hostile_cda_is_read_in_one_pass() {
+        let mut xml =
+            String::from("<ClinicalDocument><component><structuredBody><component><section>");
+        for _ in 0..100_000 {
+            xml.push_str("<text><title/>");
+        }
+        let started = std::time::Instant::now();
+        let read = read_cda(&xml);
+        assert!(read.blocks.is_empty());
+        // Not a timing assertion of speed, a guard against the quadratic
+        // case: a linear pass is milliseconds, a quadratic one minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]

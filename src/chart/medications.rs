@@ -16,38 +16,46 @@ pub(super) struct Record {
     pub(super) status: Option<String>,
     pub(super) authored: Option<String>,
     pub(super) dosage: Option<String>,
+    /// The dose as compared: text and structured dose, timing, route
+    /// (`None`: unknown, so never the same as another's).
+    pub(super) dose: Option<String>,
     pub(super) hospital: Option<String>,
     pub(super) record: String,
 }
 
 #[derive(Default)]
 pub(super) struct Medications {
-    /// By medicine, then by (dose, start date): the records of each row.
-    rows: BTreeMap<String, BTreeMap<(String, String), Vec<Record>>>,
+    /// By medicine, then by (dose, status, start day): the records of each row.
+    rows: BTreeMap<String, BTreeMap<RowKey, Vec<Record>>>,
 }
 
-/// A dose as compared: case and runs of whitespace do not make it another.
-fn dose_key(dose: Option<&str>) -> String {
-    dose.unwrap_or("")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
+/// Dose, status and start day (see [`row_key`]).
+type RowKey = (String, String, String);
 
-/// The day a record was written or started.
-fn day(authored: Option<&str>) -> String {
-    authored
-        .map(|a| a.chars().take(10).collect())
-        .unwrap_or_default()
+/// The row a record belongs to: the same dose, status and start day.
+/// A record whose dose or day is unknown is a row of its own: unknown is
+/// never "the same".
+fn row_key(record: &Record) -> RowKey {
+    let day: Option<String> = record
+        .authored
+        .as_deref()
+        .map(|a| a.chars().take(10).collect());
+    match (&record.dose, day) {
+        (Some(dose), Some(day)) => (
+            dose.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+            record.status.clone().unwrap_or_default(),
+            day,
+        ),
+        _ => (format!("\u{0}{}", record.id), String::new(), String::new()),
+    }
 }
 
 impl Medications {
     pub(super) fn add(&mut self, record: Record) {
-        let row = (
-            dose_key(record.dosage.as_deref()),
-            day(record.authored.as_deref()),
-        );
+        let row = row_key(&record);
         self.rows
             .entry(record.identity.clone())
             .or_default()
@@ -115,6 +123,7 @@ mod tests {
             status: Some("active".into()),
             authored: Some(authored.into()),
             dosage: Some(dose.into()),
+            dose: Some(dose.into()),
             hospital: Some(hospital.into()),
             record: "MedicationRequest".into(),
         }
@@ -162,5 +171,32 @@ mod tests {
             .map(|r| (r.id.as_str(), r.also_listed))
             .collect();
         assert_eq!(ids, [("c", 2), ("a", 2), ("b", 2), ("d", 0)]);
+    }
+
+    #[test]
+    fn an_unknown_dose_or_date_or_another_status_is_never_the_same() {
+        let mut meds = Medications::default();
+        let mut no_dose = record("a", "", "2026-03-01", "协和");
+        no_dose.dose = None;
+        let mut no_dose_either = record("b", "", "2026-03-01", "朝阳");
+        no_dose_either.dose = None;
+        let mut no_date = record("c", "10 mg", "", "协和");
+        no_date.authored = None;
+        let mut on_hold = record("d", "10 mg", "2026-03-01", "协和");
+        on_hold.status = Some("on-hold".into());
+        for r in [
+            no_dose,
+            no_dose_either,
+            no_date,
+            on_hold,
+            record("e", "10 mg", "2026-03-01", "朝阳"),
+        ] {
+            meds.add(r);
+        }
+        let rows = meds.finish();
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert!(rows
+            .iter()
+            .all(|r| r.sources.len() == 1 && r.also_listed == 4));
     }
 }

@@ -21,7 +21,7 @@ use crate::view::{
     ResultKind,
 };
 
-pub(crate) use documents::{readable, text_blocks};
+pub(crate) use documents::{readable, text_blocks, textual_format};
 pub(crate) use results::number;
 
 pub(crate) fn patient_summary(patient: &Value) -> Option<PatientSummary> {
@@ -132,7 +132,9 @@ pub(crate) fn build_chart(
                     });
                 }
             }
-            Some("Procedure") => {
+            // A procedure not done, or a medication cancelled or never
+            // taken, did not happen in the encounter.
+            Some("Procedure") if str_field(r, "status") != Some("not-done") => {
                 if let (Some(encounter), Some(text)) =
                     (encounter_of(r), r.get("code").and_then(concept_text))
                 {
@@ -176,10 +178,15 @@ pub(crate) fn build_chart(
                 };
                 let text = index.medication_text(r).unwrap_or_default();
                 let dosage = array(r, dosage_key).find_map(|d| owned(d, "text"));
+                let dose = dose_identity(r, dosage_key);
                 let authored = owned(r, "authoredOn")
                     .or_else(|| date_choice(r, "effective"))
                     .or_else(|| owned(r, "dateAsserted"));
-                if let Some(encounter) = encounter_of(r) {
+                let happened_here = !matches!(
+                    str_field(r, "status"),
+                    Some("cancelled" | "draft" | "not-taken")
+                );
+                if let Some(encounter) = encounter_of(r).filter(|_| happened_here) {
                     happened.entry(encounter).or_default().push(EncounterItem {
                         kind: EncounterItemKind::Medication,
                         id: rid.clone(),
@@ -197,6 +204,7 @@ pub(crate) fn build_chart(
                         status: owned(r, "status"),
                         authored,
                         dosage,
+                        dose,
                         hospital: index.source_of(r),
                         record: ty.to_owned(),
                     });
@@ -221,7 +229,7 @@ pub(crate) fn build_chart(
                     ResultKind::Lab
                 };
                 let source = index.source_of(r);
-                let Some(series) = results.add(r, kind, source.clone()) else {
+                let Some((series, flag)) = results.add(r, kind, source.clone()) else {
                     skipped += 1;
                     continue;
                 };
@@ -239,7 +247,7 @@ pub(crate) fn build_chart(
                             None => lab.value.clone(),
                         }),
                         date: lab.effective.clone(),
-                        flag: array(r, "interpretation").find_map(results::interpretation_flag),
+                        flag,
                     });
                 }
                 let key = lab.code.clone().unwrap_or_else(|| lab.name.clone());
@@ -410,6 +418,64 @@ impl<'a> Index<'a> {
             None => owned(reference, "display"),
         }
     }
+}
+
+/// Everything a medication record says about its dose, as one string to
+/// compare: each dosage's text, dose or dose range, rate, timing and route,
+/// and whether as needed. `None` when it says nothing.
+fn dose_identity(r: &Value, dosage_key: &str) -> Option<String> {
+    fn quantity(q: Option<&Value>) -> Option<String> {
+        let q = q?;
+        Some(format!(
+            "{} {}",
+            q.get("value")?,
+            owned(q, "code")
+                .or_else(|| owned(q, "unit"))
+                .unwrap_or_default()
+        ))
+    }
+    let mut parts = Vec::new();
+    for d in array(r, dosage_key) {
+        parts.extend(owned(d, "text"));
+        for dr in array(d, "doseAndRate") {
+            parts.extend(quantity(dr.get("doseQuantity")));
+            if let Some(range) = dr.get("doseRange") {
+                parts.push(format!(
+                    "{:?}-{:?}",
+                    quantity(range.get("low")),
+                    quantity(range.get("high"))
+                ));
+            }
+            parts.extend(quantity(dr.get("rateQuantity")));
+        }
+        if let Some(timing) = d.get("timing") {
+            if let Some(repeat) = timing.get("repeat") {
+                parts.push(format!(
+                    "{}/{}{}",
+                    repeat
+                        .get("frequency")
+                        .map(Value::to_string)
+                        .unwrap_or_default(),
+                    repeat
+                        .get("period")
+                        .map(Value::to_string)
+                        .unwrap_or_default(),
+                    str_field(repeat, "periodUnit").unwrap_or("")
+                ));
+            }
+            parts.extend(timing.get("code").and_then(concept_code));
+        }
+        parts.extend(
+            d.get("route")
+                .and_then(|c| concept_code(c).or_else(|| concept_text(c))),
+        );
+        if d.get("asNeededBoolean") == Some(&Value::Bool(true))
+            || d.get("asNeededCodeableConcept").is_some()
+        {
+            parts.push("prn".into());
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The id of the encounter a record names (`encounter`, or the `context`

@@ -24,6 +24,20 @@ struct Analyte {
     from: &'static [(&'static str, Convert)],
 }
 
+impl Analyte {
+    /// How a value in `unit` becomes one in the analyte's unit: `Some(None)`
+    /// when it already is, `None` when it cannot be converted.
+    fn conversion_from(&self, unit: &str) -> Option<Option<Convert>> {
+        if same_unit(unit, self.unit) {
+            return Some(None);
+        }
+        self.from
+            .iter()
+            .find(|(from, _)| same_unit(unit, from))
+            .map(|(_, c)| Some(*c))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Convert {
     Factor(f64),
@@ -67,7 +81,7 @@ const ANALYTES: &[Analyte] = &[
     },
     Analyte {
         key: "creatinine",
-        codes: &["2160-0", "14682-9", "38483-4"],
+        codes: &["2160-0", "14682-9"],
         unit: "umol/L",
         from: &[("mg/dL", Convert::Factor(88.42))],
     },
@@ -79,7 +93,9 @@ const ANALYTES: &[Analyte] = &[
     },
     Analyte {
         key: "ldl",
-        codes: &["18262-6", "2089-1", "13457-7", "22748-8"],
+        // Measured LDL; the calculated (13457-7) and direct (18262-6) are
+        // series of their own.
+        codes: &["2089-1", "22748-8"],
         unit: "mmol/L",
         from: &[("mg/dL", Convert::Factor(0.02586))],
     },
@@ -129,7 +145,7 @@ const ANALYTES: &[Analyte] = &[
     },
     Analyte {
         key: "body-temperature",
-        codes: &["8310-5", "8331-1", "8332-9"],
+        codes: &["8310-5"],
         unit: "Cel",
         from: &[
             ("[degF]", Convert::FahrenheitToCelsius),
@@ -184,13 +200,14 @@ struct Measured<'a> {
 
 impl Results {
     /// Adds every value `observation` holds (its own, or its components')
-    /// and returns the key of the first series it went to.
+    /// and returns the key of the first series it went to, with that
+    /// point's flag.
     pub(super) fn add(
         &mut self,
         observation: &Value,
         kind: ResultKind,
         source: Option<String>,
-    ) -> Option<String> {
+    ) -> Option<(String, Option<ResultFlag>)> {
         let id = owned(observation, "id")?;
         let effective =
             date_choice(observation, "effective").or_else(|| owned(observation, "issued"));
@@ -222,16 +239,20 @@ impl Results {
             let Some(name) = concept_text(m.code) else {
                 continue;
             };
-            let (point, unit, analyte) = point(&id, m.node, m.code, observation);
+            let Some((point, unit, analyte)) = point(&id, m.node, m.code, observation) else {
+                continue;
+            };
             let code = loinc_code(m.code).or_else(|| concept_code(m.code));
-            let key = format!(
-                "{}|{}",
-                analyte.map_or_else(
-                    || code.clone().unwrap_or_else(|| name.clone()),
-                    |a| a.key.to_owned()
-                ),
-                unit.as_deref().unwrap_or("")
-            );
+            // What the result is of: the analyte, its LOINC code, another
+            // system's code with its system (two hospitals' local codes may
+            // collide), or, without any code, its name at its hospital.
+            let identity = match analyte {
+                Some(a) => a.key.to_owned(),
+                None => loinc_code(m.code)
+                    .or_else(|| system_code(m.code))
+                    .unwrap_or_else(|| format!("{name}@{}", source.as_deref().unwrap_or(""))),
+            };
+            let key = format!("{identity}|{}", unit.as_deref().unwrap_or(""));
             let series = self
                 .series
                 .entry(key.clone())
@@ -245,13 +266,14 @@ impl Results {
                     panel: m.panel,
                     points: Vec::new(),
                 });
+            let flag = point.flag;
             series.points.push(ResultPoint {
                 effective: effective.clone(),
                 source: source.clone(),
                 encounter: encounter.clone(),
                 ..point
             });
-            first.get_or_insert(key);
+            first.get_or_insert((key, flag));
         }
         first
     }
@@ -296,6 +318,17 @@ fn loinc_code(code: &Value) -> Option<String> {
         .and_then(|c| owned(c, "code"))
 }
 
+/// A code from a system other than LOINC, as `system|code`.
+fn system_code(code: &Value) -> Option<String> {
+    array(code, "coding").find_map(|c| {
+        Some(format!(
+            "{}|{}",
+            str_field(c, "system")?,
+            str_field(c, "code")?
+        ))
+    })
+}
+
 fn analyte_of(code: &Value) -> Option<&'static Analyte> {
     array(code, "coding")
         .filter(|c| str_field(c, "system") == Some(LOINC))
@@ -312,12 +345,15 @@ fn quantity_unit(q: &Value) -> Option<String> {
 
 /// The point for one measured value, the unit its series is in, and the
 /// analyte when the value was brought to the analyte's unit.
+/// The point for one measured value, the unit its series is in, and the
+/// analyte when the value was brought to the analyte's unit. `None` when
+/// nothing was measured (a quantity without a number).
 fn point(
     id: &str,
     node: &Value,
     code: &Value,
     observation: &Value,
-) -> (ResultPoint, Option<String>, Option<&'static Analyte>) {
+) -> Option<(ResultPoint, Option<String>, Option<&'static Analyte>)> {
     let mut point = ResultPoint {
         id: id.to_owned(),
         effective: None,
@@ -339,32 +375,22 @@ fn point(
     let interpretation = array(node, "interpretation").find_map(interpretation_flag);
 
     let Some(q) = node.get("valueQuantity") else {
-        point.text = text_value(node).unwrap_or_default();
+        point.text = text_value(node)?;
         point.flag = interpretation;
-        point.range = array(ranges, "referenceRange").find_map(|r| range(r, None));
-        return (point, None, None);
+        point.range = reference_range(ranges).and_then(|r| range(r, &Units::Recorded(None)));
+        return Some((point, None, None));
     };
-    let Some(raw) = q.get("value").and_then(Value::as_f64) else {
-        return (point, None, None);
-    };
+    let number_value = q.get("value").filter(|v| v.is_number())?;
+    let raw = number_value.as_f64().filter(|v| v.is_finite())?;
     let recorded_unit = quantity_unit(q);
     let analyte = analyte_of(code);
     // The conversion bringing this value to its analyte's unit, if needed and known.
     let conversion: Option<(&Analyte, Option<Convert>)> =
-        analyte.and_then(|a| match &recorded_unit {
-            Some(u) if same_unit(u, a.unit) => Some((a, None)),
-            Some(u) => a
-                .from
-                .iter()
-                .find(|(from, _)| same_unit(u, from))
-                .map(|(_, c)| (a, Some(*c))),
-            None => None,
-        });
+        analyte.and_then(|a| Some((a, a.conversion_from(recorded_unit.as_deref()?)?)));
     let (value, unit, analyte) = match conversion {
         Some((a, Some(c))) => {
             point.recorded = Some(format!(
-                "{} {}",
-                number(raw),
+                "{number_value} {}",
                 display_unit(recorded_unit.as_deref().unwrap_or(""))
             ));
             (c.apply(raw), Some(a.unit.to_owned()), Some(a))
@@ -372,13 +398,53 @@ fn point(
         Some((a, None)) => (raw, Some(a.unit.to_owned()), Some(a)),
         None => (raw, recorded_unit.clone(), None),
     };
-    let convert = conversion.and_then(|(_, c)| c);
-    point.value = Some(value);
-    point.text = number(value);
-    point.range = array(ranges, "referenceRange").find_map(|r| range(r, convert));
-    point.flag =
-        interpretation.or_else(|| point.range.as_ref().and_then(|r| flag_from_range(value, r)));
-    (point, unit, analyte)
+    let converted = conversion.is_some_and(|(_, c)| c.is_some());
+    // As the lab wrote it when not converted (0.004 stays 0.004).
+    let shown = if converted {
+        number(value)
+    } else {
+        number_value.to_string()
+    };
+    point.range = reference_range(ranges).and_then(|r| {
+        let units = match analyte {
+            Some(a) => Units::Analyte(a, recorded_unit.as_deref()),
+            None => Units::Recorded(recorded_unit.as_deref()),
+        };
+        range(r, &units)
+    });
+    // "<0.01": a bound, not a value: not drawn, and no flag computed from it.
+    match str_field(q, "comparator") {
+        Some(comparator) => {
+            point.text = format!("{comparator}{shown}");
+            point.flag = interpretation;
+        }
+        None => {
+            point.text = shown;
+            point.value = Some(value);
+            point.flag = interpretation
+                .or_else(|| point.range.as_ref().and_then(|r| flag_from_range(value, r)));
+        }
+    }
+    Some((point, unit, analyte))
+}
+
+/// The units a range's bounds are read in.
+enum Units<'a> {
+    /// The analyte's, converting from the bound's own unit, or from the
+    /// value's recorded unit when the bound names none.
+    Analyte(&'static Analyte, Option<&'a str>),
+    /// As recorded: a bound in another unit than the value's is dropped.
+    Recorded(Option<&'a str>),
+}
+
+/// The normal range of a result: one without a type or of type `normal`,
+/// for no particular population (`appliesTo`, `age`). Ranges for a sex or
+/// an age group, or therapeutic ones, are not chosen between here.
+fn reference_range(node: &Value) -> Option<&Value> {
+    array(node, "referenceRange").find(|r| {
+        let normal = r.get("type").is_none_or(|t| concept_has_code(t, "normal"));
+        normal && r.get("appliesTo").is_none() && r.get("age").is_none()
+    })
 }
 
 fn text_value(node: &Value) -> Option<String> {
@@ -395,23 +461,38 @@ fn text_value(node: &Value) -> Option<String> {
     }
 }
 
-fn range(r: &Value, convert: Option<Convert>) -> Option<ReferenceRange> {
-    let end = |key: &str| {
-        r.get(key)
-            .and_then(|q| q.get("value"))
-            .and_then(Value::as_f64)
-            .map(|v| convert.map_or(v, |c| c.apply(v)))
+fn range(r: &Value, units: &Units<'_>) -> Option<ReferenceRange> {
+    let bound = |key: &str| -> Option<f64> {
+        let q = r.get(key)?;
+        let value = q.get("value").and_then(Value::as_f64)?;
+        let unit = quantity_unit(q);
+        match units {
+            Units::Analyte(analyte, recorded) => {
+                let from = unit.as_deref().or(*recorded)?;
+                let convert = analyte.conversion_from(from)?;
+                Some(convert.map_or(value, |c| c.apply(value)))
+            }
+            Units::Recorded(recorded) => match (unit.as_deref(), recorded) {
+                (Some(u), Some(r)) if !same_unit(u, r) => None,
+                _ => Some(value),
+            },
+        }
+    };
+    let converted = match units {
+        Units::Analyte(analyte, recorded) => recorded.is_some_and(|u| !same_unit(u, analyte.unit)),
+        Units::Recorded(_) => false,
     };
     let range = ReferenceRange {
-        low: end("low"),
-        high: end("high"),
-        text: owned(r, "text"),
+        low: bound("low"),
+        high: bound("high"),
+        // Words about another unit would mislead next to converted values.
+        text: owned(r, "text").filter(|_| !converted),
     };
     (range.low.is_some() || range.high.is_some() || range.text.is_some()).then_some(range)
 }
 
 /// The flag an HL7 v3 ObservationInterpretation code stands for.
-pub(super) fn interpretation_flag(concept: &Value) -> Option<ResultFlag> {
+fn interpretation_flag(concept: &Value) -> Option<ResultFlag> {
     let codes = [
         "N", "NEG", "ND", "NR", "H", "HU", "L", "LU", "HH", "LL", "A", "AA", "POS", "DET", "R",
     ];
@@ -439,10 +520,20 @@ fn flag_from_range(value: f64, range: &ReferenceRange) -> Option<ResultFlag> {
     })
 }
 
-/// A value as shown: at most two decimals, no trailing zeros.
+/// A computed value as shown: four significant digits (never fewer than
+/// the value needs to stay non-zero), no trailing zeros.
 pub(crate) fn number(value: f64) -> String {
-    let text = format!("{:.2}", value);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if value == 0.0 || !value.is_finite() {
+        return "0".into();
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
     if text == "-0" {
         "0".into()
     } else {
@@ -486,10 +577,10 @@ mod tests {
                 .iter()
                 .map(|p| (p.id.as_str(), p.text.as_str()))
                 .collect::<Vec<_>>(),
-            [("b", "97"), ("a", "88.42")],
+            [("b", "97.0"), ("a", "88.42")],
             "oldest first, converted"
         );
-        assert_eq!(s.points[1].recorded.as_deref(), Some("1 mg/dL"));
+        assert_eq!(s.points[1].recorded.as_deref(), Some("1.0 mg/dL"));
         assert_eq!(s.points[0].recorded, None);
     }
 
@@ -543,7 +634,7 @@ mod tests {
             .iter()
             .all(|s| s.panel.as_deref() == Some("85354-9") && s.unit.as_deref() == Some("mmHg")));
         let systolic = series.iter().find(|s| s.name == "Systolic").unwrap();
-        assert_eq!(systolic.points[0].text, "135.01");
+        assert_eq!(systolic.points[0].text, "135");
     }
 
     #[test]
@@ -566,10 +657,103 @@ mod tests {
     }
 
     #[test]
-    fn numbers_show_at_most_two_decimals() {
-        assert_eq!(number(7.0), "7");
-        assert_eq!(number(7.25), "7.25");
-        assert_eq!(number(5.551), "5.55");
-        assert_eq!(number(-0.001), "0");
+    fn computed_numbers_keep_four_significant_digits_and_never_vanish() {
+        for (value, shown) in [
+            (7.0, "7"),
+            (7.25, "7.25"),
+            (5.551, "5.551"),
+            (135.0112, "135"),
+            (0.004, "0.004"),
+            (0.034_567, "0.03457"),
+            (-0.001, "-0.001"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(number(value), shown, "{value}");
+        }
+    }
+
+    #[test]
+    fn recorded_values_show_as_written_and_a_comparator_is_a_bound_not_a_value() {
+        let mut tiny = obs("t", "6598-7", 0.004, "ng/mL", "2025-01-01");
+        tiny["referenceRange"] = json!([{ "high": { "value": 0.01 } }]);
+        let mut below = obs("b", "6598-7", 0.01, "ng/mL", "2025-02-01");
+        below["valueQuantity"]["comparator"] = json!("<");
+        below["referenceRange"] = json!([{ "high": { "value": 0.005 } }]);
+        let series = build(&[tiny, below]);
+        let points = &series[0].points;
+        assert_eq!(
+            (points[0].text.as_str(), points[0].flag),
+            ("0.004", Some(ResultFlag::Normal))
+        );
+        assert_eq!(points[1].text, "<0.01");
+        assert_eq!(points[1].value, None, "a bound is not drawn as a value");
+        assert_eq!(points[1].flag, None, "nor flagged against the range");
+    }
+
+    #[test]
+    fn a_range_is_read_in_its_own_unit_and_only_the_normal_one_for_everyone() {
+        let mut mixed = obs("m", "2339-0", 126.0, "mg/dL", "2025-01-01");
+        mixed["referenceRange"] = json!([
+            { "low": { "value": 3.9, "code": "mmol/L" }, "high": { "value": 6.1, "code": "mmol/L" } },
+        ]);
+        let series = build(&[mixed]);
+        let range = series[0].points[0].range.clone().unwrap();
+        assert_eq!(
+            (range.low, range.high),
+            (Some(3.9), Some(6.1)),
+            "already in the analyte's unit"
+        );
+        assert_eq!(series[0].points[0].flag, Some(ResultFlag::High), "7 mmol/L");
+
+        let mut unknown_unit = obs("u", "9999-9", 5.0, "mg/dL", "2025-01-01");
+        unknown_unit["referenceRange"] = json!([{ "high": { "value": 4.0, "code": "mmol/L" } }]);
+        let mut for_women = obs("w", "9999-9", 5.0, "mg/dL", "2025-02-01");
+        for_women["referenceRange"] = json!([
+            { "high": { "value": 4.0 }, "appliesTo": [{ "text": "female" }] },
+            { "high": { "value": 6.0 }, "type": { "coding": [{ "code": "therapeutic" }] } },
+        ]);
+        let series = build(&[unknown_unit, for_women]);
+        for p in &series[0].points {
+            assert_eq!(
+                (p.range.clone(), p.flag),
+                (None, None),
+                "{}: no range to trust",
+                p.id
+            );
+        }
+    }
+
+    #[test]
+    fn local_codes_of_two_hospitals_are_two_series_and_names_alone_stay_at_their_hospital() {
+        let local = |id: &str, system: &str, value: f64| {
+            json!({
+                "resourceType": "Observation", "id": id,
+                "code": { "coding": [{ "system": system, "code": "1001" }], "text": "Local test" },
+                "valueQuantity": { "value": value, "code": "mmol/L" },
+            })
+        };
+        let mut results = Results::default();
+        results.add(
+            &local("a", "urn:hospital-a", 5.0),
+            ResultKind::Lab,
+            Some("A".into()),
+        );
+        results.add(
+            &local("b", "urn:hospital-b", 4.0),
+            ResultKind::Lab,
+            Some("B".into()),
+        );
+        let named = json!({ "resourceType": "Observation", "id": "n", "code": { "text": "Glucose" },
+            "valueQuantity": { "value": 5.0, "code": "mmol/L" } });
+        results.add(&named, ResultKind::Lab, Some("A".into()));
+        results.add(&json!({ "id": "m", "code": { "text": "Glucose" }, "valueQuantity": { "value": 5.0, "code": "mmol/L" } }), ResultKind::Lab, Some("B".into()));
+        assert_eq!(results.finish().len(), 4);
+        let empty = json!({ "id": "e", "code": { "text": "Glucose" }, "valueQuantity": { "unit": "mmol/L" } });
+        assert!(
+            Results::default()
+                .add(&empty, ResultKind::Lab, None)
+                .is_none(),
+            "no number, no point"
+        );
     }
 }

@@ -43,18 +43,27 @@ fn day_number(effective: &str) -> Option<(i64, String)> {
 
 use chrono::Datelike as _;
 
-/// The plot of `series` in `area`; `None` with fewer than two dated
-/// numeric results (nothing to draw a trend of).
-pub(crate) fn plot(series: &ResultSeries, area: Rect) -> Option<Plot> {
-    let dated: Vec<(i64, String, f64, bool)> = series
+/// Whether `series` has a trend to draw: two dated numeric results.
+pub(crate) fn drawable(series: &ResultSeries) -> bool {
+    dated(series).len() >= 2
+}
+
+fn dated(series: &ResultSeries) -> Vec<(i64, String, f64, bool)> {
+    series
         .points
         .iter()
         .filter_map(|p| {
             let (day, label) = day_number(p.effective.as_deref()?)?;
             let flagged = p.flag.is_some_and(|f| f != ResultFlag::Normal);
-            Some((day, label, p.value?, flagged))
+            Some((day, label, p.value.filter(|v| v.is_finite())?, flagged))
         })
-        .collect();
+        .collect()
+}
+
+/// The plot of `series` in `area`; `None` with nothing to draw a trend of
+/// (see [`drawable`]) or values too far apart to draw.
+pub(crate) fn plot(series: &ResultSeries, area: Rect) -> Option<Plot> {
+    let dated = dated(series);
     if dated.len() < 2 {
         return None;
     }
@@ -76,6 +85,9 @@ pub(crate) fn plot(series: &ResultSeries, area: Rect) -> Option<Plot> {
         low.abs().max(1.0) * 0.1
     };
     let (low, high) = (low - pad, high + pad);
+    if !(high - low).is_finite() || high <= low {
+        return None;
+    }
     let frame = Rect {
         left: area.left + LABEL_WIDTH,
         top: area.top,
@@ -178,8 +190,8 @@ mod tests {
         assert!(f0 && !f2);
         let (band_top, band_bottom) = plot.band.unwrap();
         assert!(
-            band_top > y0 && band_top < y1,
-            "6.0 lies between 7.5 and 6.5"
+            band_top > y1 && band_top < y2,
+            "6.0 lies between 6.5 and 5.5"
         );
         assert!(
             band_bottom > y2 && band_bottom <= plot.frame.bottom,
@@ -204,6 +216,17 @@ mod tests {
             plot(&series(vec![point("2020-01-01", 7.0, None), words]), AREA),
             None
         );
+        // A range too wide to draw is not drawn, rather than drawn as NaN.
+        let mut wide = series(vec![
+            point("2020-01-01", 5.0, None),
+            point("2021-01-01", 6.0, None),
+        ]);
+        wide.range = Some(ReferenceRange {
+            low: Some(-f64::MAX),
+            high: Some(f64::MAX),
+            text: None,
+        });
+        assert_eq!(plot(&wide, AREA), None);
         // One day, one value: a flat line across, not a division by zero.
         let same = plot(
             &series(vec![

@@ -344,7 +344,7 @@ fn trend(out: &mut Vec<Block>, series: &ResultSeries, labels: &Labels) {
             format!("{}: {range}", labels.reference_range),
         ));
     }
-    if series.points.iter().filter(|p| p.value.is_some()).count() > 1 {
+    if super::figure::drawable(series) {
         out.push(block(Style::Figure, ""));
     }
     for point in series.points.iter().rev() {

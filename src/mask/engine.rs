@@ -18,12 +18,14 @@ use super::ops::{
     mask_identifier, mask_name_text, mask_phone, pseudonym, Precision,
 };
 use super::scrub::{Known, Name, Scrubber, ScrubberCache};
-use crate::chart::{readable, text_blocks};
+use crate::chart::{readable, text_blocks, textual_format};
 use crate::fhir::{array, owned, resource_type, str_field};
 use crate::policy::{
     Access, Clinical, FreeText, Identifiers, Label, Masking, Operator, Policy, PractitionerNames,
 };
-use crate::sanitize::{blocks_to_html, html_to_text, is_plain, plain_text, sanitize_html};
+use crate::sanitize::{
+    blocks_to_html, html_to_text, is_plain, plain_text, read_cda, sanitize_html,
+};
 use crate::view::{DocBlock, DocumentFormat};
 
 /// What replaces a redacted value.
@@ -96,6 +98,11 @@ pub(crate) fn mask_records(
     let code = patient.map(|p| patient_pseudonym(p, key));
     let mut cleaner = Cleaner {
         scrubber: scrubber.as_deref(),
+        attachments: match (tier.clinical, scrubber.as_deref()) {
+            (Clinical::Generalised, _) => Attachments::Withhold,
+            (_, Some(scrubber)) => Attachments::Scrub(scrubber),
+            (_, None) => Attachments::Keep,
+        },
         seen: HashMap::new(),
     };
     let mut out = Masked {
@@ -124,6 +131,9 @@ pub(crate) fn mask_records(
             }
         }
         clean_strings(&mut record, &mut cleaner);
+        if tier.practitioner_names == PractitionerNames::Mask {
+            mask_practitioner_references(&mut record);
+        }
         if tier.clinical == Clinical::Generalised {
             generalise_dates(&mut record);
         }
@@ -160,13 +170,17 @@ fn mask_identity(
     apply_paths(record, &policy.masking, key);
 }
 
-/// The `meta.security` labels that can seal a record.
+/// The labels that can seal a record: its `meta.security`, a
+/// DocumentReference's own `securityLabel`, and the confidentiality a CDA
+/// document it carries declares in its header.
 pub(crate) fn labels(record: &Value) -> impl Iterator<Item = Label<'_>> {
-    record
+    let meta = record
         .get("meta")
         .map(|m| array(m, "security"))
         .into_iter()
-        .flatten()
+        .flatten();
+    let document = array(record, "securityLabel").flat_map(|label| array(label, "coding"));
+    meta.chain(document)
         .filter_map(|label| {
             let code = str_field(label, "code")?;
             match str_field(label, "system")? {
@@ -177,6 +191,16 @@ pub(crate) fn labels(record: &Value) -> impl Iterator<Item = Label<'_>> {
                 _ => None,
             }
         })
+        .chain(cda_confidentiality(record).map(Label::Confidentiality))
+}
+
+/// R or V from the header of a CDA document attached to the record.
+fn cda_confidentiality(record: &Value) -> Option<&'static str> {
+    array(record, "content")
+        .filter_map(|c| c.get("attachment"))
+        .filter_map(|a| readable(str_field(a, "contentType"), str_field(a, "data")))
+        .filter(|(format, _)| *format == DocumentFormat::Cda)
+        .find_map(|(_, text)| read_cda(&text).confidentiality)
 }
 
 /// Everything known about the patient that free text might repeat: their
@@ -517,6 +541,7 @@ fn mask_string(value: &mut Value, op: &Operator, key: &[u8]) {
 /// has seen: records repeat their display strings hundreds of times.
 struct Cleaner<'s> {
     scrubber: Option<&'s Scrubber>,
+    attachments: Attachments<'s>,
     /// Text → what it becomes (`None`: unchanged).
     seen: HashMap<String, Option<String>>,
 }
@@ -567,7 +592,7 @@ fn clean_strings(node: &mut Value, cleaner: &mut Cleaner<'_>) {
         Value::Array(items) => items.iter_mut().for_each(|i| clean_strings(i, cleaner)),
         Value::Object(map) => {
             if map.contains_key("contentType") {
-                clean_attachment(map, cleaner.scrubber);
+                clean_attachment(map, cleaner.attachments);
             }
             for (key, value) in map.iter_mut() {
                 // The narrative is sanitised (and scrubbed) on its own;
@@ -581,21 +606,29 @@ fn clean_strings(node: &mut Value, cleaner: &mut Cleaner<'_>) {
     }
 }
 
-/// An Attachment (any object with a `contentType`). For tiers that scrub,
-/// its link goes and so do its bytes, unless they are text the chart can
-/// show (plain text, HTML, a CDA document): that is read into blocks, each
-/// block scrubbed, and kept as escaped HTML. Otherwise inline HTML
-/// (`text/html`, `application/xhtml+xml`) is sanitised like a narrative,
-/// and HTML that is not UTF-8 base64 is dropped.
-fn clean_attachment(map: &mut Map<String, Value>, scrubber: Option<&Scrubber>) {
+/// What a tier gets of an attachment's bytes.
+#[derive(Clone, Copy)]
+enum Attachments<'s> {
+    /// As they are, HTML sanitised.
+    Keep,
+    /// Text the chart can show (plain text, HTML, a CDA document) read into
+    /// blocks, each scrubbed, kept as escaped HTML; other bytes and links go.
+    Scrub(&'s Scrubber),
+    /// None: dates in free text cannot be generalised reliably.
+    Withhold,
+}
+
+/// An Attachment (any object with a `contentType`), as `mode` says. HTML
+/// that cannot be read as text is dropped for every tier.
+fn clean_attachment(map: &mut Map<String, Value>, mode: Attachments<'_>) {
     use base64::Engine as _;
     let engine = base64::engine::general_purpose::STANDARD;
-    let readable = readable(
-        map.get("contentType").and_then(Value::as_str),
-        map.get("data").and_then(Value::as_str),
-    );
-    let clean = match (scrubber, readable) {
-        (Some(scrubber), Some((format, text))) => {
+    let content_type = map.get("contentType").and_then(Value::as_str);
+    let is_html = content_type.and_then(textual_format) == Some(DocumentFormat::Html);
+    let readable = readable(content_type, map.get("data").and_then(Value::as_str));
+    let clean = match (mode, readable) {
+        (Attachments::Withhold, _) | (Attachments::Scrub(_), None) => None,
+        (Attachments::Scrub(scrubber), Some((format, text))) => {
             let blocks: Vec<DocBlock> = text_blocks(format, &text)
                 .into_iter()
                 .map(|block| scrub_block(block, scrubber))
@@ -603,13 +636,12 @@ fn clean_attachment(map: &mut Map<String, Value>, scrubber: Option<&Scrubber>) {
             map.insert("contentType".into(), Value::String("text/html".into()));
             Some(blocks_to_html(&blocks))
         }
-        (Some(_), None) => None,
-        (None, Some((DocumentFormat::Html, text))) => Some(sanitize_html(&text)),
+        (Attachments::Keep, Some((DocumentFormat::Html, text))) => Some(sanitize_html(&text)),
         // Other text is read as text by the chart; other bytes are not shown.
-        (None, _) if !is_html(map) => return,
-        (None, _) => None,
+        (Attachments::Keep, _) if !is_html => return,
+        (Attachments::Keep, _) => None,
     };
-    if scrubber.is_some() {
+    if !matches!(mode, Attachments::Keep) {
         map.remove("url");
     }
     match clean {
@@ -622,25 +654,49 @@ fn clean_attachment(map: &mut Map<String, Value>, scrubber: Option<&Scrubber>) {
     }
 }
 
-fn is_html(attachment: &Map<String, Value>) -> bool {
-    attachment
-        .get("contentType")
-        .and_then(Value::as_str)
-        .is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            t.starts_with("text/html") || t.starts_with("application/xhtml")
-        })
+fn scrub_block(block: DocBlock, scrubber: &Scrubber) -> DocBlock {
+    let scrub = |text: &str| scrubber.scrub(text).into_owned();
+    match block {
+        DocBlock::Heading { text } => DocBlock::Heading { text: scrub(&text) },
+        DocBlock::Paragraph { text } => DocBlock::Paragraph { text: scrub(&text) },
+        DocBlock::Item { text } => DocBlock::Item { text: scrub(&text) },
+        DocBlock::Row { cells } => {
+            let each: Vec<String> = cells.iter().map(|c| scrub(c)).collect();
+            // Something split across cells (an ID one part per cell) is
+            // only found in the whole row: then the row becomes one cell.
+            let joined = each.join(" ");
+            let whole = scrub(&joined);
+            if whole == joined {
+                DocBlock::Row { cells: each }
+            } else {
+                DocBlock::Row { cells: vec![whole] }
+            }
+        }
+    }
 }
 
-fn scrub_block(block: DocBlock, scrubber: &Scrubber) -> DocBlock {
-    let scrub = |text: String| scrubber.scrub(&text).into_owned();
-    match block {
-        DocBlock::Heading { text } => DocBlock::Heading { text: scrub(text) },
-        DocBlock::Paragraph { text } => DocBlock::Paragraph { text: scrub(text) },
-        DocBlock::Item { text } => DocBlock::Item { text: scrub(text) },
-        DocBlock::Row { cells } => DocBlock::Row {
-            cells: cells.into_iter().map(scrub).collect(),
-        },
+/// The `display` of every reference to a practitioner (an author, a
+/// requester, a performer), masked as a name: the referenced resource may
+/// not be in the history at all, and the display names them all the same.
+fn mask_practitioner_references(node: &mut Value) {
+    match node {
+        Value::Array(items) => items.iter_mut().for_each(mask_practitioner_references),
+        Value::Object(map) => {
+            let reference = map
+                .get("reference")
+                .map(|r| serde_json::json!({ "reference": r }));
+            let to_practitioner = reference
+                .as_ref()
+                .and_then(crate::fhir::reference_target)
+                .is_some_and(|(ty, _)| PRACTITIONERS.contains(&ty));
+            if to_practitioner {
+                if let Some(Value::String(display)) = map.get_mut("display") {
+                    *display = mask_name_text(display);
+                }
+            }
+            map.values_mut().for_each(mask_practitioner_references);
+        }
+        _ => {}
     }
 }
 
@@ -915,15 +971,23 @@ mod tests {
             labelled(ACT_CODE, "HIV"),
             labelled(ACT_CODE, "PSY"),
             labelled("http://example.org/other", "V"),
+            // A document labelled as R4 labels documents, not in its meta…
+            json!({ "resourceType": "DocumentReference", "id": "v1",
+                "securityLabel": [{ "coding": [{ "system": CONFIDENTIALITY, "code": "V" }] }] }),
+            // …and a CDA document whose own header says so.
+            json!({ "resourceType": "DocumentReference", "id": "v2",
+                "content": [{ "attachment": { "contentType": "application/xml", "data": base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    "<ClinicalDocument><confidentialityCode code=\"V\"/><component><structuredBody/></component></ClinicalDocument>") } }] }),
         ];
         // (tier, break the glass, how many sealed)
         let cases = [
-            ("treating", false, 1),
+            ("treating", false, 3),
             ("treating", true, 0),
-            ("clinician", false, 4),
+            ("clinician", false, 6),
             ("clinician", true, 0),
-            ("deidentified", false, 4),
-            ("deidentified", true, 4),
+            ("deidentified", false, 6),
+            ("deidentified", true, 6),
         ];
         for (tier, glass, sealed) in cases {
             let masked = as_tier(tier, &records, glass);
@@ -984,6 +1048,30 @@ mod tests {
         let treating = as_tier("treating", &records, false);
         assert!(decoded(&treating.records[1], 0).contains("张伟"));
         assert!(decoded(&treating.records[1], 2).starts_with("%PDF"));
+
+        // Dates in free text cannot be generalised: the deidentified tier
+        // gets no document text at all.
+        let deidentified = as_tier("deidentified", &records, false);
+        for i in 0..3 {
+            let data = format!("/content/{i}/attachment/data");
+            assert_eq!(at(&deidentified.records[1], &data), &Value::Null, "{data}");
+        }
+    }
+
+    #[test]
+    fn practitioner_names_in_references_are_masked_where_the_tier_masks_them() {
+        let note = json!({ "resourceType": "DocumentReference", "id": "d", "subject": { "reference": "Patient/cn-0001" },
+            "author": [{ "reference": "Practitioner/pr-1", "display": "王毅" }],
+            "custodian": { "reference": "Organization/h1", "display": "北京市第一人民医院" } });
+        let records = [zhang(), note];
+        let deidentified = as_tier("deidentified", &records, false);
+        assert_eq!(at(&deidentified.records[1], "/author/0/display"), "王*");
+        assert_eq!(
+            at(&deidentified.records[1], "/custodian/display"),
+            "北京市第一人民医院"
+        );
+        let clinician = as_tier("clinician", &records, false);
+        assert_eq!(at(&clinician.records[1], "/author/0/display"), "王毅");
     }
 
     /// Every payload as a narrative, a note, a display string and an HTML

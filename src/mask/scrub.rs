@@ -69,6 +69,8 @@ pub(crate) struct Known {
     pub(crate) emails: Vec<String>,
     /// `Address.line[]` and `Address.text`.
     pub(crate) address_lines: Vec<String>,
+    /// `Patient.birthDate` (a full date; masked tiers see the year at most).
+    pub(crate) birth_dates: Vec<String>,
 }
 
 impl Known {
@@ -83,6 +85,31 @@ impl Known {
         let contacts: Vec<&Value> = array(patient, "contact").collect();
         let names = array(patient, "name").chain(contacts.iter().filter_map(|c| c.get("name")));
         for name in names {
+            if is_phonetic(name) {
+                // A pinyin rendering ("Li Na") is searched for whole, in
+                // either order: its syllables alone ("Na", "Li") are
+                // ordinary words in notes (sodium, litres).
+                let family = str_field(name, "family").unwrap_or("").trim();
+                let given = array(name, "given")
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let spellings = [
+                    owned(name, "text"),
+                    Some(format!("{family} {given}")),
+                    Some(format!("{given} {family}")),
+                ];
+                for text in spellings.into_iter().flatten() {
+                    let text = text.trim().to_owned();
+                    if text.contains(' ') {
+                        known.names.push(Name {
+                            text: Some(text),
+                            ..Name::default()
+                        });
+                    }
+                }
+                continue;
+            }
             let parsed = Name {
                 family: owned(name, "family"),
                 given: array(name, "given")
@@ -122,7 +149,38 @@ impl Known {
             );
         }
         known
+            .birth_dates
+            .extend(owned(patient, "birthDate").filter(|d| d.len() == 10));
+        known
     }
+}
+
+/// A name marked as the alphabetic or syllabic rendering of another (the
+/// pinyin of a Chinese name).
+fn is_phonetic(name: &Value) -> bool {
+    array(name, "extension").any(|e| {
+        str_field(e, "url").is_some_and(|u| u.ends_with("iso21090-EN-representation"))
+            && matches!(str_field(e, "valueCode"), Some("ABC" | "SYL"))
+    })
+}
+
+/// A FHIR date `YYYY-MM-DD` however a note writes it: 1958-03-14,
+/// 1958/3/14, 1958.03.14, 19580314, 1958年3月14日.
+fn birth_date_pattern(date: &str) -> Option<String> {
+    let (year, rest) = date.split_once('-')?;
+    let (month, day) = rest.split_once('-')?;
+    let number = |part: &str| -> Option<String> {
+        let n: u32 = part.parse().ok()?;
+        Some(format!("0?{n}"))
+    };
+    if year.len() != 4 || !year.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!(
+        r"{year}\s*[-/.年]?\s*{}\s*[-/.月]?\s*{}\s*日?",
+        number(month)?,
+        number(day)?
+    ))
 }
 
 /// The scrubbers of the patients opened lately, so that reopening a chart
@@ -177,6 +235,7 @@ impl Known {
             ("p", &self.phones),
             ("e", &self.emails),
             ("a", &self.address_lines),
+            ("b", &self.birth_dates),
         ] {
             feed(tag);
             values.iter().for_each(|v| feed(v));
@@ -300,6 +359,8 @@ enum Mask {
     Phone,
     Email,
     Address,
+    /// A birth date, however written: its year stays.
+    BirthDate,
 }
 
 impl Mask {
@@ -328,6 +389,10 @@ impl Mask {
             Mask::Phone => mask_phone(found),
             Mask::Email => mask_email(found),
             Mask::Address => ADDRESS.to_owned(),
+            Mask::BirthDate => {
+                let year: String = found.chars().take(4).collect();
+                format!("{year}-**-**")
+            }
         }
     }
 }
@@ -507,6 +572,11 @@ impl Scrubber {
                     Edge::Number,
                     Mask::Identifier,
                 );
+            }
+        }
+        for value in &known.birth_dates {
+            if let Some(pattern) = birth_date_pattern(value) {
+                add(pattern, value.trim(), Edge::Number, Mask::BirthDate);
             }
         }
         for value in &known.phones {
@@ -790,6 +860,7 @@ mod tests {
             phones: vec!["555-485-8209".into()],
             emails: vec!["babara.rice@example.com".into()],
             address_lines: vec!["300 Kshlerin Green".into()],
+            birth_dates: vec![],
         }
     }
 
@@ -800,6 +871,7 @@ mod tests {
             phones: vec!["+86 138 1234 5678".into(), "010-62345678".into()],
             emails: vec![],
             address_lines: vec!["北京市朝阳区建国路88号".into(), "3单元502室".into()],
+            birth_dates: vec!["1949-12-31".into()],
         }
     }
 
@@ -926,7 +998,35 @@ mod tests {
                 ("电话：+86-138-1234-5678", "电话：+86-138-****-5678"),
                 ("电话 138 1234 5678", "电话 138 **** 5678"),
                 ("家庭电话(010)62345678", "家庭电话(010)********"),
+                // The birth date, however written, keeps its year only; the
+                // same digits inside the resident ID are the ID's.
+                ("出生日期：1949年12月31日", "出生日期：1949-**-**"),
+                ("生于 1949/12/31。", "生于 1949-**-**。"),
+                ("DOB 19491231", "DOB 1949-**-**"),
+                ("1949-12-30 admitted", "1949-12-30 admitted"),
             ],
+        );
+    }
+
+    #[test]
+    fn a_pinyin_name_is_masked_whole_and_its_syllables_stay_words() {
+        let patient = serde_json::json!({
+            "name": [
+                { "use": "official", "family": "李", "given": ["娜"] },
+                { "use": "usual", "family": "Li", "given": ["Na"], "text": "Li Na",
+                  "extension": [{ "url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation", "valueCode": "ABC" }] }
+            ]
+        });
+        let scrubbed = Scrubber::new(&Known::from_patient(&patient))
+            .scrub("Li Na seen today (NA LI on the old form); Na 140 mmol/L, 2 Li tablets")
+            .into_owned();
+        assert!(
+            !scrubbed.contains("Li Na") && !scrubbed.contains("NA LI"),
+            "{scrubbed}"
+        );
+        assert!(
+            scrubbed.contains("Na 140") && scrubbed.contains("2 Li tablets"),
+            "{scrubbed}"
         );
     }
 
@@ -1061,6 +1161,7 @@ mod tests {
                 { "system": "url", "value": "https://example.com/babara" }
             ],
             "address": [{ "line": ["300 Kshlerin Green"], "city": "Springfield", "text": "北京市朝阳区建国路88号" }],
+            "birthDate": "1961-07-04",
             "contact": [{
                 "name": { "family": "Rice598", "given": ["Tom"] },
                 "telecom": [{ "system": "phone", "value": "13812345678" }],
@@ -1088,6 +1189,7 @@ mod tests {
                     "北京市朝阳区建国路88号".into(),
                     "1 Elm Street".into(),
                 ],
+                birth_dates: vec!["1961-07-04".into()],
             }
         );
         assert_eq!(

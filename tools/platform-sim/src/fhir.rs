@@ -528,34 +528,8 @@ fn name_matches(resource: &Value, needle: &str) -> bool {
                 format!("{} {family}", given.join(" ")),
             ];
             candidates.extend(given.iter().map(|g| (*g).to_owned()));
-            let pinyin: Vec<String> = candidates.iter().flat_map(|c| pinyin_forms(c)).collect();
-            candidates.extend(pinyin);
-            // "zhang wei" finds zhangwei.
-            let spaceless = needle.replace(' ', "");
-            candidates.iter().any(|c| {
-                let c = c.to_lowercase();
-                c.contains(needle) || c.contains(&spaceless)
-            })
+            candidates.iter().any(|c| c.to_lowercase().contains(needle))
         })
-}
-
-/// The pinyin a name in Chinese characters is searched by: its first
-/// reading's syllables joined (`zhangwei`) and their initials (`zw`).
-fn pinyin_forms(name: &str) -> Vec<String> {
-    use pinyin::ToPinyin;
-    if !name.chars().any(|c| c.to_pinyin().is_some()) {
-        return Vec::new();
-    }
-    let syllables: Vec<String> = name
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| {
-            c.to_pinyin()
-                .map_or_else(|| c.to_lowercase().collect(), |p| p.plain().to_owned())
-        })
-        .collect();
-    let initials = syllables.iter().filter_map(|s| s.chars().next()).collect();
-    vec![syllables.concat(), initials]
 }
 
 fn identifier_matches(resource: &Value, system: Option<&str>, value: &str) -> bool {

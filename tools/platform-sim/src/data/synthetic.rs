@@ -1122,7 +1122,7 @@ impl PatientBuilder<'_> {
             "text": self.narrative(&summary),
             "identifier": identifiers,
             "active": true,
-            "name": [{"use": "official", "text": p.full_name, "family": p.family, "given": [p.given]}],
+            "name": names(p),
             "telecom": [{"system": "phone", "value": p.phone, "use": "mobile"}],
             "gender": gender,
             "birthDate": p.birth.format("%Y-%m-%d").to_string(),
@@ -1696,6 +1696,42 @@ impl PatientBuilder<'_> {
         });
         self.out.push(resource);
     }
+}
+
+/// The patient's names: the official one, and for a Chinese name its
+/// pinyin as regional indexes store it (a HumanName marked as the
+/// alphabetic representation), so a search for "zhang wei" finds 张伟.
+fn names(p: &Person) -> Value {
+    let official =
+        json!({"use": "official", "text": p.full_name, "family": p.family, "given": [p.given]});
+    if !p.zh {
+        return json!([official]);
+    }
+    let (family, given) = (romanise(&p.family), romanise(&p.given));
+    json!([official, {
+        "use": "usual",
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation", "valueCode": "ABC"}],
+        "text": format!("{family} {given}"),
+        "family": family,
+        "given": [given],
+    }])
+}
+
+/// Pinyin without tones, capitalised as a name: 欧阳 → Ouyang.
+fn romanise(chinese: &str) -> String {
+    use pinyin::ToPinyin;
+    let syllables: String = chinese
+        .chars()
+        .map(|c| {
+            c.to_pinyin()
+                .map_or_else(|| c.to_string(), |p| p.plain().to_owned())
+        })
+        .collect();
+    let mut chars = syllables.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn round1(x: f64) -> f64 {
