@@ -62,6 +62,43 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await expectNoAxeViolations();
   });
 
+  it("search screen before any search: the hint, no recent patients yet", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await screen.findByTestId("recent-empty");
+    await expectNoAxeViolations();
+  });
+
+  it("search screen with recent patients", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("chart-back"));
+    await user.clear(await screen.findByTestId("search-input"));
+    await waitFor(() => screen.getAllByTestId("recent-patient"));
+    await expectNoAxeViolations();
+  });
+
+  it("search with no match", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await user.type(await screen.findByTestId("search-input"), "Nobody{Enter}");
+    await screen.findByTestId("search-no-match");
+    await expectNoAxeViolations();
+  });
+
+  it("search with too many matches, and a birth date refused", async () => {
+    const { user, backend } = start({}, locale);
+    backend.searchLimit = 1;
+    await signIn(user);
+    await searchFor(user, "王");
+    await screen.findByTestId("search-too-many");
+    await expectNoAxeViolations();
+    await user.type(screen.getByTestId("search-birthdate"), "1958-02-30{Enter}");
+    await screen.findByTestId("search-birthdate-invalid");
+    await expectNoAxeViolations();
+  });
+
   it("an open chart", async () => {
     const { user } = start({}, locale);
     await signIn(user);

@@ -90,6 +90,7 @@ const NORMAL_TEXT: Pair[] = [
   { where: "top bar current screen", text: "--topbar-bg", background: "--topbar-text" },
   { where: "login inactive language (opacity 0.7)", text: "--text", background: "--bg", textOpacity: 0.7 },
   { where: "error alerts", text: "--danger-text", background: "--danger-bg" },
+  { where: "a field's error under it on the page (the search's birth date)", text: "--danger-text", background: "--bg" },
   { where: "warnings (offline, stale chart, cache problem)", text: "--warning-text", background: "--warning-bg" },
   { where: "allergy panel", text: "--allergy-text", background: "--allergy-bg" },
   { where: "muted text in the allergy panel", text: "--muted", background: "--allergy-bg" },

@@ -34,6 +34,13 @@ describe("sources", () => {
     expect(offenders.map(({ file }) => file)).toEqual([]);
   });
 
+  it("keep nothing in web storage, which would be plaintext on disk", () => {
+    // Patient data on disk lives only in the core's encrypted cache; the
+    // webview's storage is an unencrypted file in the user's profile.
+    const offenders = sources.filter(({ text }) => /\b(localStorage|sessionStorage|indexedDB|caches)\s*[.[]|document\.cookie/.test(text));
+    expect(offenders.map(({ file }) => file)).toEqual([]);
+  });
+
   it("use no eval", () => {
     const offenders = sources.filter(({ text }) => /\beval\(|new Function\(/.test(text));
     expect(offenders.map(({ file }) => file)).toEqual([]);

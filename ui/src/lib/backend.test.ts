@@ -20,6 +20,7 @@ describe("TauriBackend", () => {
     await backend.cancelLogin();
     await backend.logout();
     await backend.searchPatients("王秀英");
+    await backend.recentPatients();
     await backend.openPatient("pat-1");
     await backend.refreshPatient("pat-1");
     await backend.resetCache();
@@ -40,6 +41,7 @@ describe("TauriBackend", () => {
       ["cancel_login", undefined],
       ["logout", undefined],
       ["search_patients", { query: "王秀英" }],
+      ["recent_patients", undefined],
       ["open_patient", { patientId: "pat-1" }],
       ["refresh_patient", { patientId: "pat-1" }],
       ["reset_cache", undefined],

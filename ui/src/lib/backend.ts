@@ -11,6 +11,7 @@ import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
+import type { PatientSummary } from "../bindings/PatientSummary";
 import type { ReferralDecision } from "../bindings/ReferralDecision";
 import type { ReferralInbox } from "../bindings/ReferralInbox";
 import type { ReferralView } from "../bindings/ReferralView";
@@ -35,6 +36,11 @@ export interface Backend {
   unlockBrowser(): Promise<SessionInfo>;
   /** `offline`: the platform could not be reached; the patients come from this workstation's cache. */
   searchPatients(query: string): Promise<SearchResults>;
+  /**
+   * The patients this doctor opened recently, newest first, from the
+   * encrypted cache, each masked as the doctor's tier for them says.
+   */
+  recentPatients(): Promise<PatientSummary[]>;
   /** From the local cache at once when the patient is cached (`freshness.fromCache`), else from the platform. */
   openPatient(patientId: string): Promise<Chart>;
   /** The chart fresh from the platform; rejects (e.g. `PlatformUnreachable`) when it cannot be fetched. */
@@ -206,6 +212,9 @@ export class TauriBackend implements Backend {
   }
   searchPatients(query: string): Promise<SearchResults> {
     return call("search_patients", { query });
+  }
+  recentPatients(): Promise<PatientSummary[]> {
+    return call("recent_patients");
   }
   openPatient(patientId: string): Promise<Chart> {
     return call("open_patient", { patientId });

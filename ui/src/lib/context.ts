@@ -37,3 +37,15 @@ export function getPrintRequests(): PrintRequests {
   if (!requests) throw new Error("PrintRequests context missing: render inside <App>");
   return requests;
 }
+
+/**
+ * The contexts the App would set, as a map for Svelte's `mount` (and
+ * testing-library's `render`): to render one component on its own in a test.
+ */
+export function contextMap(values: { backend?: Backend; i18n?: I18n; printRequests?: PrintRequests }): Map<symbol, unknown> {
+  const map = new Map<symbol, unknown>();
+  if (values.backend) map.set(BACKEND, values.backend);
+  if (values.i18n) map.set(I18N, values.i18n);
+  if (values.printRequests) map.set(PRINT_REQUESTS, values.printRequests);
+  return map;
+}

@@ -810,29 +810,83 @@ export class FakeBackend implements Backend {
     return this.session;
   }
 
+  /**
+   * How many patients a search lists at most; more matches make it
+   * `tooMany`. Mutable, so a test can make a search match too many.
+   */
+  searchLimit = 20;
+  /** Whether the platform says how many matched in all (`total`); mutable for tests. */
+  searchTotalKnown = true;
+  /** Doctor (subject) → the patients they opened, newest first, as the core keeps them in the cache. */
+  private readonly opened = new Map<string, string[]>();
+
+  /** A birth date search term in any common form (19650315, 1965/3/15) as YYYY-MM-DD. */
+  private static dateTerm(term: string): string {
+    const match = /^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})$/.exec(term);
+    return match ? `${match[1]}-${match[2]!.padStart(2, "0")}-${match[3]!.padStart(2, "0")}` : term;
+  }
+
+  /** Whether one term of a fake search matches the patient (see `searchPatients`). */
+  private static matches(patient: PatientSummary, term: string): boolean {
+    if (patient.name.toLowerCase().includes(term)) return true;
+    const birthDate = patient.birthDate;
+    if (birthDate && (birthDate === FakeBackend.dateTerm(term) || (/^\d{4}$/.test(term) && birthDate.startsWith(term)))) {
+      return true;
+    }
+    return patient.identifiers.some(({ value }) => {
+      const id = value.toLowerCase();
+      return id === term || (term.length >= 4 && id.includes(term));
+    });
+  }
+
   async searchPatients(query: string): Promise<SearchResults> {
     await this.enter("searchPatients", query);
     this.requirePatientAccess();
-    const needle = query.trim().toLowerCase();
-    if (!needle) return { patients: [], offline: false };
+    const terms = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    if (terms.length === 0) return { patients: [], offline: false, tooMany: false, total: null };
     // Unreachable platform: the core answers from the cache, if it has one.
     const offline = this.platformUnreachable;
     if (offline && !this.cacheUsable) this.requirePlatform();
-    const patients = this.charts
+    // A little of the core's forgiveness: every term must match the name (a
+    // part of it), a birth date (a year, or the date in any common form) or
+    // an identifier (whole, or a fragment of four characters or more).
+    const matches = this.charts
       .filter(({ patient }) => !offline || this.cache.has(patient.id))
-      .filter(({ patient }) =>
-        patient.name.toLowerCase().includes(needle) ||
-        patient.birthDate === needle ||
-        patient.identifiers.some((identifier) => identifier.value.toLowerCase() === needle),
-      )
+      .filter(({ patient }) => terms.every((term) => FakeBackend.matches(patient, term)))
       .map(summaryOf);
-    return { patients, offline };
+    const tooMany = matches.length > this.searchLimit;
+    return {
+      patients: matches.slice(0, this.searchLimit),
+      offline,
+      tooMany,
+      total: tooMany && this.searchTotalKnown ? matches.length : null,
+    };
+  }
+
+  async recentPatients(): Promise<PatientSummary[]> {
+    await this.enter("recentPatients");
+    const session = this.requirePatientAccess();
+    // The core keeps the list in the doctor's encrypted cache: none without one.
+    if (!this.cacheUsable) return [];
+    const ids = this.opened.get(session.subject) ?? [];
+    return ids.flatMap((id) => {
+      const chart = this.charts.find(({ patient }) => patient.id === id);
+      return chart ? [summaryOf(structuredClone(chart))] : [];
+    });
+  }
+
+  /** Puts a patient the doctor just opened at the top of their recent patients (at most 10). */
+  private remember(session: SessionInfo, patientId: string): void {
+    const ids = (this.opened.get(session.subject) ?? []).filter((id) => id !== patientId);
+    this.opened.set(session.subject, [patientId, ...ids].slice(0, 10));
   }
 
   async openPatient(patientId: string): Promise<Chart> {
     await this.enter("openPatient", patientId);
-    this.requirePatientAccess();
-    return this.open(patientId);
+    const session = this.requirePatientAccess();
+    const chart = this.open(patientId);
+    this.remember(session, patientId);
+    return chart;
   }
 
   /** The chart from the cache when it is there, else from the platform. */

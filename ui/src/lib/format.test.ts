@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { EncounterView } from "../bindings/EncounterView";
 import {
+  ageOf,
   asSentence,
   formatClock,
   formatDate,
   formatDateTime,
+  formatAge,
   formatCount,
   formatInstant,
+  formatRelative,
+  highestCriticality,
   interpretationFlag,
   isUrgentPriority,
   newestFirst,
@@ -115,5 +119,108 @@ describe("asSentence", () => {
     ["", ""],
   ])("%j reads as %j", (message, sentence) => {
     expect(asSentence(message)).toBe(sentence);
+  });
+});
+
+describe("ageOf", () => {
+  /** A calendar day on the workstation (local time, as the app reads it). */
+  const day = (year: number, month: number, date: number) => new Date(year, month - 1, date, 9, 30);
+  const TODAY = day(2026, 4, 10);
+  const years = (min: number, max = min) => ({ unit: "years", min, max });
+  const months = (min: number, max = min) => ({ unit: "months", min, max });
+  const days = (count: number) => ({ unit: "days", min: count, max: count });
+
+  it.each([
+    // [what, birth date, today, age]
+    ["birthday in two days", "1958-04-12", TODAY, years(67)],
+    ["birthday today", "1958-04-10", TODAY, years(68)],
+    ["birthday yesterday", "1958-04-09", TODAY, years(68)],
+    ["born on a leap day, the day before 1 March in a common year", "2000-02-29", day(2025, 2, 28), years(24)],
+    ["born on a leap day, 1 March in a common year", "2000-02-29", day(2025, 3, 1), years(25)],
+    ["born on a leap day, the leap day itself", "2000-02-29", day(2024, 2, 29), years(24)],
+    ["born on a leap day, the day before it in a leap year", "2000-02-29", day(2024, 2, 28), years(23)],
+    ["the year only: the birthday may or may not have passed", "1985", TODAY, years(40, 41)],
+    ["the year only, on 31 December: it has passed", "1985", day(2026, 12, 31), years(41)],
+    ["the year and month, in that month: either", "1985-04", TODAY, years(40, 41)],
+    ["the year and month, a month later", "1985-03", TODAY, years(41)],
+    ["the year and month, a month earlier", "1985-05", TODAY, years(40)],
+    ["born today", "2026-04-10", TODAY, days(0)],
+    ["nine days old", "2026-04-01", TODAY, days(9)],
+    ["just over a month", "2026-03-01", TODAY, months(1)],
+    ["a year old, in months", "2025-04-10", TODAY, months(12)],
+    ["a day short of two", "2024-04-11", TODAY, months(23)],
+    ["two today, in years", "2024-04-10", TODAY, years(2)],
+    ["born last month, the day unknown", "2026-03", TODAY, months(0, 1)],
+    ["born this year, the month unknown: not after today", "2026", TODAY, months(0, 3)],
+    ["born this month, the day unknown", "2026-04", TODAY, months(0)],
+  ] as const)("%s: %s on %s", (_what, birthDate, today, age) => {
+    expect(ageOf(birthDate, today)).toEqual(age);
+  });
+
+  it.each([
+    ["no birth date", null],
+    ["an empty one", ""],
+    ["a masked one", "****"],
+    ["a generalised one with stars", "19**"],
+    ["a month that does not exist", "1958-13-01"],
+    ["29 February of a common year", "2023-02-29"],
+    ["a date-time", "1958-04-12T08:00:00+08:00"],
+    ["a two-digit year", "58-04-12"],
+    ["tomorrow", "2026-04-11"],
+    ["a later month", "2026-05"],
+    ["a later year", "2027"],
+  ] as const)("gives no age for %s (%s)", (_what, birthDate) => {
+    expect(ageOf(birthDate, TODAY)).toBeNull();
+  });
+});
+
+describe("formatAge", () => {
+  it.each([
+    [{ unit: "years", min: 68, max: 68 }, "68 years", "68岁"],
+    [{ unit: "years", min: 1, max: 1 }, "1 year", "1岁"],
+    [{ unit: "years", min: 40, max: 41 }, "40–41 years", "40–41岁"],
+    [{ unit: "months", min: 5, max: 5 }, "5 months", "5个月"],
+    [{ unit: "months", min: 1, max: 1 }, "1 month", "1个月"],
+    [{ unit: "months", min: 0, max: 3 }, "0–3 months", "0–3个月"],
+    [{ unit: "days", min: 0, max: 0 }, "0 days", "0天"],
+    [{ unit: "days", min: 1, max: 1 }, "1 day", "1天"],
+  ] as const)("%o is %s, %s", (age, en, zh) => {
+    expect(formatAge(age, "en")).toBe(en);
+    expect(formatAge(age, "zh-CN")).toBe(zh);
+  });
+});
+
+describe("formatRelative", () => {
+  const NOW = new Date("2026-11-28T14:05:09Z");
+
+  it.each([
+    ["2026-11-28T14:04:40Z", "now", "现在"],
+    ["2026-11-28T14:00:09Z", "5 minutes ago", "5分钟前"],
+    ["2026-11-28T10:40:09Z", "3 hours ago", "3小时前"],
+    ["2026-11-27T10:40:09Z", "yesterday", "昨天"],
+    ["2026-11-18T10:40:09Z", "10 days ago", "10天前"],
+    ["2026-09-28T10:40:09Z", "2 months ago", "2个月前"],
+    ["2026-11-28T14:07:09Z", "in 2 minutes", "2分钟后"],
+  ])("%s is %s, %s", (instant, en, zh) => {
+    expect(formatRelative(instant, NOW, "en")).toBe(en);
+    expect(formatRelative(instant, NOW, "zh-CN")).toBe(zh);
+  });
+
+  it("says nothing of an instant it cannot read", () => {
+    expect(formatRelative("not a time", NOW, "en")).toBeNull();
+  });
+});
+
+describe("highestCriticality", () => {
+  it.each([
+    [["low", "high", null], "high"],
+    [["low", "unable-to-assess"], "unable-to-assess"],
+    [["low", null], "low"],
+    [[null, null], null],
+    [[], null],
+    [["severe", "low"], "low"],
+    [["severe"], "severe"],
+  ] as const)("of %j is %s", (criticalities, highest) => {
+    expect(highestCriticality(criticalities)).toBe(highest);
   });
 });

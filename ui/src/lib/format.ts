@@ -1,6 +1,6 @@
 // Presentation helpers. They change how values look, never which values are shown.
 import type { EncounterView } from "../bindings/EncounterView";
-import type { Locale } from "./i18n";
+import { translate, type Locale } from "./i18n";
 
 const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/;
 
@@ -28,6 +28,133 @@ export function formatInstant(value: string, locale: Locale, timeZone?: string):
     hourCycle: "h23",
     ...(timeZone ? { timeZone } : {}),
   }).format(time);
+}
+
+/**
+ * How long ago (or, with a skewed clock, in how long) an instant is from
+ * `now`, in the locale's words: "now", "5 minutes ago", "yesterday".
+ * `null` when the instant cannot be read.
+ */
+export function formatRelative(value: string, now: Date, locale: Locale): string | null {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) return null;
+  const seconds = Math.round((time - now.getTime()) / 1000);
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  const size = Math.abs(seconds);
+  if (size < 60) return format.format(0, "second");
+  if (size < 3600) return format.format(Math.trunc(seconds / 60), "minute");
+  if (size < 86_400) return format.format(Math.trunc(seconds / 3600), "hour");
+  if (size < 30 * 86_400) return format.format(Math.trunc(seconds / 86_400), "day");
+  if (size < 365 * 86_400) return format.format(Math.trunc(seconds / (30 * 86_400)), "month");
+  return format.format(Math.trunc(seconds / (365 * 86_400)), "year");
+}
+
+/**
+ * A patient's age in completed `unit`s: exactly `min` when the birth date is
+ * complete, else somewhere from `min` to `max` (a year or a month alone, as
+ * the platform or a masked tier may send it, leaves the birthday open).
+ */
+export interface Age {
+  unit: "years" | "months" | "days";
+  min: number;
+  max: number;
+}
+
+interface CalendarDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/** FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD, nothing else (a masked "19**" is not a date). */
+const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function before(a: CalendarDate, b: CalendarDate): boolean {
+  return a.year !== b.year ? a.year < b.year : a.month !== b.month ? a.month < b.month : a.day < b.day;
+}
+
+/**
+ * Whole months from `from` to `to` ("the same day of the month" counts as a
+ * month). A birthday on 29 February is reached on 1 March in other years.
+ */
+function completedMonths(from: CalendarDate, to: CalendarDate): number {
+  const months = (to.year - from.year) * 12 + (to.month - from.month);
+  return to.day < from.day ? months - 1 : months;
+}
+
+function daysBetween(from: CalendarDate, to: CalendarDate): number {
+  return Math.round((Date.UTC(to.year, to.month - 1, to.day) - Date.UTC(from.year, from.month - 1, from.day)) / 86_400_000);
+}
+
+/**
+ * The age of someone born on `birthDate` (as the core sent it) on the
+ * calendar day `today` is in the workstation's time zone. A partial date
+ * stands for every day it could be, so the age is a range, exact where the
+ * date allows it; `null` when there is nothing to go on: no date, a masked
+ * or unreadable one, or one after today. Under one month it counts days
+ * (complete dates only), under two years months, then years.
+ */
+export function ageOf(birthDate: string | null, today: Date): Age | null {
+  const match = birthDate ? FHIR_DATE.exec(birthDate.trim()) : null;
+  if (!match) return null;
+  const year = Number(match[1]);
+  const month = match[2] === undefined ? null : Number(match[2]);
+  const day = match[3] === undefined ? null : Number(match[3]);
+  if (month !== null && (month < 1 || month > 12)) return null;
+  if (month !== null && day !== null && (day < 1 || day > daysInMonth(year, month))) return null;
+
+  const now: CalendarDate = { year: today.getFullYear(), month: today.getMonth() + 1, day: today.getDate() };
+  // The first and the last day the birth date could stand for.
+  const earliest: CalendarDate = { year, month: month ?? 1, day: day ?? 1 };
+  const lastMonth = month ?? 12;
+  let latest: CalendarDate = { year, month: lastMonth, day: day ?? daysInMonth(year, lastMonth) };
+  if (before(now, earliest)) return null;
+  // Not born after today.
+  if (before(now, latest)) latest = now;
+
+  const most = completedMonths(earliest, now);
+  const least = completedMonths(latest, now);
+  if (day !== null && most < 1) {
+    const days = daysBetween(earliest, now);
+    return { unit: "days", min: days, max: days };
+  }
+  if (most < 24) return { unit: "months", min: least, max: most };
+  return { unit: "years", min: Math.floor(least / 12), max: Math.floor(most / 12) };
+}
+
+/** An age as the header and the search rows show it: "58 years", "57–58 years", "5 months", "58岁". */
+export function formatAge(age: Age, locale: Locale): string {
+  const { unit, min, max } = age;
+  if (min !== max) return translate(locale, `age.${unit}Range`, { min, max });
+  if (min === 1) return translate(locale, `age.${unit}One`);
+  return translate(locale, `age.${unit}`, { count: min });
+}
+
+/** FHIR AllergyIntolerance criticality, least to most: "unable to assess" could be the worst. */
+const CRITICALITY_ORDER: readonly string[] = ["low", "unable-to-assess", "high"];
+
+/**
+ * The most critical of the allergies' criticalities, for the header's badge:
+ * `high`, then `unable-to-assess`, then `low`; a value FHIR does not define
+ * only when no allergy has one it does (shown as sent); `null` when no
+ * allergy states one.
+ */
+export function highestCriticality(criticalities: readonly (string | null)[]): string | null {
+  let best: string | null = null;
+  let bestRank = -2;
+  for (const criticality of criticalities) {
+    if (criticality === null) continue;
+    const rank = CRITICALITY_ORDER.indexOf(criticality);
+    if (rank > bestRank) {
+      best = criticality;
+      bestRank = rank;
+    }
+  }
+  return best;
 }
 
 /** Only the date part of an ISO date or date-time. */
