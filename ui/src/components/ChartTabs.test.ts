@@ -1,0 +1,116 @@
+// The chart's sections as WAI-ARIA tabs: one tab stop, the arrow keys, Home
+// and End move between them, and a section once shown is kept (hidden), so
+// switching back neither rebuilds it nor loses what the doctor chose there.
+import { screen, waitFor, within } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import { signIn, startApp } from "../lib/appHarness";
+import { openChart, showTab } from "../lib/chartHarness";
+import { HEAD_USERNAME } from "../lib/fakeBackend";
+
+const TABS = ["summary", "timeline", "results", "documents"] as const;
+
+function selected(): string[] {
+  return TABS.filter((tab) => screen.getByTestId(`tab-${tab}`).getAttribute("aria-selected") === "true");
+}
+
+describe("chart tabs", () => {
+  it("are a labelled tab list whose tabs control their panels", async () => {
+    await openChart();
+    const list = screen.getByRole("tablist", { name: "Chart sections" });
+    const tabs = within(list).getAllByRole("tab");
+    expect(tabs.map((tab) => tab.getAttribute("data-testid"))).toEqual(TABS.map((tab) => `tab-${tab}`));
+    expect(tabs.map((tab) => tab.textContent?.trim())).toEqual(["Summary", "Timeline (6)", "Results (9)", "Documents (4)"]);
+    for (const tab of tabs) {
+      const panel = document.getElementById(tab.getAttribute("aria-controls")!)!;
+      expect(panel).toHaveAttribute("role", "tabpanel");
+      expect(panel).toHaveAttribute("aria-labelledby", tab.id);
+    }
+    expect(screen.getByRole("tabpanel")).toHaveAccessibleName("Summary");
+    // One tab stop: the selected tab.
+    expect(tabs.map((tab) => tab.getAttribute("tabindex"))).toEqual(["0", "-1", "-1", "-1"]);
+  });
+
+  it("are labelled in Chinese", async () => {
+    await openChart({ locale: "zh-CN" });
+    const tabs = within(screen.getByRole("tablist", { name: "病历内容" })).getAllByRole("tab");
+    expect(tabs.map((tab) => tab.textContent?.trim())).toEqual(["摘要", "就诊时间轴 (6)", "检验与体征 (9)", "文书 (4)"]);
+  });
+
+  it("move with the arrow keys, Home and End, showing each section", async () => {
+    const { user } = await openChart();
+    const summary = screen.getByTestId("tab-summary");
+    summary.focus();
+
+    await user.keyboard("{ArrowRight}");
+    expect(selected()).toEqual(["timeline"]);
+    expect(screen.getByTestId("tab-timeline")).toHaveFocus();
+    expect(screen.getByTestId("tab-timeline")).toHaveAttribute("tabindex", "0");
+    expect(summary).toHaveAttribute("tabindex", "-1");
+    expect(screen.getByTestId("panel-timeline")).toBeVisible();
+    expect(screen.getByTestId("panel-summary")).not.toBeVisible();
+
+    await user.keyboard("{ArrowRight}");
+    expect(selected()).toEqual(["results"]);
+    await user.keyboard("{End}");
+    expect(selected()).toEqual(["documents"]);
+    expect(screen.getByTestId("tab-documents")).toHaveFocus();
+    // Past the last, back to the first, and the other way round.
+    await user.keyboard("{ArrowRight}");
+    expect(selected()).toEqual(["summary"]);
+    await user.keyboard("{ArrowLeft}");
+    expect(selected()).toEqual(["documents"]);
+    await user.keyboard("{Home}");
+    expect(selected()).toEqual(["summary"]);
+    expect(summary).toHaveFocus();
+    expect(screen.getByTestId("panel-summary")).toBeVisible();
+  });
+
+  it("lead with Tab from the selected tab into its panel", async () => {
+    const { user } = await openChart();
+    await showTab(user, "timeline");
+    screen.getByTestId("tab-timeline").focus();
+    await user.tab();
+    expect(screen.getByTestId("panel-timeline")).toHaveFocus();
+  });
+
+  it("keep a section that was shown, with the doctor's choices, instead of rebuilding it", async () => {
+    const { user } = await openChart();
+    const summary = screen.getByTestId("summary");
+    // Not built before it is first shown.
+    expect(screen.queryByTestId("timeline")).toBeNull();
+
+    await showTab(user, "timeline");
+    const timeline = screen.getByTestId("timeline");
+    await user.selectOptions(screen.getByTestId("filter-type"), "EMER");
+    await showTab(user, "results");
+    await user.click(screen.getAllByTestId("results-open")[0]!);
+    const chosen = screen.getAllByTestId("results-row")[0]!.getAttribute("data-series");
+
+    await showTab(user, "summary");
+    expect(screen.getByTestId("summary")).toBe(summary);
+    await showTab(user, "timeline");
+    expect(screen.getByTestId("timeline")).toBe(timeline);
+    expect(screen.getByTestId("filter-type")).toHaveValue("EMER");
+    expect(screen.getAllByTestId("timeline-encounter")).toHaveLength(1);
+    await showTab(user, "results");
+    const row = screen.getAllByTestId("results-row").find((one) => one.getAttribute("data-series") === chosen)!;
+    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-pressed", "true");
+  });
+
+  it("work in a chart opened from the referral inbox, which the back button returns to", async () => {
+    const { user } = startApp();
+    await signIn(user, HEAD_USERNAME);
+    await user.click(screen.getByTestId("nav-referrals"));
+    const inbox = await screen.findByTestId("referral-inbox");
+    await waitFor(() => within(inbox).getAllByTestId("referral-open"));
+    await user.click(within(inbox).getAllByTestId("referral-open")[0]!);
+    await screen.findByTestId("patient-name");
+    expect(screen.getByTestId("referral-bar")).toBeInTheDocument();
+
+    await showTab(user, "timeline");
+    expect(screen.getAllByTestId("timeline-encounter")).toHaveLength(1);
+    await user.click(screen.getByTestId("chart-back"));
+    expect(await screen.findByTestId("referral-inbox")).toBeInTheDocument();
+    expect(screen.queryByTestId("chart")).toBeNull();
+  });
+});
