@@ -68,7 +68,7 @@ describe("timeline filters", () => {
   });
 
   it("lists the encounter types present, in upper case, once each", () => {
-    expect(encounterTypes(ENCOUNTERS, "en")).toEqual(["AMB", "EMER", "IMP"]);
+    expect(encounterTypes(ENCOUNTERS)).toEqual(["AMB", "EMER", "IMP"]);
   });
 
   it("groups encounters by the year they started, keeping their order", () => {

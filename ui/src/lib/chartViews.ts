@@ -19,11 +19,16 @@ export type ChartTab = (typeof CHART_TABS)[number];
 /** How many rows a long list shows at first, and how many more each "show more" adds. */
 export const PAGE_SIZE = 50;
 
-/** Distinct non-empty values, in the locale's collation order. */
-export function distinct(values: Iterable<string | null>, locale: string): string[] {
+// Hospital names and document types are mostly Chinese whatever the UI's
+// language: pinyin order (which puts Latin letters in alphabetical order
+// first) is the order a doctor looks for them in.
+const COLLATOR = new Intl.Collator(["zh-CN", "en"]);
+
+/** Distinct non-empty values, in pinyin and alphabetical order. */
+export function distinct(values: Iterable<string | null>): string[] {
   const set = new Set<string>();
   for (const value of values) if (value) set.add(value);
-  return [...set].sort((a, b) => a.localeCompare(b, locale));
+  return [...set].sort(COLLATOR.compare);
 }
 
 // ---- Timeline ---------------------------------------------------------------
@@ -80,11 +85,8 @@ export function filterEncounters(encounters: readonly EncounterView[], filter: E
 }
 
 /** The class codes (upper case) of the encounters, for the type filter. */
-export function encounterTypes(encounters: readonly EncounterView[], locale: string): string[] {
-  return distinct(
-    encounters.map((encounter) => encounter.classCode?.toUpperCase() ?? null),
-    locale,
-  );
+export function encounterTypes(encounters: readonly EncounterView[]): string[] {
+  return distinct(encounters.map((encounter) => encounter.classCode?.toUpperCase() ?? null));
 }
 
 /** The year an encounter starts in, as recorded (`null` without a start). */
