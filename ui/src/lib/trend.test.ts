@@ -95,8 +95,9 @@ describe("trend chart options", () => {
   });
 
   it("gives uPlot one line per series on a time axis with the prepared scale", () => {
-    const options = trendOptions(trend, { locale: "en", colours: FALLBACK_COLOURS, width: 600, height: 280 });
+    const options = trendOptions(trend, { locale: "zh-CN", colours: FALLBACK_COLOURS, width: 600, height: 280, dateLabel: "日期" });
     expect(options.series).toHaveLength(2);
+    expect(options.series[0]!.label).toBe("日期");
     expect(options.series[1]!.label).toBe("收缩压 (mmHg)");
     expect(options.series[1]!.stroke).toBe(FALLBACK_COLOURS.lines[0]);
     expect(options.scales?.x?.time).toBe(true);

@@ -111,7 +111,20 @@ function drawAbnormal(trend: TrendData, colours: TrendColours) {
 
 export function trendOptions(
   trend: TrendData,
-  { locale, colours, width, height }: { locale: Locale; colours: TrendColours; width: number; height: number },
+  {
+    locale,
+    colours,
+    width,
+    height,
+    dateLabel,
+  }: {
+    locale: Locale;
+    colours: TrendColours;
+    width: number;
+    height: number;
+    /** What uPlot's live legend calls the x value ("Date", "日期"): its own word is English. */
+    dateLabel: string;
+  },
 ): uPlot.Options {
   const dateLabels = axisDateLabels(trend.x, locale);
   const valueLabels = axisValueLabels(locale);
@@ -124,7 +137,7 @@ export function trendOptions(
       y: { range: [trend.yMin, trend.yMax] },
     },
     series: [
-      { value: (_u, seconds) => (seconds == null ? "–" : legendDate.format(seconds * 1000)) },
+      { label: dateLabel, value: (_u, seconds) => (seconds == null ? "–" : legendDate.format(seconds * 1000)) },
       ...trend.lines.map((line, i) => {
         const colour = colours.lines[i % colours.lines.length]!;
         return {
