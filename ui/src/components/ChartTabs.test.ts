@@ -5,7 +5,36 @@ import { screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { signIn, startApp } from "../lib/appHarness";
 import { openChart, showTab } from "../lib/chartHarness";
-import { HEAD_USERNAME } from "../lib/fakeBackend";
+import type { ChartContent } from "../lib/fakeBackend";
+import { HEAD_USERNAME, sampleCharts } from "../lib/fakeBackend";
+
+/** A chart the size of a Synthea patient's: hundreds of encounters and documents, thousands of results. */
+function largeChart(): ChartContent {
+  const base = sampleCharts[0]!;
+  const day = (i: number) => new Date(Date.UTC(2024, 5, 1) - i * 5 * 86_400_000).toISOString().slice(0, 10);
+  return {
+    ...base,
+    encounters: Array.from({ length: 400 }, (_, i) => ({
+      ...base.encounters[0]!,
+      id: `enc-big-${i}`,
+      start: `${day(i)}T09:00:00+08:00`,
+      end: null,
+    })),
+    results: Array.from({ length: 60 }, (_, s) => ({
+      ...base.results[0]!,
+      key: `code-${s}|mmol/L`,
+      name: `Analyte ${s}`,
+      points: Array.from({ length: 60 }, (_, p) => ({
+        ...base.results[0]!.points[0]!,
+        id: `obs-${s}-${p}`,
+        effective: day(60 - p),
+        value: 5 + (p % 7) / 2,
+        text: String(5 + (p % 7) / 2),
+      })),
+    })),
+    documents: Array.from({ length: 200 }, (_, i) => ({ ...base.documents[0]!, id: `doc-big-${i}`, date: day(i) })),
+  };
+}
 
 const TABS = ["summary", "timeline", "results", "documents"] as const;
 
@@ -112,5 +141,26 @@ describe("chart tabs", () => {
     await user.click(screen.getByTestId("chart-back"));
     expect(await screen.findByTestId("referral-inbox")).toBeInTheDocument();
     expect(screen.queryByTestId("chart")).toBeNull();
+  });
+
+  it("open a chart of Synthea's size a page at a time", async () => {
+    const { user } = await openChart({ options: { charts: [largeChart()] } });
+    expect(screen.getByTestId("tab-timeline")).toHaveTextContent("Timeline (400)");
+    expect(screen.getByTestId("tab-results")).toHaveTextContent("Results (60)");
+    // The summary alone is built on opening.
+    expect(screen.queryByTestId("timeline")).toBeNull();
+    expect(screen.queryByTestId("results")).toBeNull();
+    expect(screen.queryByTestId("documents")).toBeNull();
+
+    await showTab(user, "timeline");
+    expect(screen.getAllByTestId("timeline-encounter")).toHaveLength(50);
+    expect(screen.getByTestId("timeline-count")).toHaveTextContent("Showing 50 of 400 encounters");
+    await showTab(user, "documents");
+    expect(screen.getAllByTestId("document-row")).toHaveLength(50);
+    expect(screen.getByTestId("documents-more")).toHaveTextContent("Show 50 more");
+    await showTab(user, "results");
+    expect(screen.getAllByTestId("results-row")).toHaveLength(60);
+    await user.click(screen.getAllByTestId("results-open")[0]!);
+    expect(screen.getAllByTestId("result-point")).toHaveLength(50);
   });
 });
