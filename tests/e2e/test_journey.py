@@ -102,9 +102,12 @@ def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
     open_patient(app, patient_id="cn-0001")
     assert wait_for(app, "patient-name").text == "张伟"
     assert app.driver.find_elements(*css("problem-row")), "active problems are listed"
-    assert app.driver.find_elements(*css("medication-row")), "current medications are listed"
+    assert app.driver.find_elements(*css("med-row")), "current medications are listed"
     assert app.driver.find_elements(*css("lab-row")), "recent labs are listed"
-    encounters = app.driver.find_elements(*css("encounter-row"))
+    # The encounters are on the timeline tab, built when it is first shown.
+    app.driver.find_element(*css("tab-timeline")).click()
+    wait_for(app, "timeline-encounter")
+    encounters = app.driver.find_elements(*css("timeline-encounter"))
     assert len(encounters) > 3
     badges = texts(app, "source-badge")
     assert badges and all(badges), "every source badge names a hospital"
@@ -123,7 +126,8 @@ def test_doctor_finds_and_reads_a_chinese_and_a_synthea_patient(launch):
         lambda d: d.find_element(*css("chart-access")).get_attribute("data-tier") == "clinician")
     name = wait_for(app, "patient-name").text
     assert name and "Portillo" not in name and "*" in name
-    assert app.driver.find_elements(*css("encounter-row"))
+    app.driver.find_element(*css("tab-timeline")).click()
+    wait_for(app, "timeline-encounter")
     assert all(texts(app, "source-badge"))
     app.screenshot("chart-synthea-patient")
 

@@ -175,7 +175,7 @@ describe("chart", () => {
   }
 
   it("shows header, summary panels and encounters with their sources", async () => {
-    const { backend } = await openWangXiuying();
+    const { backend, user } = await openWangXiuying();
     expect(backend.calls).toContainEqual({ method: "openPatient", args: ["pat-cn-0001"] });
 
     const header = screen.getByTestId("patient-header");
@@ -193,7 +193,7 @@ describe("chart", () => {
     expect(problems).toHaveTextContent("E11.9");
 
     const medications = within(summary).getByTestId("medications");
-    expect(within(medications).getAllByTestId("medication-row")).toHaveLength(3);
+    expect(within(medications).getAllByTestId("med-row")).toHaveLength(4);
     expect(medications).toHaveTextContent("每日两次，每次1片，随餐服用");
 
     const allergies = within(summary).getByTestId("allergies");
@@ -203,20 +203,28 @@ describe("chart", () => {
 
     const labs = within(summary).getByTestId("labs");
     const labRows = within(labs).getAllByTestId("lab-row");
-    expect(labRows).toHaveLength(5);
+    expect(labRows).toHaveLength(6);
     expect(labRows[0]).toHaveTextContent("糖化血红蛋白 (HbA1c)");
     expect(labRows[0]).toHaveTextContent("7.8 %");
     expect(within(labRows[0]!).getByTestId("lab-flag")).toHaveClass("flag-high");
     expect(within(labRows[3]!).getByTestId("lab-flag")).toHaveClass("flag-low");
     expect(within(labRows[4]!).getByTestId("lab-flag")).not.toHaveClass("flag-high", "flag-low");
+    const vitalRows = within(within(summary).getByTestId("vitals")).getAllByTestId("lab-row");
+    expect(vitalRows.map((row) => row.textContent)).toEqual([
+      expect.stringContaining("148/88 mmHg"),
+      expect.stringContaining("76 /min"),
+    ]);
 
-    const encounters = screen.getByTestId("encounters");
-    const encounterRows = within(encounters).getAllByTestId("encounter-row");
-    // Newest first, whatever order the core sent.
+    // Encounters are on the timeline, newest first, whatever order the core sent.
+    await user.click(screen.getByTestId("tab-timeline"));
+    const encounterRows = within(screen.getByTestId("timeline")).getAllByTestId("timeline-encounter");
     expect(encounterRows.map((row) => row.textContent)).toEqual([
-      expect.stringContaining("2024-05-20 08:40"),
-      expect.stringContaining("2024-01-15 22:10"),
-      expect.stringContaining("2023-11-02 09:30"),
+      expect.stringContaining("May 20, 2024, 08:40"),
+      expect.stringContaining("Jan 15, 2024, 22:10"),
+      expect.stringContaining("Nov 2, 2023, 09:30"),
+      expect.stringContaining("Oct 27, 2021, 09:00"),
+      expect.stringContaining("Mar 11, 2019, 10:15"),
+      expect.stringContaining("Jun 18, 2012, 14:00"),
     ]);
     expect(within(encounterRows[0]!).getByTestId("source-badge")).toHaveTextContent("北京协和医院");
     expect(within(encounterRows[1]!).getByTestId("source-badge")).toHaveTextContent("首都医科大学附属北京朝阳医院");
@@ -225,11 +233,13 @@ describe("chart", () => {
     // Every clinical row names its hospital.
     for (const row of [
       ...within(problems).getAllByTestId("problem-row"),
-      ...within(medications).getAllByTestId("medication-row"),
+      ...within(medications).getAllByTestId("med-row"),
       ...within(allergies).getAllByTestId("allergy-row"),
       ...labRows,
+      ...vitalRows,
+      ...encounterRows,
     ]) {
-      expect(within(row).getByTestId("source-badge")).not.toBeEmptyDOMElement();
+      expect(within(row).getAllByTestId("source-badge")[0]).not.toBeEmptyDOMElement();
     }
   });
 
@@ -255,16 +265,22 @@ describe("chart", () => {
     expect(screen.queryByTestId("chart-sealed")).toBeNull();
   });
 
-  it("shows an empty state per panel", async () => {
+  it("shows an empty state per panel and per section", async () => {
     const { user } = start();
     await signIn(user);
     await searchFor(user, "王建国");
     await user.click(await screen.findByTestId("patient-row"));
     await screen.findByTestId("patient-name");
-    for (const panel of ["problems", "medications", "allergies", "labs", "encounters"]) {
+    for (const panel of ["problems", "medications", "allergies", "vitals", "labs"]) {
       expect(screen.getByTestId(`${panel}-empty`)).toBeInTheDocument();
     }
     expect(screen.getByTestId("allergies-empty")).toHaveTextContent("does not mean the patient has no allergies");
+    await user.click(screen.getByTestId("tab-timeline"));
+    expect(screen.getByTestId("timeline-empty")).toHaveTextContent("The platform has no encounters");
+    await user.click(screen.getByTestId("tab-results"));
+    expect(screen.getByTestId("results-empty")).toHaveTextContent("The platform has no results");
+    await user.click(screen.getByTestId("tab-documents"));
+    expect(screen.getByTestId("documents-empty")).toHaveTextContent("The platform has no documents");
   });
 
   it("goes back to the search with the results kept", async () => {
@@ -300,7 +316,35 @@ describe("chart", () => {
       medications: [{ ...base.medications[0]!, dosage: payload }],
       allergies: [{ ...base.allergies[0]!, substance: payload, reactions: [payload] }],
       labs: [{ ...base.labs[0]!, name: payload, value: payload }],
-      encounters: [{ ...base.encounters[0]!, reason: payload, hospital: payload }],
+      results: [
+        {
+          ...base.results[0]!,
+          name: payload,
+          unit: payload,
+          points: [{ ...base.results[0]!.points[0]!, text: payload, value: null, recorded: payload, source: payload }],
+        },
+      ],
+      encounters: [
+        {
+          ...base.encounters[0]!,
+          reason: payload,
+          hospital: payload,
+          items: [{ kind: "procedure", id: "proc-x", text: payload, detail: payload, date: null, flag: null }],
+        },
+      ],
+      documents: [
+        {
+          ...base.documents[0]!,
+          title: payload,
+          author: payload,
+          blocks: [
+            { kind: "heading", text: payload },
+            { kind: "paragraph", text: payload },
+            { kind: "item", text: payload },
+            { kind: "row", cells: [payload, payload] },
+          ],
+        },
+      ],
     };
     const { user, view } = start({ charts: [hostile] });
     await signIn(user);
@@ -313,7 +357,19 @@ describe("chart", () => {
     expect(screen.getByTestId("problems")).toHaveTextContent(payload);
     expect(screen.getByTestId("allergies")).toHaveTextContent(payload);
     expect(screen.getByTestId("labs")).toHaveTextContent(payload);
-    expect(screen.getByTestId("encounters")).toHaveTextContent(payload);
+    await user.click(screen.getByTestId("tab-timeline"));
+    const encounter = screen.getByTestId("timeline-encounter");
+    expect(encounter).toHaveTextContent(payload);
+    await user.click(within(encounter).getByRole("button", { expanded: false }));
+    expect(screen.getByTestId("encounter-detail")).toHaveTextContent(payload);
+    await user.click(screen.getByTestId("tab-results"));
+    await user.click(screen.getByTestId("results-open"));
+    expect(screen.getByTestId("results-row")).toHaveTextContent(payload);
+    expect(screen.getByTestId("result-points")).toHaveTextContent(payload);
+    await user.click(screen.getByTestId("tab-documents"));
+    await user.click(within(screen.getByTestId("document-row")).getByRole("button"));
+    // Title, author, heading, paragraph, list item and both cells: all text.
+    expect(screen.getByTestId("document-body").textContent?.split(payload)).toHaveLength(8);
     expect(view.container.querySelector("img")).toBeNull();
     expect(document.querySelector("img")).toBeNull();
   });

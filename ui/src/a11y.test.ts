@@ -106,6 +106,71 @@ describe.each<Locale>(["en", "zh-CN"])("accessibility (%s)", (locale) => {
     await expectNoAxeViolations();
   });
 
+  it("a chart's timeline, filtered, with an encounter open", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-timeline"));
+    await user.selectOptions(screen.getByTestId("filter-period"), "custom");
+    await user.click(within(screen.getAllByTestId("timeline-encounter")[0]!).getAllByRole("button")[0]!);
+    await screen.findByTestId("encounter-detail");
+    await expectNoAxeViolations();
+  });
+
+  it("a chart's results, with a panel's trend chosen", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-results"));
+    const bp = screen.getAllByTestId("results-row").find((row) => row.getAttribute("data-series") === "8480-6|mm[Hg]")!;
+    await user.click(within(bp).getByTestId("results-open"));
+    await screen.findByTestId("trend-chart");
+    await expectNoAxeViolations();
+  });
+
+  it("a chart's results, with a text-only series chosen", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-results"));
+    const urine = screen.getAllByTestId("results-row").find((row) => row.getAttribute("data-series") === "20454-5|")!;
+    await user.click(within(urine).getByTestId("results-open"));
+    await screen.findByTestId("results-text-only");
+    await expectNoAxeViolations();
+  });
+
+  it("a chart's documents, reading one partly withheld", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-documents"));
+    const withheld = screen.getAllByTestId("document-row").find((row) => row.getAttribute("data-document-id") === "doc-3")!;
+    await user.click(within(withheld).getByRole("button"));
+    await screen.findByTestId("document-withheld");
+    await expectNoAxeViolations();
+  });
+
+  it("a chart's documents, reading one with headings, lists and a table", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-documents"));
+    await user.click(within(screen.getAllByTestId("document-row")[0]!).getByRole("button"));
+    await screen.findByTestId("document-body");
+    await expectNoAxeViolations();
+  });
+
+  it("export dialog for a trend", async () => {
+    const { user } = start({}, locale);
+    await signIn(user);
+    await openWang(user);
+    await user.click(screen.getByTestId("tab-results"));
+    await user.click(screen.getAllByTestId("results-open")[0]!);
+    await user.click(screen.getByTestId("export-trend"));
+    await screen.findByTestId("export-trend-of");
+    await expectNoAxeViolations();
+  });
+
   it("a chart unsealed by breaking the glass, with its banner", async () => {
     const { user } = start({}, locale);
     await signIn(user);

@@ -105,6 +105,9 @@ const NORMAL_TEXT: Pair[] = [
   { where: "chosen break-the-glass reason", text: "--text", background: "--glass-soft-bg" },
   { where: "muted text in a chosen break-the-glass reason", text: "--muted", background: "--glass-soft-bg" },
   { where: "search input text", text: "--text", background: "#ffffff" },
+  { where: "a medicine listed at another dose or date (grouped rows)", text: "--text", background: "--warning-bg" },
+  { where: "muted text in grouped medication rows", text: "--muted", background: "--warning-bg" },
+  { where: "link buttons in a chosen results row or open encounter", text: "--accent", background: "--hover-bg" },
 ];
 
 /** 3:1, WCAG 1.4.3 for large text: 24px, or 18.66px bold (html is 17px). */
@@ -127,6 +130,12 @@ const NON_TEXT: Pair[] = [
   { where: "focus ring on the break-the-glass banner", text: "--focus-on-dark", background: "--glass-bg" },
   { where: "text input border on cards", text: "--input-border", background: "--surface" },
   { where: "text input border on the page", text: "--input-border", background: "--bg" },
+  { where: "trend chart: first line on cards", text: "--trend-1", background: "--surface" },
+  { where: "trend chart: second line (a panel's other component)", text: "--trend-2", background: "--surface" },
+  { where: "trend chart: third line", text: "--trend-3", background: "--surface" },
+  { where: "trend chart: ring round an abnormal value", text: "--trend-abnormal", background: "--surface" },
+  { where: "trend chart: ring round an abnormal value inside the range band", text: "--trend-abnormal", background: "--trend-band" },
+  { where: "grouped medication rows' bracket", text: "--warning-text", background: "--surface" },
 ];
 
 /** The stylesheets: app.css and every component's <style>. */

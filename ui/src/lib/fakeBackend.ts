@@ -13,16 +13,25 @@ import type { AppInfo } from "../bindings/AppInfo";
 import type { AuditStatus } from "../bindings/AuditStatus";
 import type { BreakGlassReasonView } from "../bindings/BreakGlassReasonView";
 import type { Chart } from "../bindings/Chart";
+import type { DocumentView } from "../bindings/DocumentView";
+import type { EncounterItem } from "../bindings/EncounterItem";
+import type { EncounterView } from "../bindings/EncounterView";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
 import type { ExportScope } from "../bindings/ExportScope";
+import type { LabView } from "../bindings/LabView";
 import type { LoginFlow } from "../bindings/LoginFlow";
+import type { MedicationView } from "../bindings/MedicationView";
 import type { PatientSummary } from "../bindings/PatientSummary";
 import type { ReferralDecision } from "../bindings/ReferralDecision";
 import type { ReferralInbox } from "../bindings/ReferralInbox";
 import type { ReferralView } from "../bindings/ReferralView";
+import type { ReferenceRange } from "../bindings/ReferenceRange";
+import type { ResultFlag } from "../bindings/ResultFlag";
+import type { ResultPoint } from "../bindings/ResultPoint";
+import type { ResultSeries } from "../bindings/ResultSeries";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { VerifyReport } from "../bindings/VerifyReport";
 import type { SessionInfo } from "../bindings/SessionInfo";
@@ -108,6 +117,270 @@ export const CACHED_PATIENT_ID = "pat-cn-0001";
 /** How long ago the sample patient was cached: some hours. */
 export const CACHED_AGE_MS = (3 * 60 + 25) * 60 * 1000;
 
+/** A current medication row, one source per `[hospital, record type, record id]` (the first record's id is the row's). */
+function med(
+  id: string,
+  text: string,
+  authored: string,
+  dosage: string,
+  sources: [hospital: string, record: string, sourceId?: string][],
+  alsoListed = 0,
+): MedicationView {
+  return {
+    id,
+    text,
+    status: "active",
+    authored,
+    dosage,
+    sources: sources.map(([hospital, record, sourceId]) => ({ id: sourceId ?? id, hospital, authored, record })),
+    alsoListed,
+  };
+}
+
+/** As the core sends an encounter: its class's code for the filters, and what happened in it. */
+function encounter(
+  fields: Omit<EncounterView, "items" | "classCode"> & { classCode: string },
+  items: EncounterItem[] = [],
+): EncounterView {
+  return { ...fields, items };
+}
+
+function item(kind: EncounterItem["kind"], id: string, text: string, fields: Partial<EncounterItem> = {}): EncounterItem {
+  return { kind, id, text, detail: null, date: null, flag: null, ...fields };
+}
+
+/** A result as the core sends it: numbers as at most two decimals. */
+function point(
+  id: string,
+  effective: string,
+  value: number | string,
+  flag: ResultFlag | null,
+  range: ReferenceRange | null,
+  source: string | null,
+  fields: Partial<ResultPoint> = {},
+): ResultPoint {
+  const numeric = typeof value === "number";
+  return {
+    id,
+    effective,
+    value: numeric ? value : null,
+    text: numeric ? String(Math.round(value * 100) / 100) : value,
+    recorded: null,
+    flag,
+    range,
+    source,
+    encounter: null,
+    ...fields,
+  };
+}
+
+function range(low: number | null, high: number | null): ReferenceRange {
+  return { low, high, text: null };
+}
+
+/**
+ * The series of charts whose every analyte has one result, made from their
+ * latest results (`labs`), as the core would have built them.
+ */
+function seriesOfLabs(labs: readonly LabView[]): ResultSeries[] {
+  const flags: Record<string, ResultFlag> = { H: "high", L: "low", N: "normal", A: "abnormal" };
+  return labs.map((lab) => {
+    const value = Number(lab.value);
+    const numeric = lab.value.trim() !== "" && Number.isFinite(value);
+    return {
+      key: lab.series,
+      code: lab.code,
+      name: lab.name,
+      kind: lab.kind,
+      unit: lab.unit,
+      range: null,
+      panel: null,
+      points: [
+        point(lab.id, lab.effective ?? "", numeric ? value : lab.value, flags[lab.interpretation ?? ""] ?? null, null, lab.source),
+      ],
+    };
+  });
+}
+
+const HBA1C = range(4, 6);
+const GLUCOSE = range(3.9, 6.1);
+const CREATININE = range(45, 84);
+const EGFR = range(90, null);
+const POTASSIUM = range(3.5, 5.3);
+const SYSTOLIC = range(90, 139);
+const DIASTOLIC = range(60, 89);
+const HEART_RATE = range(60, 100);
+
+/**
+ * 王秀英's results across three hospitals over five years: diabetes and
+ * kidney trends, a creatinine recorded in mg/dL (converted), a text-only
+ * urine test, and blood pressure as a panel of two series drawn together.
+ */
+const WANG_RESULTS: ResultSeries[] = [
+  {
+    key: "4548-4|%", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", kind: "lab", unit: "%", range: HBA1C, panel: null,
+    points: [
+      point("obs-a1c-2019", "2019-03-11", 7.2, "high", HBA1C, PUMCH, { encounter: "enc-5" }),
+      point("obs-a1c-2020", "2020-03-02", 5.9, "normal", HBA1C, PUMCH),
+      point("obs-a1c-2021", "2021-10-27", 8.4, "high", HBA1C, PKUFH, { encounter: "enc-4" }),
+      point("obs-a1c-2023", "2023-11-03", 8, "high", HBA1C, PKUFH, { encounter: "enc-2" }),
+      point("obs-1", "2024-05-20", 7.8, "high", HBA1C, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "33914-3|mL/min/{1.73_m2}", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", kind: "lab", unit: "mL/min/1.73m²", range: EGFR, panel: null,
+    points: [
+      point("obs-egfr-2021", "2021-10-27", 58, "low", EGFR, PKUFH, { encounter: "enc-4" }),
+      point("obs-egfr-2023", "2023-11-03", 54, "low", EGFR, PKUFH, { encounter: "enc-2" }),
+      point("obs-4", "2024-05-20", 52, "low", EGFR, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "1558-6|mmol/L", code: "1558-6", name: "空腹血糖", kind: "lab", unit: "mmol/L", range: GLUCOSE, panel: null,
+    points: [
+      point("obs-glu-2023", "2023-11-03", 7.4, "high", GLUCOSE, PKUFH, { encounter: "enc-2" }),
+      point("obs-2", "2024-05-20", 8.1, "high", GLUCOSE, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "20454-5|", code: "20454-5", name: "尿蛋白定性", kind: "lab", unit: null, range: { low: null, high: null, text: "阴性" }, panel: null,
+    points: [
+      point("obs-up-1", "2021-10-27", "±", "abnormal", { low: null, high: null, text: "阴性" }, PKUFH),
+      point("obs-up-2", "2023-11-03", "+", "abnormal", { low: null, high: null, text: "阴性" }, PKUFH),
+    ],
+  },
+  {
+    key: "2160-0|umol/L", code: "2160-0", name: "血肌酐", kind: "lab", unit: "μmol/L", range: CREATININE, panel: null,
+    points: [
+      point("obs-cr-2021", "2021-10-27", 118, "high", CREATININE, PKUFH, { encounter: "enc-4" }),
+      // Recorded in mg/dL by that hospital; the core converted it to the series' unit.
+      point("obs-cr-2023", "2023-11-03", 131.75, "high", CREATININE, PKUFH, { recorded: "1.49 mg/dL", encounter: "enc-2" }),
+      point("obs-3", "2024-05-20", 132, "high", CREATININE, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "2823-3|mmol/L", code: "2823-3", name: "血钾", kind: "lab", unit: "mmol/L", range: POTASSIUM, panel: null,
+    points: [
+      point("obs-k-2021", "2021-10-27", 4.8, "normal", POTASSIUM, PKUFH),
+      point("obs-5", "2023-11-03", 4.3, "normal", POTASSIUM, PKUFH, { encounter: "enc-2" }),
+    ],
+  },
+  {
+    key: "8480-6|mm[Hg]", code: "8480-6", name: "收缩压", kind: "vital", unit: "mmHg", range: SYSTOLIC, panel: "85354-9",
+    points: [
+      point("obs-bp-1", "2019-03-11", 136, "normal", SYSTOLIC, PUMCH),
+      point("obs-bp-2", "2021-10-27", 146, "high", SYSTOLIC, PKUFH),
+      point("obs-bp-3", "2023-11-02T10:00:00+08:00", 152, "high", SYSTOLIC, PKUFH),
+      point("obs-bp-4", "2024-01-15T22:20:00+08:00", 182, "criticalHigh", SYSTOLIC, CHAOYANG, { encounter: "enc-3" }),
+      point("obs-bp-5", "2024-05-20", 148, "high", SYSTOLIC, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "8462-4|mm[Hg]", code: "8462-4", name: "舒张压", kind: "vital", unit: "mmHg", range: DIASTOLIC, panel: "85354-9",
+    points: [
+      point("obs-bp-1", "2019-03-11", 84, "normal", DIASTOLIC, PUMCH),
+      point("obs-bp-2", "2021-10-27", 92, "high", DIASTOLIC, PKUFH),
+      point("obs-bp-3", "2023-11-02T10:00:00+08:00", 94, "high", DIASTOLIC, PKUFH),
+      point("obs-bp-4", "2024-01-15T22:20:00+08:00", 104, "high", DIASTOLIC, CHAOYANG, { encounter: "enc-3" }),
+      point("obs-bp-5", "2024-05-20", 88, "normal", DIASTOLIC, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+  {
+    key: "8867-4|/min", code: "8867-4", name: "心率", kind: "vital", unit: "/min", range: HEART_RATE, panel: null,
+    points: [
+      point("obs-hr-1", "2024-01-15T22:20:00+08:00", 104, "high", HEART_RATE, CHAOYANG, { encounter: "enc-3" }),
+      point("obs-hr-2", "2024-05-20", 76, "normal", HEART_RATE, PUMCH, { encounter: "enc-1" }),
+    ],
+  },
+];
+
+/** 王秀英's encounters, deliberately not newest first: the UI orders them. */
+const WANG_ENCOUNTERS: EncounterView[] = [
+  encounter(
+    { id: "enc-2", class: "住院", classCode: "IMP", kind: "肾内科", start: "2023-11-02T09:30:00+08:00", end: "2023-11-09T11:00:00+08:00", hospital: PKUFH, reason: "肾功能下降评估" },
+    [
+      item("diagnosis", "cond-3", "慢性肾脏病3期", { date: "2021-10-27" }),
+      item("procedure", "proc-1", "肾脏超声检查", { date: "2023-11-03" }),
+      item("result", "obs-cr-2023", "血肌酐", { detail: "1.49 mg/dL", date: "2023-11-03", flag: "high" }),
+      item("result", "obs-5", "血钾", { detail: "4.3 mmol/L", date: "2023-11-03", flag: "normal" }),
+      item("medication", "med-3", "阿托伐他汀钙片 20mg", { detail: "每晚一次，每次1片", date: "2023-11-09" }),
+      item("document", "doc-2", "出院小结", { date: "2023-11-09" }),
+    ],
+  ),
+  encounter(
+    { id: "enc-1", class: "门诊", classCode: "AMB", kind: "内分泌科复诊", start: "2024-05-20T08:40:00+08:00", end: "2024-05-20T09:05:00+08:00", hospital: PUMCH, reason: "糖尿病随访" },
+    [
+      item("diagnosis", "cond-1", "2型糖尿病", { date: "2012-06-18" }),
+      item("result", "obs-1", "糖化血红蛋白 (HbA1c)", { detail: "7.8 %", date: "2024-05-20", flag: "high" }),
+      item("result", "obs-bp-5", "血压", { detail: "148/88 mmHg", date: "2024-05-20", flag: "high" }),
+      item("medication", "med-1", "盐酸二甲双胍缓释片 0.5g", { detail: "每日两次，每次1片，随餐服用", date: "2024-05-20" }),
+      item("medication", "med-2", "苯磺酸氨氯地平片 5mg", { detail: "每日一次，每次1片", date: "2024-05-20" }),
+      item("document", "doc-1", "内分泌科门诊病历", { date: "2024-05-20" }),
+    ],
+  ),
+  encounter(
+    { id: "enc-3", class: "急诊", classCode: "EMER", kind: "急诊内科", start: "2024-01-15T22:10:00+08:00", end: "2024-01-16T02:30:00+08:00", hospital: CHAOYANG, reason: "头晕、血压升高" },
+    [
+      item("result", "obs-bp-4", "血压", { detail: "182/104 mmHg", date: "2024-01-15", flag: "criticalHigh" }),
+      item("medication", "med-2b", "苯磺酸氨氯地平片 5mg", { detail: "每日一次，每次2片", date: "2024-01-15" }),
+      item("document", "doc-3", "急诊病历", { date: "2024-01-16" }),
+    ],
+  ),
+  encounter(
+    { id: "enc-4", class: "门诊", classCode: "AMB", kind: "肾内科门诊", start: "2021-10-27T09:00:00+08:00", end: null, hospital: PKUFH, reason: "血肌酐升高" },
+    [
+      item("diagnosis", "cond-3", "慢性肾脏病3期", { date: "2021-10-27" }),
+      item("result", "obs-cr-2021", "血肌酐", { detail: "118 μmol/L", date: "2021-10-27", flag: "high" }),
+    ],
+  ),
+  encounter(
+    { id: "enc-5", class: "门诊", classCode: "AMB", kind: "内分泌科复诊", start: "2019-03-11T10:15:00+08:00", end: null, hospital: PUMCH, reason: "糖尿病随访" },
+    [item("result", "obs-a1c-2019", "糖化血红蛋白 (HbA1c)", { detail: "7.2 %", date: "2019-03-11", flag: "high" })],
+  ),
+  encounter({ id: "enc-6", class: "住院", classCode: "IMP", kind: "内分泌科", start: "2012-06-18T14:00:00+08:00", end: "2012-06-25T10:00:00+08:00", hospital: PUMCH, reason: "新诊断2型糖尿病" }),
+];
+
+/** 王秀英's documents, newest first: readable blocks, one partly and one wholly withheld. */
+const WANG_DOCUMENTS: DocumentView[] = [
+  {
+    id: "doc-1", title: "内分泌科门诊病历", kind: "门诊病历", date: "2024-05-20", source: PUMCH, author: "周敏", encounter: "enc-1", format: "cda", withheld: false,
+    blocks: [
+      { kind: "heading", text: "主诉" },
+      { kind: "paragraph", text: "糖尿病随访，口干、多饮较前减轻。" },
+      { kind: "heading", text: "诊断" },
+      { kind: "item", text: "2型糖尿病" },
+      { kind: "item", text: "原发性高血压" },
+      { kind: "heading", text: "检验结果" },
+      { kind: "row", cells: ["项目", "结果", "参考范围"] },
+      { kind: "row", cells: ["糖化血红蛋白", "7.8%", "4.0–6.0%"] },
+      { kind: "row", cells: ["空腹血糖", "8.1 mmol/L", "3.9–6.1 mmol/L"] },
+      { kind: "heading", text: "处理" },
+      { kind: "paragraph", text: "继续二甲双胍缓释片；加强饮食控制，3个月后复查糖化血红蛋白。" },
+    ],
+  },
+  {
+    id: "doc-3", title: "急诊病历", kind: "急诊病历", date: "2024-01-16", source: CHAOYANG, author: "王磊", encounter: "enc-3", format: "html", withheld: true,
+    blocks: [
+      { kind: "heading", text: "现病史" },
+      { kind: "paragraph", text: "头晕2小时，自测血压182/104 mmHg。" },
+    ],
+  },
+  {
+    id: "doc-5", title: "心电图报告", kind: "检查报告", date: "2024-01-15", source: CHAOYANG, author: null, encounter: "enc-3", format: "text", withheld: true,
+    blocks: [],
+  },
+  {
+    id: "doc-2", title: "出院小结", kind: "出院小结", date: "2023-11-09", source: PKUFH, author: "陈静", encounter: "enc-2", format: "narrative", withheld: false,
+    blocks: [
+      { kind: "heading", text: "入院情况" },
+      { kind: "paragraph", text: "因肾功能下降入院评估。" },
+      { kind: "heading", text: "出院医嘱" },
+      { kind: "item", text: "低盐低蛋白饮食" },
+      { kind: "item", text: "阿托伐他汀钙片 20mg 每晚一次" },
+    ],
+  },
+];
+
 export const sampleCharts: ChartContent[] = [
   {
     patient: {
@@ -129,26 +402,33 @@ export const sampleCharts: ChartContent[] = [
       { id: "cond-3", text: "慢性肾脏病3期", code: "N18.3", clinicalStatus: "active", onset: "2021-10-27", source: PKUFH },
     ],
     medications: [
-      { id: "med-1", text: "盐酸二甲双胍缓释片 0.5g", status: "active", authored: "2024-05-20", dosage: "每日两次，每次1片，随餐服用", source: PUMCH },
-      { id: "med-2", text: "苯磺酸氨氯地平片 5mg", status: "active", authored: "2024-05-20", dosage: "每日一次，每次1片", source: PUMCH },
-      { id: "med-3", text: "阿托伐他汀钙片 20mg", status: "active", authored: "2023-11-09", dosage: "每晚一次，每次1片", source: PKUFH },
+      // One row for two hospitals' records of the same medicine, dose and day.
+      med("med-1", "盐酸二甲双胍缓释片 0.5g", "2024-05-20", "每日两次，每次1片，随餐服用", [
+        [PUMCH, "MedicationRequest"],
+        [PKUFH, "MedicationStatement", "med-1b"],
+      ]),
+      // The same medicine at another dose, from the emergency visit: never merged, kept together.
+      med("med-2", "苯磺酸氨氯地平片 5mg", "2024-05-20", "每日一次，每次1片", [[PUMCH, "MedicationRequest"]], 1),
+      med("med-2b", "苯磺酸氨氯地平片 5mg", "2024-01-15", "每日一次，每次2片", [[CHAOYANG, "MedicationRequest"]], 1),
+      med("med-3", "阿托伐他汀钙片 20mg", "2023-11-09", "每晚一次，每次1片", [[PKUFH, "MedicationRequest"]]),
     ],
     allergies: [
       { id: "alg-1", substance: "青霉素", criticality: "high", reactions: ["全身皮疹", "呼吸困难"], source: PUMCH },
       { id: "alg-2", substance: "磺胺类药物", criticality: "low", reactions: ["荨麻疹"], source: CHAOYANG },
     ],
     labs: [
-      { id: "obs-1", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", value: "7.8", unit: "%", effective: "2024-05-20", interpretation: "H", source: PUMCH },
-      { id: "obs-2", code: "1558-6", name: "空腹血糖", value: "8.1", unit: "mmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH },
-      { id: "obs-3", code: "2160-0", name: "血肌酐", value: "132", unit: "μmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH },
-      { id: "obs-4", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", value: "52", unit: "mL/min/1.73m²", effective: "2024-05-20", interpretation: "L", source: PUMCH },
-      { id: "obs-5", code: "2823-3", name: "血钾", value: "4.3", unit: "mmol/L", effective: "2023-11-03", interpretation: "N", source: PKUFH },
+      { id: "obs-1", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", value: "7.8", unit: "%", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "4548-4|%" },
+      { id: "obs-2", code: "1558-6", name: "空腹血糖", value: "8.1", unit: "mmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "1558-6|mmol/L" },
+      { id: "obs-3", code: "2160-0", name: "血肌酐", value: "132", unit: "μmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "2160-0|umol/L" },
+      { id: "obs-4", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", value: "52", unit: "mL/min/1.73m²", effective: "2024-05-20", interpretation: "L", source: PUMCH, kind: "lab", series: "33914-3|mL/min/{1.73_m2}" },
+      { id: "obs-bp-5", code: "85354-9", name: "血压", value: "148/88", unit: "mmHg", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "vital", series: "8480-6|mm[Hg]" },
+      { id: "obs-hr-2", code: "8867-4", name: "心率", value: "76", unit: "/min", effective: "2024-05-20", interpretation: "N", source: PUMCH, kind: "vital", series: "8867-4|/min" },
+      { id: "obs-5", code: "2823-3", name: "血钾", value: "4.3", unit: "mmol/L", effective: "2023-11-03", interpretation: "N", source: PKUFH, kind: "lab", series: "2823-3|mmol/L" },
+      { id: "obs-up-2", code: "20454-5", name: "尿蛋白定性", value: "+", unit: null, effective: "2023-11-03", interpretation: "A", source: PKUFH, kind: "lab", series: "20454-5|" },
     ],
-    encounters: [
-      { id: "enc-2", class: "住院", kind: "肾内科", start: "2023-11-02T09:30:00+08:00", end: "2023-11-09T11:00:00+08:00", hospital: PKUFH, reason: "肾功能下降评估" },
-      { id: "enc-1", class: "门诊", kind: "内分泌科复诊", start: "2024-05-20T08:40:00+08:00", end: "2024-05-20T09:05:00+08:00", hospital: PUMCH, reason: "糖尿病随访" },
-      { id: "enc-3", class: "急诊", kind: "急诊内科", start: "2024-01-15T22:10:00+08:00", end: "2024-01-16T02:30:00+08:00", hospital: CHAOYANG, reason: "头晕、血压升高" },
-    ],
+    results: WANG_RESULTS,
+    encounters: WANG_ENCOUNTERS,
+    documents: WANG_DOCUMENTS,
     resourceCount: 47,
     sealed: 2,
     access: { ...TREATING, canBreakGlass: true },
@@ -168,6 +448,8 @@ export const sampleCharts: ChartContent[] = [
     allergies: [],
     labs: [],
     encounters: [],
+    results: [],
+    documents: [],
     resourceCount: 1,
     sealed: 0,
     access: TREATING,
@@ -190,20 +472,40 @@ export const sampleCharts: ChartContent[] = [
       { id: "cond-12", text: "Primary osteoarthritis of both knees", code: "M17.0", clinicalStatus: "active", onset: "2015", source: UFH },
     ],
     medications: [
-      { id: "med-11", text: "Apixaban 5 mg tablet", status: "active", authored: "2024-03-12", dosage: "1 tablet twice daily", source: UFH },
-      { id: "med-12", text: "Paracetamol 500 mg tablet", status: "active", authored: "2022-08-30", dosage: "1–2 tablets every 6 hours as needed, max 8 per day", source: PUMCH },
+      { id: "med-11", text: "Apixaban 5 mg tablet", status: "active", authored: "2024-03-12", dosage: "1 tablet twice daily", sources: [{ id: "med-11", hospital: UFH, authored: "2024-03-12", record: "MedicationRequest" }], alsoListed: 0 },
+      { id: "med-12", text: "Paracetamol 500 mg tablet", status: "active", authored: "2022-08-30", dosage: "1–2 tablets every 6 hours as needed, max 8 per day", sources: [{ id: "med-12", hospital: PUMCH, authored: "2022-08-30", record: "MedicationRequest" }], alsoListed: 0 },
     ],
     allergies: [
       { id: "alg-11", substance: "Codeine", criticality: "low", reactions: ["Nausea", "Vomiting"], source: UFH },
     ],
     labs: [
-      { id: "obs-11", code: "718-7", name: "Hemoglobin", value: "118", unit: "g/L", effective: "2024-03-12", interpretation: "L", source: UFH },
-      { id: "obs-12", code: "2160-0", name: "Creatinine", value: "88", unit: "μmol/L", effective: "2024-03-12", interpretation: "N", source: UFH },
-      { id: "obs-13", code: "3016-3", name: "TSH", value: "2.1", unit: "mIU/L", effective: "2023-09-05", interpretation: null, source: null },
+      { id: "obs-11", code: "718-7", name: "Hemoglobin", value: "118", unit: "g/L", effective: "2024-03-12", interpretation: "L", source: UFH, kind: "lab", series: "718-7|g/L" },
+      { id: "obs-12", code: "2160-0", name: "Creatinine", value: "88", unit: "μmol/L", effective: "2024-03-12", interpretation: "N", source: UFH, kind: "lab", series: "2160-0|μmol/L" },
+      { id: "obs-13", code: "3016-3", name: "TSH", value: "2.1", unit: "mIU/L", effective: "2023-09-05", interpretation: null, source: null, kind: "lab", series: "3016-3|mIU/L" },
     ],
     encounters: [
-      { id: "enc-11", class: "outpatient", kind: "Cardiology follow-up", start: "2024-03-12T10:00:00+08:00", end: null, hospital: UFH, reason: "Anticoagulation review" },
-      { id: "enc-12", class: "emergency", kind: "Emergency department", start: "2022-08-30T19:45:00+08:00", end: "2022-08-30T23:10:00+08:00", hospital: PUMCH, reason: "Fall at home, right wrist pain" },
+      encounter(
+        { id: "enc-11", class: "outpatient", classCode: "AMB", kind: "Cardiology follow-up", start: "2024-03-12T10:00:00+08:00", end: null, hospital: UFH, reason: "Anticoagulation review" },
+        [
+          item("result", "obs-11", "Hemoglobin", { detail: "118 g/L", date: "2024-03-12", flag: "low" }),
+          item("medication", "med-11", "Apixaban 5 mg tablet", { detail: "1 tablet twice daily", date: "2024-03-12" }),
+          item("document", "doc-11", "Cardiology clinic letter", { date: "2024-03-12" }),
+        ],
+      ),
+      { id: "enc-12", class: "emergency", classCode: "EMER", kind: "Emergency department", start: "2022-08-30T19:45:00+08:00", end: "2022-08-30T23:10:00+08:00", hospital: PUMCH, reason: "Fall at home, right wrist pain", items: [] },
+    ],
+    results: [],
+    documents: [
+      {
+        id: "doc-11", title: "Cardiology clinic letter", kind: "Clinic letter", date: "2024-03-12", source: UFH, author: "Dr. James Miller", encounter: "enc-11", format: "text", withheld: false,
+        blocks: [
+          { kind: "heading", text: "Assessment" },
+          { kind: "paragraph", text: "Permanent atrial fibrillation, rate controlled. No bleeding on apixaban." },
+          { kind: "heading", text: "Plan" },
+          { kind: "item", text: "Continue apixaban 5 mg twice daily" },
+          { kind: "item", text: "Renal function in six months" },
+        ],
+      },
     ],
     resourceCount: 23,
     sealed: 0,
@@ -228,19 +530,21 @@ export const sampleCharts: ChartContent[] = [
       { id: "cond-22", text: "高脂血症", code: "E78.5", clinicalStatus: "active", onset: "2018-09-03", source: CHAOYANG },
     ],
     medications: [
-      { id: "med-21", text: "阿司匹林肠溶片 100mg", status: "active", authored: "2026-11-26", dosage: "每日一次，每次1片", source: PKUFH },
-      { id: "med-22", text: "瑞舒伐他汀钙片 10mg", status: "active", authored: "2026-11-26", dosage: "每晚一次，每次1片", source: PKUFH },
+      { id: "med-21", text: "阿司匹林肠溶片 100mg", status: "active", authored: "2026-11-26", dosage: "每日一次，每次1片", sources: [{ id: "med-21", hospital: PKUFH, authored: "2026-11-26", record: "MedicationRequest" }], alsoListed: 0 },
+      { id: "med-22", text: "瑞舒伐他汀钙片 10mg", status: "active", authored: "2026-11-26", dosage: "每晚一次，每次1片", sources: [{ id: "med-22", hospital: PKUFH, authored: "2026-11-26", record: "MedicationRequest" }], alsoListed: 0 },
     ],
     allergies: [
       { id: "alg-21", substance: "头孢类抗生素", criticality: "low", reactions: ["皮肤瘙痒"], source: CHAOYANG },
     ],
     labs: [
-      { id: "obs-21", code: "10839-9", name: "肌钙蛋白I (cTnI)", value: "0.02", unit: "ng/mL", effective: "2026-11-26", interpretation: "N", source: PKUFH },
-      { id: "obs-22", code: "13457-7", name: "低密度脂蛋白胆固醇 (LDL-C)", value: "3.9", unit: "mmol/L", effective: "2026-11-26", interpretation: "H", source: PKUFH },
+      { id: "obs-21", code: "10839-9", name: "肌钙蛋白I (cTnI)", value: "0.02", unit: "ng/mL", effective: "2026-11-26", interpretation: "N", source: PKUFH, kind: "lab", series: "10839-9|ng/mL" },
+      { id: "obs-22", code: "13457-7", name: "低密度脂蛋白胆固醇 (LDL-C)", value: "3.9", unit: "mmol/L", effective: "2026-11-26", interpretation: "H", source: PKUFH, kind: "lab", series: "13457-7|mmol/L" },
     ],
     encounters: [
-      { id: "enc-21", class: "急诊", kind: "胸痛中心", start: "2026-11-26T21:40:00+08:00", end: "2026-11-27T03:15:00+08:00", hospital: PKUFH, reason: "急性胸痛" },
+      { id: "enc-21", class: "急诊", classCode: "EMER", kind: "胸痛中心", start: "2026-11-26T21:40:00+08:00", end: "2026-11-27T03:15:00+08:00", hospital: PKUFH, reason: "急性胸痛", items: [] },
     ],
+    results: [],
+    documents: [],
     resourceCount: 18,
     sealed: 0,
     access: TREATING,
@@ -260,18 +564,26 @@ export const sampleCharts: ChartContent[] = [
       { id: "cond-31", text: "甲状腺功能亢进症", code: "E05.9", clinicalStatus: "active", onset: "2026-10", source: CHAOYANG },
     ],
     medications: [
-      { id: "med-31", text: "甲巯咪唑片 10mg", status: "active", authored: "2026-10", dosage: "每日一次，每次1片", source: CHAOYANG },
+      { id: "med-31", text: "甲巯咪唑片 10mg", status: "active", authored: "2026-10", dosage: "每日一次，每次1片", sources: [{ id: "med-31", hospital: CHAOYANG, authored: "2026-10", record: "MedicationRequest" }], alsoListed: 0 },
     ],
     allergies: [],
     labs: [
-      { id: "obs-31", code: "3024-7", name: "游离甲状腺素 (FT4)", value: "38.6", unit: "pmol/L", effective: "2026-11", interpretation: "H", source: CHAOYANG },
+      { id: "obs-31", code: "3024-7", name: "游离甲状腺素 (FT4)", value: "38.6", unit: "pmol/L", effective: "2026-11", interpretation: "H", source: CHAOYANG, kind: "lab", series: "3024-7|pmol/L" },
     ],
     encounters: [],
+    results: [],
+    documents: [],
     resourceCount: 9,
     sealed: 1,
     access: { tier: "clinician", grounds: "role", masked: true, canBreakGlass: true, breakGlassUntil: null },
   },
 ];
+
+// The other sample patients have one result per analyte: their series are
+// made from their latest results, as the core would have built them.
+for (const chart of sampleCharts) {
+  if (chart.results.length === 0) chart.results = seriesOfLabs(chart.labs);
+}
 
 /** The default policy's reasons to break the glass. */
 export const BREAK_GLASS_REASONS: BreakGlassReasonView[] = [
@@ -330,6 +642,7 @@ export const EXPORT_PAGES: Readonly<Record<ExportScope, number>> = {
   medications: 1,
   labs: 1,
   encounters: 1,
+  trend: 1,
 };
 
 export function summaryOf(chart: ChartContent): PatientSummary {
@@ -991,7 +1304,7 @@ export class FakeBackend implements Backend {
     await this.enter("exportPdf", request);
     this.exports.push({ kind: "pdf", request: structuredClone(request) });
     this.requireSession();
-    this.find(request.patientId);
+    this.requireExportable(request);
     if (this.exportCancelled) return null;
     return this.receipt(request.scope);
   }
@@ -1000,8 +1313,16 @@ export class FakeBackend implements Backend {
     await this.enter("printChart", request);
     this.exports.push({ kind: "print", request: structuredClone(request) });
     this.requireSession();
-    this.find(request.patientId);
+    this.requireExportable(request);
     return this.receipt(request.scope);
+  }
+
+  /** As the core: the patient exists, and a trend names one of the chart's series. */
+  private requireExportable(request: ExportRequest): void {
+    const chart = this.find(request.patientId);
+    if (request.scope === "trend" && !chart.results.some((series) => series.key === request.series)) {
+      throw new BackendError("ExportFailed", "the export names no series of this chart");
+    }
   }
 
   private receipt(scope: ExportScope): ExportReceipt {

@@ -8,9 +8,13 @@ import {
   formatDateTime,
   formatAge,
   formatCount,
+  formatDay,
+  formatDayTime,
   formatInstant,
   formatRelative,
   highestCriticality,
+  formatNumber,
+  formatResultText,
   interpretationFlag,
   isUrgentPriority,
   newestFirst,
@@ -18,7 +22,7 @@ import {
 } from "./format";
 
 function encounter(id: string, start: string | null): EncounterView {
-  return { id, class: null, kind: null, start, end: null, hospital: null, reason: null };
+  return { id, class: null, classCode: null, kind: null, start, end: null, hospital: null, reason: null, items: [] };
 }
 
 describe("format", () => {
@@ -222,5 +226,44 @@ describe("highestCriticality", () => {
     [["severe"], "severe"],
   ] as const)("of %j is %s", (criticalities, highest) => {
     expect(highestCriticality(criticalities)).toBe(highest);
+  });
+});
+
+describe("clinical dates in the locale", () => {
+  it.each([
+    ["2024-05-20T08:40:00+08:00", "May 20, 2024", "2024年5月20日"],
+    ["2024-05-20", "May 20, 2024", "2024年5月20日"],
+    ["2024-03", "Mar 2024", "2024年3月"],
+    ["2015", "2015", "2015年"],
+    ["****", "****", "****"],
+  ])("formatDay(%s)", (input, en, zh) => {
+    expect(formatDay(input, "en")).toBe(en);
+    expect(formatDay(input, "zh-CN")).toBe(zh);
+  });
+
+  it("shows a date-time to the minute as the hospital recorded it, in any time zone", () => {
+    // 08:40 in Beijing stays 08:40: the wall clock of the record, not the workstation's.
+    expect(formatDayTime("2024-05-20T08:40:00+08:00", "en")).toBe("May 20, 2024, 08:40");
+    expect(formatDayTime("2024-05-20T08:40:00+08:00", "zh-CN")).toBe("2024年5月20日 08:40");
+    expect(formatDayTime("2024-01-15T22:10:00Z", "en")).toBe("Jan 15, 2024, 22:10");
+    expect(formatDayTime("2024-05-20", "en")).toBe("May 20, 2024");
+    expect(formatDayTime("2024-13-45", "en")).toBe("2024-13-45");
+  });
+});
+
+describe("clinical numbers in the locale", () => {
+  it("groups digits and keeps at most two decimals", () => {
+    expect(formatNumber(131.7458, "en")).toBe("131.75");
+    expect(formatNumber(250000, "zh-CN")).toBe("250,000");
+    expect(formatNumber(7.8, "zh-CN")).toBe("7.8");
+    expect(formatNumber(8, "en")).toBe("8");
+  });
+
+  it("formats plain numbers only, and shows any other result as sent", () => {
+    expect(formatResultText("12500", "en")).toBe("12,500");
+    expect(formatResultText("4.3", "zh-CN")).toBe("4.3");
+    for (const text of ["148/88", "<0.01", "阴性", "+", "1e5", ""]) {
+      expect(formatResultText(text, "en")).toBe(text);
+    }
   });
 });

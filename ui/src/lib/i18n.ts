@@ -2,10 +2,13 @@
 // the core is never translated here: it is displayed exactly as received.
 import type { AccessView } from "../bindings/AccessView";
 import type { AuditAction } from "../bindings/AuditAction";
+import type { EncounterItemKind } from "../bindings/EncounterItemKind";
 import type { EntrySource } from "../bindings/EntrySource";
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { IdentifierKind } from "../bindings/IdentifierKind";
 import type { ReferralDecision } from "../bindings/ReferralDecision";
+import type { ResultFlag } from "../bindings/ResultFlag";
+import type { ResultKind } from "../bindings/ResultKind";
 
 export type Locale = "zh-CN" | "en";
 export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
@@ -366,6 +369,112 @@ const en = {
   "error.PrintFailed": "Printing failed",
   "error.AuditUnavailable": "Audit trail unavailable",
   "error.Internal": "Unexpected error",
+
+  // chart views
+  "tabs.label": "Chart sections",
+  "tabs.summary": "Summary",
+  "tabs.timeline": "Timeline",
+  "tabs.results": "Results",
+  "tabs.documents": "Documents",
+
+  "summary.vitals": "Latest vital signs",
+  "summary.vitalsEmpty": "The platform has no vital signs",
+  "summary.openSeriesHint": "Opens the trend in Results",
+  "med.sources": "Recorded by",
+  "med.record.MedicationRequest": "prescribed",
+  "med.record.MedicationStatement": "reported",
+  "med.alsoListedOne": "Also listed once more with a different dose or date",
+  "med.alsoListed": "Also listed {count} more times with a different dose or date",
+
+  "flag.normal": "Normal",
+  "flag.high": "High",
+  "flag.low": "Low",
+  "flag.criticalHigh": "Critically high",
+  "flag.criticalLow": "Critically low",
+  "flag.abnormal": "Abnormal",
+
+  "filter.legend": "Filters",
+  "filter.hospital": "Hospital",
+  "filter.allHospitals": "All hospitals",
+  "filter.type": "Type",
+  "filter.allTypes": "All types",
+  "filter.period": "Period",
+  "filter.from": "From",
+  "filter.to": "To",
+  "filter.clear": "Clear filters",
+  "period.year": "Last 12 months",
+  "period.fiveYears": "Last 5 years",
+  "period.all": "All time",
+  "period.custom": "From – to",
+  "list.more": "Show {count} more",
+
+  "timeline.heading": "Encounters across hospitals",
+  "timeline.count": "Showing {shown} of {total} encounters",
+  "timeline.none": "No encounter matches these filters.",
+  "timeline.empty": "The platform has no encounters",
+  "timeline.happened": "What happened",
+  "timeline.nothing": "No diagnosis, procedure, result, medication or document names this encounter.",
+  "timeline.until": "until {time}",
+  "timeline.openDocument": "Read in Documents",
+  "timeline.openSeries": "Show in Results",
+  "timeline.items": "{count} records",
+  "timeline.itemsOne": "1 record",
+  "item.diagnosis": "Diagnoses",
+  "item.procedure": "Procedures",
+  "item.result": "Results",
+  "item.medication": "Medications",
+  "item.document": "Documents",
+  "encounterClass.AMB": "Outpatient",
+  "encounterClass.IMP": "Inpatient",
+  "encounterClass.ACUTE": "Inpatient (acute)",
+  "encounterClass.NONAC": "Inpatient (non-acute)",
+  "encounterClass.EMER": "Emergency",
+  "encounterClass.OBSENC": "Observation",
+  "encounterClass.SS": "Day care",
+  "encounterClass.HH": "Home health",
+  "encounterClass.VR": "Virtual",
+  "encounterClass.FLD": "Field",
+  "encounterClass.PRENC": "Pre-admission",
+
+  "results.heading": "Results",
+  "results.find": "Find a result",
+  "results.kind": "Kind",
+  "results.allKinds": "Labs and vital signs",
+  "results.kind.lab": "Lab",
+  "results.kind.vital": "Vital sign",
+  "results.count": "Showing {shown} of {total} results",
+  "results.none": "No result matches.",
+  "results.empty": "The platform has no results",
+  "results.name": "Test",
+  "results.latest": "Latest",
+  "results.flag": "Flag",
+  "results.date": "Date",
+  "results.source": "Source",
+  "results.choose": "Choose a result to see its trend and every value.",
+  "results.range": "Reference range",
+  "results.rangeNone": "no reference range",
+  "results.trendOf": "Trend of {names}: {count} values from {from} to {to}",
+  "results.legendRange": "Reference range",
+  "results.legendAbnormal": "Outside the reference range",
+  "results.textOnly": "These results are not numbers: there is no trend to draw.",
+  "results.export": "Export trend",
+  "results.allValues": "Every value",
+  "results.recorded": "recorded as {value}",
+
+  "docs.heading": "Documents",
+  "docs.type": "Document type",
+  "docs.allTypes": "All document types",
+  "docs.count": "Showing {shown} of {total} documents",
+  "docs.none": "No document matches these filters.",
+  "docs.empty": "The platform has no documents",
+  "docs.choose": "Choose a document to read it.",
+  "docs.author": "Author",
+  "docs.date": "Date",
+  "docs.withheld": "Part of this document is not shown: it is not text (a scan or a file), or it is withheld at your access level.",
+  "docs.noText": "This document has no text to show.",
+
+  "export.scope.trend": "Trend of one result",
+  "export.trendOf": "Trend of {name}",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -728,6 +837,112 @@ const zhCN: Record<MessageKey, string> = {
   "error.PrintFailed": "打印失败",
   "error.AuditUnavailable": "操作留痕不可用",
   "error.Internal": "发生意外错误",
+
+  // chart views
+  "tabs.label": "病历内容",
+  "tabs.summary": "摘要",
+  "tabs.timeline": "就诊时间轴",
+  "tabs.results": "检验与体征",
+  "tabs.documents": "文书",
+
+  "summary.vitals": "最近生命体征",
+  "summary.vitalsEmpty": "平台无生命体征记录",
+  "summary.openSeriesHint": "在“检验与体征”中查看趋势",
+  "med.sources": "记录来源",
+  "med.record.MedicationRequest": "处方",
+  "med.record.MedicationStatement": "用药记录",
+  "med.alsoListedOne": "同一药物另有 1 条剂量或日期不同的记录",
+  "med.alsoListed": "同一药物另有 {count} 条剂量或日期不同的记录",
+
+  "flag.normal": "正常",
+  "flag.high": "偏高",
+  "flag.low": "偏低",
+  "flag.criticalHigh": "危急偏高",
+  "flag.criticalLow": "危急偏低",
+  "flag.abnormal": "异常",
+
+  "filter.legend": "筛选",
+  "filter.hospital": "医院",
+  "filter.allHospitals": "全部医院",
+  "filter.type": "类型",
+  "filter.allTypes": "全部类型",
+  "filter.period": "时间范围",
+  "filter.from": "起",
+  "filter.to": "止",
+  "filter.clear": "清除筛选",
+  "period.year": "近一年",
+  "period.fiveYears": "近五年",
+  "period.all": "全部",
+  "period.custom": "自定义起止日期",
+  "list.more": "再显示 {count} 条",
+
+  "timeline.heading": "各医院就诊记录",
+  "timeline.count": "显示 {shown} / {total} 次就诊",
+  "timeline.none": "没有符合筛选条件的就诊记录。",
+  "timeline.empty": "平台无就诊记录",
+  "timeline.happened": "本次就诊内容",
+  "timeline.nothing": "没有诊断、操作、检验结果、用药或文书关联到本次就诊。",
+  "timeline.until": "至 {time}",
+  "timeline.openDocument": "在“文书”中阅读",
+  "timeline.openSeries": "在“检验与体征”中查看",
+  "timeline.items": "{count} 条记录",
+  "timeline.itemsOne": "1 条记录",
+  "item.diagnosis": "诊断",
+  "item.procedure": "操作与手术",
+  "item.result": "检验与体征",
+  "item.medication": "用药",
+  "item.document": "文书",
+  "encounterClass.AMB": "门诊",
+  "encounterClass.IMP": "住院",
+  "encounterClass.ACUTE": "住院（急性）",
+  "encounterClass.NONAC": "住院（非急性）",
+  "encounterClass.EMER": "急诊",
+  "encounterClass.OBSENC": "留观",
+  "encounterClass.SS": "日间诊疗",
+  "encounterClass.HH": "居家医疗",
+  "encounterClass.VR": "远程诊疗",
+  "encounterClass.FLD": "院外诊疗",
+  "encounterClass.PRENC": "入院前评估",
+
+  "results.heading": "检验与体征",
+  "results.find": "查找项目",
+  "results.kind": "类别",
+  "results.allKinds": "检验和生命体征",
+  "results.kind.lab": "检验",
+  "results.kind.vital": "生命体征",
+  "results.count": "显示 {shown} / {total} 项",
+  "results.none": "没有符合条件的项目。",
+  "results.empty": "平台无检验或生命体征结果",
+  "results.name": "项目",
+  "results.latest": "最近结果",
+  "results.flag": "提示",
+  "results.date": "日期",
+  "results.source": "来源",
+  "results.choose": "选择一个项目，查看其趋势和全部结果。",
+  "results.range": "参考范围",
+  "results.rangeNone": "无参考范围",
+  "results.trendOf": "{names}趋势：{from} 至 {to} 共 {count} 次结果",
+  "results.legendRange": "参考范围",
+  "results.legendAbnormal": "超出参考范围",
+  "results.textOnly": "这些结果不是数值，无法绘制趋势图。",
+  "results.export": "导出趋势图",
+  "results.allValues": "全部结果",
+  "results.recorded": "原始记录 {value}",
+
+  "docs.heading": "文书",
+  "docs.type": "文书类型",
+  "docs.allTypes": "全部文书类型",
+  "docs.count": "显示 {shown} / {total} 份文书",
+  "docs.none": "没有符合筛选条件的文书。",
+  "docs.empty": "平台无文书",
+  "docs.choose": "选择一份文书进行阅读。",
+  "docs.author": "作者",
+  "docs.date": "日期",
+  "docs.withheld": "本文书部分内容未显示：非文字内容（扫描件或文件），或按您的调阅权限不予显示。",
+  "docs.noText": "本文书没有可显示的文字。",
+
+  "export.scope.trend": "单项结果趋势图",
+  "export.trendOf": "{name}趋势图",
 };
 
 export const dictionaries: Readonly<Record<Locale, Record<MessageKey, string>>> = {
@@ -867,4 +1082,68 @@ export function accessSummary(locale: Locale, access: AccessView): { lead: strin
     lead: isKnownTier(tier) ? translate(locale, `access.tier.${tier}`) : tier,
     why: translate(locale, `access.grounds.${access.grounds}`),
   };
+}
+
+// Labels of the chart views. The keys of the generated unions are template
+// literals, so a flag or kind the core adds stops compiling until both
+// dictionaries label it; open value sets (encounter classes, criticality,
+// record types) fall back to what the core sent.
+
+export function resultFlagKey(flag: ResultFlag): MessageKey {
+  return `flag.${flag}`;
+}
+
+export function encounterItemKindKey(kind: EncounterItemKind): MessageKey {
+  return `item.${kind}`;
+}
+
+export function resultKindKey(kind: ResultKind): MessageKey {
+  return `results.kind.${kind}`;
+}
+
+const ENCOUNTER_CLASS_KEYS: Record<string, MessageKey> = {
+  AMB: "encounterClass.AMB",
+  IMP: "encounterClass.IMP",
+  ACUTE: "encounterClass.ACUTE",
+  NONAC: "encounterClass.NONAC",
+  EMER: "encounterClass.EMER",
+  OBSENC: "encounterClass.OBSENC",
+  SS: "encounterClass.SS",
+  HH: "encounterClass.HH",
+  VR: "encounterClass.VR",
+  FLD: "encounterClass.FLD",
+  PRENC: "encounterClass.PRENC",
+};
+
+/**
+ * An encounter class's v3 ActCode (`AMB`, `IMP`, `EMER`…) in the locale;
+ * `null` for a code the UI does not know (then show the hospital's own
+ * wording, `EncounterView.class`).
+ */
+export function encounterClassLabel(locale: Locale, code: string): string | null {
+  const key = ENCOUNTER_CLASS_KEYS[code.toUpperCase()];
+  return key ? translate(locale, key) : null;
+}
+
+const CRITICALITY_KEYS: Record<string, MessageKey> = {
+  high: "criticality.high",
+  low: "criticality.low",
+  "unable-to-assess": "criticality.unable-to-assess",
+};
+
+/** An allergy's FHIR criticality (`high`, `low`, `unable-to-assess`); any other value as sent. */
+export function criticalityLabel(locale: Locale, criticality: string): string {
+  const key = CRITICALITY_KEYS[criticality];
+  return key ? translate(locale, key) : criticality;
+}
+
+const MEDICATION_RECORD_KEYS: Record<string, MessageKey> = {
+  MedicationRequest: "med.record.MedicationRequest",
+  MedicationStatement: "med.record.MedicationStatement",
+};
+
+/** Whether a hospital prescribed a medicine or recorded it as taken; any other record type as sent. */
+export function medicationRecordLabel(locale: Locale, record: string): string {
+  const key = MEDICATION_RECORD_KEYS[record];
+  return key ? translate(locale, key) : record;
 }

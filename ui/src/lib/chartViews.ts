@@ -1,0 +1,223 @@
+// Pure helpers of the chart views (Summary, Timeline, Results, Documents):
+// filtering, grouping and lookups over the chart the core sent. They choose
+// what a view lists from what the core sent, never what the doctor may see:
+// the core has already masked, sealed and sanitised everything here.
+import type { DocBlock } from "../bindings/DocBlock";
+import type { DocumentView } from "../bindings/DocumentView";
+import type { EncounterItem } from "../bindings/EncounterItem";
+import type { EncounterItemKind } from "../bindings/EncounterItemKind";
+import type { EncounterView } from "../bindings/EncounterView";
+import type { ResultFlag } from "../bindings/ResultFlag";
+import type { ResultPoint } from "../bindings/ResultPoint";
+import type { ResultSeries } from "../bindings/ResultSeries";
+import { timeOfValue } from "./format";
+
+/** The chart's sections, in the order of their tabs. */
+export const CHART_TABS = ["summary", "timeline", "results", "documents"] as const;
+export type ChartTab = (typeof CHART_TABS)[number];
+
+/** How many rows a long list shows at first, and how many more each "show more" adds. */
+export const PAGE_SIZE = 50;
+
+// Hospital names and document types are mostly Chinese whatever the UI's
+// language: pinyin order (which puts Latin letters in alphabetical order
+// first) is the order a doctor looks for them in.
+const COLLATOR = new Intl.Collator(["zh-CN", "en"]);
+
+/** Distinct non-empty values, in pinyin and alphabetical order. */
+export function distinct(values: Iterable<string | null>): string[] {
+  const set = new Set<string>();
+  for (const value of values) if (value) set.add(value);
+  return [...set].sort(COLLATOR.compare);
+}
+
+// ---- Timeline ---------------------------------------------------------------
+
+export type Period = "year" | "fiveYears" | "all" | "custom";
+export const PERIODS: readonly Period[] = ["year", "fiveYears", "all", "custom"];
+
+export interface EncounterFilter {
+  /** A hospital's name, or `""` for all. */
+  hospital: string;
+  /** An encounter class code (`AMB`…), or `""` for all. */
+  type: string;
+  period: Period;
+  /** `YYYY-MM-DD` (inclusive), for `custom`; `""` leaves that end open. */
+  from: string;
+  to: string;
+}
+
+export const NO_ENCOUNTER_FILTER: EncounterFilter = { hospital: "", type: "", period: "all", from: "", to: "" };
+
+/** The instant a relative period starts at; `null` for one open at the start. */
+export function periodStart(period: Period, now: Date): number | null {
+  if (period !== "year" && period !== "fiveYears") return null;
+  const start = new Date(now.getTime());
+  start.setFullYear(start.getFullYear() - (period === "year" ? 1 : 5));
+  return start.getTime();
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The encounters the filter lets through, in their order. "From – to"
+ * compares the day each encounter started on as its hospital recorded it
+ * (both ends included); the relative periods count back from `now`. An
+ * encounter without a (readable) start is kept only while the period is
+ * open at both ends: it cannot be placed within one.
+ */
+export function filterEncounters(encounters: readonly EncounterView[], filter: EncounterFilter, now: Date): EncounterView[] {
+  const since = periodStart(filter.period, now);
+  const from = filter.period === "custom" && DAY.test(filter.from) ? filter.from : null;
+  const to = filter.period === "custom" && DAY.test(filter.to) ? filter.to : null;
+  return encounters.filter((encounter) => {
+    if (filter.hospital && encounter.hospital !== filter.hospital) return false;
+    if (filter.type && encounter.classCode?.toUpperCase() !== filter.type) return false;
+    if (since !== null) {
+      const time = timeOfValue(encounter.start);
+      return time !== null && time >= since;
+    }
+    if (from === null && to === null) return true;
+    const day = encounter.start && /^\d{4}/.test(encounter.start) ? encounter.start.slice(0, 10) : null;
+    if (day === null) return false;
+    return (from === null || day >= from) && (to === null || day <= to);
+  });
+}
+
+/** The class codes (upper case) of the encounters, for the type filter. */
+export function encounterTypes(encounters: readonly EncounterView[]): string[] {
+  return distinct(encounters.map((encounter) => encounter.classCode?.toUpperCase() ?? null));
+}
+
+/** The year an encounter starts in, as recorded (`null` without a start). */
+export function yearOf(value: string | null): string | null {
+  return value && /^\d{4}/.test(value) ? value.slice(0, 4) : null;
+}
+
+/** Consecutive encounters of one year, for the time axis. */
+export function byYear(encounters: readonly EncounterView[]): { year: string | null; encounters: EncounterView[] }[] {
+  const groups: { year: string | null; encounters: EncounterView[] }[] = [];
+  for (const encounter of encounters) {
+    const year = yearOf(encounter.start);
+    const last = groups[groups.length - 1];
+    if (last && last.year === year) last.encounters.push(encounter);
+    else groups.push({ year, encounters: [encounter] });
+  }
+  return groups;
+}
+
+const ITEM_KINDS: readonly EncounterItemKind[] = ["diagnosis", "procedure", "result", "medication", "document"];
+
+/** An encounter's items grouped by kind, in a fixed order, leaving out empty kinds. */
+export function itemsByKind(items: readonly EncounterItem[]): { kind: EncounterItemKind; items: EncounterItem[] }[] {
+  return ITEM_KINDS.map((kind) => ({ kind, items: items.filter((item) => item.kind === kind) })).filter(
+    (group) => group.items.length > 0,
+  );
+}
+
+// ---- Results ----------------------------------------------------------------
+
+/**
+ * The series each result belongs to, by the result's (Observation's) id: a
+ * panel's components share their Observation's id, so the first series
+ * listed wins, which opens the panel all the same.
+ */
+export function seriesByResultId(results: readonly ResultSeries[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const series of results) {
+    for (const point of series.points) if (!map.has(point.id)) map.set(point.id, series.key);
+  }
+  return map;
+}
+
+/** The newest point of a series (the core sends them oldest first). */
+export function latestPoint(series: ResultSeries): ResultPoint | null {
+  return series.points[series.points.length - 1] ?? null;
+}
+
+/** Whether a series has numbers to draw. */
+export function isNumeric(series: ResultSeries): boolean {
+  return series.points.some((point) => point.value !== null && Number.isFinite(point.value));
+}
+
+/** The series drawn with `key`: every series of its panel (blood pressure's two), else itself alone. */
+export function panelOf(results: readonly ResultSeries[], key: string): ResultSeries[] {
+  const selected = results.find((series) => series.key === key);
+  if (!selected) return [];
+  if (!selected.panel) return [selected];
+  return results.filter((series) => series.panel === selected.panel && series.unit === selected.unit);
+}
+
+/** Whether a flag says the result lies outside its reference range. */
+export function isAbnormal(flag: ResultFlag | null): boolean {
+  return flag !== null && flag !== "normal";
+}
+
+/** How a flag is drawn: its colour class. */
+export function flagTone(flag: ResultFlag): "normal" | "high" | "low" | "abnormal" {
+  switch (flag) {
+    case "high":
+    case "criticalHigh":
+      return "high";
+    case "low":
+    case "criticalLow":
+      return "low";
+    case "abnormal":
+      return "abnormal";
+    case "normal":
+      return "normal";
+  }
+}
+
+/** A case-insensitive match of a series' name, code or unit against what the doctor typed. */
+export function matchesSeries(series: ResultSeries, query: string): boolean {
+  const needle = query.trim().toLowerCase();
+  if (!needle) return true;
+  return [series.name, series.code, series.unit].some((text) => text?.toLowerCase().includes(needle));
+}
+
+// ---- Documents ----------------------------------------------------------------
+
+export interface DocumentFilter {
+  /** A document type as the hospital named it, or `""` for all. */
+  type: string;
+  /** A hospital's name, or `""` for all. */
+  source: string;
+}
+
+export function filterDocuments(documents: readonly DocumentView[], filter: DocumentFilter): DocumentView[] {
+  return documents.filter(
+    (document) => (!filter.type || document.kind === filter.type) && (!filter.source || document.source === filter.source),
+  );
+}
+
+/** A document's blocks as the page lays them out: runs of list items and of table rows together. */
+export type DocSection =
+  | { kind: "heading"; text: string }
+  | { kind: "paragraph"; text: string }
+  | { kind: "list"; items: string[] }
+  | { kind: "table"; rows: string[][]; columns: number };
+
+export function docSections(blocks: readonly DocBlock[]): DocSection[] {
+  const sections: DocSection[] = [];
+  for (const block of blocks) {
+    const last = sections[sections.length - 1];
+    switch (block.kind) {
+      case "item":
+        if (last?.kind === "list") last.items.push(block.text);
+        else sections.push({ kind: "list", items: [block.text] });
+        break;
+      case "row":
+        if (last?.kind === "table") {
+          last.rows.push(block.cells);
+          last.columns = Math.max(last.columns, block.cells.length);
+        } else sections.push({ kind: "table", rows: [block.cells], columns: block.cells.length });
+        break;
+      case "heading":
+      case "paragraph":
+        sections.push({ kind: block.kind, text: block.text });
+        break;
+    }
+  }
+  return sections;
+}
