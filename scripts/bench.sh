@@ -4,6 +4,10 @@
 #   scripts/bench.sh        opening a chart (demo platform, cache, view model)
 #   scripts/bench.sh mask   what masking and sanitising add to a warm open
 #   scripts/bench.sh export a PDF export of the largest chart
+#   scripts/bench.sh render the real window drawing the largest Synthea
+#                           patient's summary, timeline and a trend, against
+#                           the smallest patient (needs what the e2e tests need:
+#                           scripts/test.sh installs it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -19,8 +23,17 @@ mask)
 export)
   cargo bench --quiet --features bench --bench export
   ;;
+render)
+  (cd ui && npm run build >/dev/null)
+  cargo build --release --quiet -p chartguard-app -p platform-sim
+  CHARTGUARD_APP="$target/release/chartguard" CHARTGUARD_SIM="$target/release/platform-sim" \
+    dbus-run-session -- bash -c 'echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      export XDG_DATA_HOME=$(mktemp -d) XDG_CONFIG_HOME=$(mktemp -d)
+      xvfb-run -a -s "-screen 0 1280x800x24" .venv-e2e/bin/pytest -q -s -p no:cacheprovider tests/e2e/bench_render.py' \
+    | grep -v "^$"
+  ;;
 *)
-  echo "usage: scripts/bench.sh [open|mask|export]" >&2
+  echo "usage: scripts/bench.sh [open|mask|export|render]" >&2
   exit 2
   ;;
 esac

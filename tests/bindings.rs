@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chartguard::view::{
     AccessLog, AppInfo, AuditStatus, Chart, ErrorPayload, ExportReceipt, ExportRequest,
-    ReferralInbox, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
+    FetchProgressView, ReferralInbox, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
 };
 use ts_rs::TS;
 
@@ -16,6 +16,7 @@ fn generate(dir: &Path) {
     AppInfo::export_all(&cfg).unwrap();
     SessionInfo::export_all(&cfg).unwrap();
     SearchResults::export_all(&cfg).unwrap();
+    FetchProgressView::export_all(&cfg).unwrap();
     Chart::export_all(&cfg).unwrap();
     ErrorPayload::export_all(&cfg).unwrap();
     WatermarkView::export_all(&cfg).unwrap();

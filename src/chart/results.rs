@@ -239,7 +239,13 @@ impl Results {
             let Some(name) = concept_text(m.code) else {
                 continue;
             };
-            let Some((point, unit, analyte)) = point(&id, m.node, m.code, observation) else {
+            let Some(Measure {
+                point,
+                unit,
+                shown_unit,
+                analyte,
+            }) = point(&id, m.node, m.code, observation)
+            else {
                 continue;
             };
             let code = loinc_code(m.code).or_else(|| concept_code(m.code));
@@ -261,7 +267,7 @@ impl Results {
                     code,
                     name,
                     kind,
-                    unit: unit.as_deref().map(|u| display_unit(u).to_owned()),
+                    unit: shown_unit,
                     range: None,
                     panel: m.panel,
                     points: Vec::new(),
@@ -345,15 +351,9 @@ fn quantity_unit(q: &Value) -> Option<String> {
 
 /// The point for one measured value, the unit its series is in, and the
 /// analyte when the value was brought to the analyte's unit.
-/// The point for one measured value, the unit its series is in, and the
-/// analyte when the value was brought to the analyte's unit. `None` when
-/// nothing was measured (a quantity without a number).
-fn point(
-    id: &str,
-    node: &Value,
-    code: &Value,
-    observation: &Value,
-) -> Option<(ResultPoint, Option<String>, Option<&'static Analyte>)> {
+/// The point for one measured value (see [`Measure`]). `None` when nothing
+/// was measured (a quantity without a number).
+fn point(id: &str, node: &Value, code: &Value, observation: &Value) -> Option<Measure> {
     let mut point = ResultPoint {
         id: id.to_owned(),
         effective: None,
@@ -378,7 +378,12 @@ fn point(
         point.text = text_value(node)?;
         point.flag = interpretation;
         point.range = reference_range(ranges).and_then(|r| range(r, &Units::Recorded(None)));
-        return Some((point, None, None));
+        return Some(Measure {
+            point,
+            unit: None,
+            shown_unit: None,
+            analyte: None,
+        });
     };
     let number_value = q.get("value").filter(|v| v.is_number())?;
     let raw = number_value.as_f64().filter(|v| v.is_finite())?;
@@ -425,7 +430,31 @@ fn point(
                 .or_else(|| point.range.as_ref().and_then(|r| flag_from_range(value, r)));
         }
     }
-    Some((point, unit, analyte))
+    // As people write it: the analyte's, else the hospital's own spelling
+    // ("mL/min/1.73m2", not the UCUM code "mL/min/{1.73_m2}").
+    let shown_unit = match analyte {
+        Some(a) => Some(display_unit(a.unit).to_owned()),
+        None => owned(q, "unit")
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| unit.clone())
+            .map(|u| display_unit(&u).to_owned()),
+    };
+    Some(Measure {
+        point,
+        unit,
+        shown_unit,
+        analyte,
+    })
+}
+
+/// One measured value: its point, the unit its series is keyed and
+/// converted by (a UCUM code where there is one), the unit shown, and the
+/// analyte when the value was brought to the analyte's unit.
+struct Measure {
+    point: ResultPoint,
+    unit: Option<String>,
+    shown_unit: Option<String>,
+    analyte: Option<&'static Analyte>,
 }
 
 /// The units a range's bounds are read in.

@@ -24,8 +24,9 @@ from selenium.webdriver.common.options import ArgOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CHARTGUARD_TARGET_DIR", ROOT / "target"))
-APP = TARGET / "debug" / "chartguard"
-SIM = TARGET / "debug" / "platform-sim"
+# The benchmark (bench_render.py) runs a release build.
+APP = Path(os.environ.get("CHARTGUARD_APP", TARGET / "debug" / "chartguard"))
+SIM = Path(os.environ.get("CHARTGUARD_SIM", TARGET / "debug" / "platform-sim"))
 FIXTURES = Path(os.environ.get("CHARTGUARD_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 

@@ -498,16 +498,19 @@ describe("local cache", () => {
 
     const banner = await screen.findByTestId("chart-freshness");
     expect(banner).toHaveAttribute("role", "status");
-    expect(banner).toHaveTextContent(`As of ${formatInstant(CACHED_AS_OF, "en")} · from this workstation's cache`);
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent(`Data as of ${formatInstant(CACHED_AS_OF, "en")}`);
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent("from this workstation's cache");
     expect(within(banner).getByTestId("chart-refreshing")).toHaveTextContent("Updating from the regional platform");
     expect(within(screen.getByTestId("allergies")).getAllByTestId("allergy-row")).toHaveLength(1);
     expect(backend.calls).toContainEqual({ method: "refreshPatient", args: [CACHED_PATIENT_ID] });
 
     release();
     await waitFor(() => expect(screen.queryByTestId("chart-refreshing")).not.toBeInTheDocument());
-    expect(screen.getByTestId("chart-freshness")).toHaveTextContent(
-      `As of ${formatInstant("2026-11-28T14:05:09Z", "en")} · from the regional platform`,
+    expect(screen.queryByTestId("chart-freshness")).not.toBeInTheDocument();
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent(
+      `Data as of ${formatInstant("2026-11-28T14:05:09Z", "en")}`,
     );
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent("from the regional platform");
     expect(within(screen.getByTestId("allergies")).getAllByTestId("allergy-row")).toHaveLength(2);
     expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
   });
@@ -541,9 +544,10 @@ describe("local cache", () => {
     const { user, backend } = startCached();
     await signIn(user);
     await openFirst(user, "Margaret");
-    expect(screen.getByTestId("chart-freshness")).toHaveTextContent(
-      `As of ${formatInstant("2026-11-28T14:05:09Z", "en")} · from the regional platform`,
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent(
+      `Data as of ${formatInstant("2026-11-28T14:05:09Z", "en")}`,
     );
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent("from the regional platform");
     await settle();
     expect(backend.calls.map((c) => c.method)).not.toContain("refreshPatient");
   });
@@ -576,8 +580,7 @@ describe("local cache", () => {
 
     backend.platformUnreachable = false;
     await user.click(within(stale).getByTestId("chart-refresh-retry"));
-    const banner = await screen.findByTestId("chart-freshness");
-    await waitFor(() => expect(banner).toHaveTextContent("from the regional platform"));
+    await waitFor(() => expect(screen.getByTestId("header-as-of")).toHaveTextContent("from the regional platform"));
     expect(screen.queryByTestId("chart-refresh-failed")).not.toBeInTheDocument();
     expect(backend.calls.filter((c) => c.method === "refreshPatient")).toHaveLength(2);
   });
@@ -656,7 +659,7 @@ describe("local cache", () => {
     expect(backend.calls).toContainEqual({ method: "refreshPatient", args: [CACHED_PATIENT_ID] });
     expect(screen.getByTestId("patient-name")).toHaveTextContent("Margaret Thompson");
     expect(screen.getByTestId("chart")).not.toHaveTextContent("王秀英");
-    expect(screen.getByTestId("chart-freshness")).toHaveTextContent("from the regional platform");
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent("from the regional platform");
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.filter((text) => text.includes("王秀英") || text.includes("110105195804120020"))).toEqual([]);
   });
@@ -717,7 +720,7 @@ describe("local cache", () => {
 
     // The app keeps working: the chart comes from the platform, with no refresh.
     await openFirst(user, WANG_RESIDENT_ID);
-    expect(screen.getByTestId("chart-freshness")).toHaveTextContent("from the regional platform");
+    expect(screen.getByTestId("header-as-of")).toHaveTextContent("from the regional platform");
     expect(backend.calls.map((c) => c.method)).not.toContain("refreshPatient");
 
     await user.click(within(notice).getByTestId("cache-reset"));

@@ -11,6 +11,7 @@ import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
+import type { FetchProgressView } from "../bindings/FetchProgressView";
 import type { PatientSummary } from "../bindings/PatientSummary";
 import type { ReferralDecision } from "../bindings/ReferralDecision";
 import type { ReferralInbox } from "../bindings/ReferralInbox";
@@ -41,6 +42,11 @@ export interface Backend {
    * encrypted cache, each masked as the doctor's tier for them says.
    */
   recentPatients(): Promise<PatientSummary[]>;
+  /**
+   * How far the chart being fetched from the platform has got: records
+   * received, and how many there are when the platform said. No patient data.
+   */
+  fetchProgress(): Promise<FetchProgressView>;
   /** From the local cache at once when the patient is cached (`freshness.fromCache`), else from the platform. */
   openPatient(patientId: string): Promise<Chart>;
   /** The chart fresh from the platform; rejects (e.g. `PlatformUnreachable`) when it cannot be fetched. */
@@ -215,6 +221,9 @@ export class TauriBackend implements Backend {
   }
   recentPatients(): Promise<PatientSummary[]> {
     return call("recent_patients");
+  }
+  fetchProgress(): Promise<FetchProgressView> {
+    return call("fetch_progress");
   }
   openPatient(patientId: string): Promise<Chart> {
     return call("open_patient", { patientId });

@@ -20,6 +20,7 @@ import type { ErrorCode } from "../bindings/ErrorCode";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ExportReceipt } from "../bindings/ExportReceipt";
 import type { ExportRequest } from "../bindings/ExportRequest";
+import type { FetchProgressView } from "../bindings/FetchProgressView";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { LabView } from "../bindings/LabView";
 import type { LoginFlow } from "../bindings/LoginFlow";
@@ -893,6 +894,8 @@ export class FakeBackend implements Backend {
   readonly calls: FakeCall[] = [];
   /** Mutable, so a test can bring the platform back before a retry. */
   platformUnreachable: boolean;
+  /** What `fetchProgress` answers; mutable, so a test can move it on. */
+  progress: FetchProgressView = { received: 0, total: null };
   /** The signed-in watermark; mutable, so a test can change what the next refresh draws. */
   watermarkSpec: WatermarkView;
   /** Mutable: whether the doctor cancels the next "Save as" dialogs. */
@@ -1174,6 +1177,12 @@ export class FakeBackend implements Backend {
       tooMany,
       total: tooMany && this.searchTotalKnown ? matches.length : null,
     };
+  }
+
+  async fetchProgress(): Promise<FetchProgressView> {
+    await this.enter("fetchProgress");
+    this.requirePatientAccess();
+    return { ...this.progress };
   }
 
   async recentPatients(): Promise<PatientSummary[]> {
