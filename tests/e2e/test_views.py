@@ -168,3 +168,30 @@ def test_a_synthea_patient_reads_in_english_and_too_many_matches_narrow(launch):
     open_tab(app, "documents")
     assert wait_for(app, "documents-empty").text
     app.screenshot("views-en-documents")
+
+
+def test_a_slow_first_open_shows_how_many_records_have_arrived(own_demo, launch_on):
+    from test_audit import sim
+
+    app = launch_on(own_demo, lang="zh_CN.UTF-8")
+    log_in(app, "wangyi", PASSWORD)
+    search(app, "张伟")
+    # Each page of the history now takes 2.5 s: the first of two arrives,
+    # then the second.
+    sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 2500})
+    try:
+        app.driver.find_element(By.CSS_SELECTOR, '[data-testid="patient-row"][data-patient-id="cn-0001"]').click()
+        # (The max property reads 1 before there is a max attribute.)
+        WebDriverWait(app.driver, 20).until(lambda d: d.execute_script(
+            "const bar = document.querySelector('[data-testid=\"chart-progress\"]');"
+            "return bar !== null && bar.hasAttribute('max');"))
+        bar = app.driver.find_element(*css("chart-progress"))
+        received, total = int(bar.get_attribute("value")), int(bar.get_attribute("max"))
+        assert 0 < received < total, (received, total)
+        text = app.driver.find_element(*css("chart-progress-text")).text
+        assert f"{received} / {total}" in text, text
+        app.screenshot("views-zh-progress")
+        assert wait_for(app, "patient-name", timeout=30).text == "张伟"
+        assert not app.driver.find_elements(*css("chart-progress"))
+    finally:
+        sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 0})
