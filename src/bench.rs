@@ -406,7 +406,7 @@ pub fn export_run(bundle_file: &Path, runs: usize) -> Result<ExportReport> {
             export::render(
                 &chart,
                 ExportScope::Chart,
-                None,
+                &[],
                 Labels::for_locale("zh-CN"),
                 &mark,
                 &footer,

@@ -82,7 +82,7 @@ pub fn preview_pdf(request: &PreviewRequest, locale: &str) -> Result<Vec<u8>> {
     Ok(export::document(
         &chart,
         ExportScope::Chart,
-        None,
+        &[],
         labels,
         &mark,
         &footer,

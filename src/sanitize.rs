@@ -197,7 +197,7 @@ pub(crate) fn html_to_text(input: &str) -> String {
     // a canonical document without raw-text elements, so it reads the input
     // exactly as a browser's tree builder would.
     let canonical = TEXT.clean(&without_unwanted_chars(input)).to_string();
-    let sink = tokenize(TextSink::default(), &canonical);
+    let sink = tokenize(Sink::<TextWriter>::default(), &canonical);
     sink.0.into_inner().finish()
 }
 
@@ -293,30 +293,13 @@ fn cdata_as_text(xml: &str) -> String {
 /// its whitespace collapsed and no tag-shaped text left. The UI renders
 /// them as text.
 pub(crate) fn html_blocks(html: &str) -> Vec<DocBlock> {
-    let sink = tokenize(BlockSink::default(), &sanitize_html(html));
+    let sink = tokenize(Sink::<BlockWriter>::default(), &sanitize_html(html));
     let mut w = sink.0.into_inner();
     w.flush();
     while !w.rows.is_empty() {
         w.end_row();
     }
     w.blocks
-}
-
-#[derive(Default)]
-struct BlockSink(RefCell<BlockWriter>);
-
-impl TokenSink for BlockSink {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut w = self.0.borrow_mut();
-        match token {
-            Token::TagToken(tag) => w.tag(&tag),
-            Token::CharacterTokens(text) => w.text(&text),
-            _ => {}
-        }
-        TokenSinkResult::Continue
-    }
 }
 
 #[derive(Default)]
@@ -338,7 +321,7 @@ struct RowText {
     text: String,
 }
 
-impl BlockWriter {
+impl TokenWriter for BlockWriter {
     fn tag(&mut self, tag: &Tag) {
         let start = tag.kind == TagKind::StartTag;
         let name = &*tag.name;
@@ -388,17 +371,6 @@ impl BlockWriter {
         }
     }
 
-    fn end_row(&mut self) {
-        if let Some(mut row) = self.rows.pop() {
-            if !row.text.trim().is_empty() {
-                row.end_cell();
-            }
-            if row.cells.iter().any(|c| !c.is_empty()) {
-                self.blocks.push(DocBlock::Row { cells: row.cells });
-            }
-        }
-    }
-
     fn text(&mut self, text: &str) {
         let in_row = !self.rows.is_empty();
         for c in text.chars() {
@@ -411,6 +383,19 @@ impl BlockWriter {
                 }
             } else if !is_unwanted(c) {
                 self.buffer().push(c);
+            }
+        }
+    }
+}
+
+impl BlockWriter {
+    fn end_row(&mut self) {
+        if let Some(mut row) = self.rows.pop() {
+            if !row.text.trim().is_empty() {
+                row.end_cell();
+            }
+            if row.cells.iter().any(|c| !c.is_empty()) {
+                self.blocks.push(DocBlock::Row { cells: row.cells });
             }
         }
     }
@@ -469,7 +454,7 @@ pub(crate) struct CdaDocument {
 }
 
 pub(crate) fn read_cda(xml: &str) -> CdaDocument {
-    let sink = tokenize(CdaBodySink::default(), &cdata_as_text(xml));
+    let sink = tokenize(Sink::<CdaBodyReader>::default(), &cdata_as_text(xml));
     let mut r = sink.0.into_inner();
     if let Some(narrative) = r.narrative.take() {
         r.blocks.extend(html_blocks(&narrative.finish()));
@@ -480,9 +465,6 @@ pub(crate) fn read_cda(xml: &str) -> CdaDocument {
         confidentiality: r.confidentiality,
     }
 }
-
-#[derive(Default)]
-struct CdaBodySink(RefCell<CdaBodyReader>);
 
 #[derive(Default)]
 struct CdaBodyReader {
@@ -497,25 +479,19 @@ struct CdaBodyReader {
     confidentiality: Option<&'static str>,
 }
 
-impl TokenSink for CdaBodySink {
-    type Handle = ();
+impl TokenWriter for CdaBodyReader {
+    fn tag(&mut self, tag: &Tag) {
+        self.read_tag(tag);
+    }
 
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut r = self.0.borrow_mut();
-        match token {
-            Token::TagToken(tag) => r.tag(&tag),
-            Token::CharacterTokens(text) => {
-                if let Some(w) = r.narrative.as_mut() {
-                    if w.dropping == 0 {
-                        escape_text(&text, &mut w.html);
-                    }
-                } else if let Some(title) = r.title.as_mut() {
-                    title.push_str(&text);
-                }
+    fn text(&mut self, text: &str) {
+        if let Some(w) = self.narrative.as_mut() {
+            if w.dropping == 0 {
+                escape_text(text, &mut w.html);
             }
-            _ => {}
+        } else if let Some(title) = self.title.as_mut() {
+            title.push_str(text);
         }
-        TokenSinkResult::Continue
     }
 }
 
@@ -525,7 +501,7 @@ impl CdaBodyReader {
             && self.path.iter().any(|p| p == "structuredbody")
     }
 
-    fn tag(&mut self, tag: &Tag) {
+    fn read_tag(&mut self, tag: &Tag) {
         let name = local_name(&tag.name);
         let start = tag.kind == TagKind::StartTag;
         if self.narrative.is_some() {
@@ -626,10 +602,17 @@ pub(crate) fn blocks_to_html(blocks: &[DocBlock]) -> String {
     html
 }
 
-#[derive(Default)]
-struct TextSink(RefCell<TextWriter>);
+/// What reads a token stream: tags and text, in order.
+trait TokenWriter {
+    fn tag(&mut self, tag: &Tag);
+    fn text(&mut self, text: &str);
+}
 
-impl TokenSink for TextSink {
+/// Feeds the tokenizer's tags and text to a [`TokenWriter`].
+#[derive(Default)]
+struct Sink<W>(RefCell<W>);
+
+impl<W: TokenWriter> TokenSink for Sink<W> {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
@@ -655,7 +638,7 @@ struct TextWriter {
     cells: Vec<usize>,
 }
 
-impl TextWriter {
+impl TokenWriter for TextWriter {
     fn tag(&mut self, tag: &Tag) {
         let start = tag.kind == TagKind::StartTag;
         match &*tag.name {
@@ -706,11 +689,6 @@ impl TextWriter {
         }
     }
 
-    fn block(&mut self) {
-        self.breaks_owed = self.breaks_owed.max(1);
-        self.space_owed = false;
-    }
-
     fn text(&mut self, text: &str) {
         for c in text.chars() {
             let c = if c == '\u{A0}' { ' ' } else { c };
@@ -722,6 +700,13 @@ impl TextWriter {
                 self.out.push(c);
             }
         }
+    }
+}
+
+impl TextWriter {
+    fn block(&mut self) {
+        self.breaks_owed = self.breaks_owed.max(1);
+        self.space_owed = false;
     }
 
     fn pay_owed(&mut self) {

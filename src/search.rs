@@ -7,6 +7,7 @@ use pinyin::{ToPinyin, ToPinyinMulti};
 use serde_json::Value;
 
 use crate::fhir::{is_cjk, str_field};
+use crate::mask::ops::is_real_date;
 use crate::view::PatientSummary;
 
 /// Rows shown at most; more matches than this ask the doctor to narrow.
@@ -111,7 +112,7 @@ fn birth_date(token: &str) -> Option<String> {
             token[4..6].parse().ok()?,
             token[6..].parse().ok()?,
         );
-        return (year_ok(y) && valid_day(y, m, d)).then(|| format!("{y:04}-{m:02}-{d:02}"));
+        return (year_ok(y) && is_real_date(y, m, d)).then(|| format!("{y:04}-{m:02}-{d:02}"));
     }
     let parts: Vec<&str> = token.split(['-', '/', '.']).collect();
     if !parts.iter().all(|p| digits(p)) || parts[0].len() != 4 {
@@ -127,24 +128,15 @@ fn birth_date(token: &str) -> Option<String> {
             Some(format!("{y:04}-{m:02}"))
         }
         [y, m, d]
-            if year_ok(y) && parts[1].len() <= 2 && parts[2].len() <= 2 && valid_day(y, m, d) =>
+            if year_ok(y)
+                && parts[1].len() <= 2
+                && parts[2].len() <= 2
+                && is_real_date(y, m, d) =>
         {
             Some(format!("{y:04}-{m:02}-{d:02}"))
         }
         _ => None,
     }
-}
-
-fn valid_day(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day)
 }
 
 /// Readings tried per name at most: heteronyms multiply them.

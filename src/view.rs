@@ -183,8 +183,11 @@ pub struct LabView {
     pub interpretation: Option<String>,
     pub source: Option<String>,
     pub kind: ResultKind,
-    /// The series (in `Chart::results`) this result belongs to.
+    /// The series (in `Chart::results`) this result belongs to (a panel's
+    /// first component's).
     pub series: String,
+    /// The most alarming flag of its values (a panel's components included).
+    pub flag: Option<ResultFlag>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

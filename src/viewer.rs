@@ -38,8 +38,8 @@ const RECENT_PATIENTS: usize = 10;
 use crate::policy::{Privacy, Who};
 use crate::secrets;
 use crate::view::{
-    AppInfo, AuditAction, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, Freshness,
-    SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
+    AppInfo, AuditAction, BreakGlassReasonView, Chart, ExportReceipt, ExportRequest, ExportScope,
+    Freshness, ResultSeries, SearchResults, SessionInfo, WatermarkTamper, WatermarkView,
 };
 use crate::watermark::{self, local_minute, Person, Stamp, WatermarkPolicy};
 use auditing::{masked_query, purpose_of, shown_types};
@@ -960,20 +960,28 @@ impl Viewer {
         let chart = self.audit_refusal(patient, "export", chart).await?;
         self.require_session(&doctor.1).await?;
         // A trend names its series; one the chart does not hold (any more)
-        // is refused before anything is recorded as exported.
-        let series = match (request.scope, request.series.as_deref()) {
-            (crate::view::ExportScope::Trend, Some(key)) => Some(
+        // is refused before anything is recorded as exported. A series of
+        // a panel (blood pressure) is exported with the panel's others, as
+        // the screen draws them.
+        let series: Vec<ResultSeries> = match (request.scope, request.series.as_deref()) {
+            (ExportScope::Trend, Some(key)) => {
+                let chosen =
+                    chart.results.iter().find(|s| s.key == key).ok_or_else(|| {
+                        Error::Export("those results are not in this chart".into())
+                    })?;
                 chart
                     .results
                     .iter()
-                    .find(|s| s.key == key)
+                    .filter(|s| {
+                        s.key == chosen.key || (chosen.panel.is_some() && s.panel == chosen.panel)
+                    })
                     .cloned()
-                    .ok_or_else(|| Error::Export("those results are not in this chart".into()))?,
-            ),
-            (crate::view::ExportScope::Trend, None) => {
+                    .collect()
+            }
+            (ExportScope::Trend, None) => {
                 return Err(Error::Export("no results were chosen for the trend".into()))
             }
-            _ => None,
+            _ => Vec::new(),
         };
         let now = chrono::Local::now();
         let break_glass = chart.access.break_glass_until.is_some();
@@ -990,7 +998,7 @@ impl Viewer {
         entry.purpose = Some(purpose_of(&chart).into());
         entry.resource_types = shown_types(&chart);
         entry.export_id = Some(export_id.clone());
-        entry.detail = Some(match &series {
+        entry.detail = Some(match series.first() {
             // The code only: a series without one is named by free text.
             Some(series) => format!(
                 "scope trend {}",
@@ -1022,10 +1030,11 @@ impl Viewer {
                 time: &local_minute(now),
                 zone: *now.offset(),
             };
+            let series: Vec<&ResultSeries> = series.iter().collect();
             export::document(
                 &chart,
                 scope,
-                series.as_ref(),
+                &series,
                 labels,
                 &mark,
                 &footer,

@@ -415,6 +415,21 @@ async fn a_trend_exports_its_series_and_nothing_else() {
     assert!(!text.contains("出院小结"), "a trend holds no documents");
     crate::export::review(&out, "trend-zh");
 
+    // A blood pressure's component comes with the panel's other, as drawn.
+    let systolic = chart
+        .results
+        .iter()
+        .find(|s| s.code.as_deref() == Some("8480-6"))
+        .expect("the systolic series");
+    let bp = dir.path().join("bp.pdf");
+    viewer
+        .export_pdf(&request(Some(&systolic.key)), &bp)
+        .await
+        .unwrap();
+    let text = crate::export::pdf_text_of(&bp);
+    assert!(text.contains("收缩压") && text.contains("舒张压"), "{text}");
+    crate::export::review(&bp, "trend-bp-zh");
+
     for bad in [Some("no-such-series"), None] {
         let missing = dir.path().join("missing.pdf");
         let err = viewer

@@ -18,7 +18,7 @@ use crate::fhir::{
 use crate::view::{
     AccessView, AllergyView, Chart, EncounterItem, EncounterItemKind, EncounterView, Freshness,
     IdentifierKind, IdentifierView, LabView, PatientHeader, PatientSummary, ProblemView,
-    ResultKind,
+    ResultFlag, ResultKind,
 };
 
 pub(crate) use documents::{readable, text_blocks, textual_format};
@@ -233,7 +233,7 @@ pub(crate) fn build_chart(
                     skipped += 1;
                     continue;
                 };
-                let Some(lab) = lab_view(rid, r, source, kind, series) else {
+                let Some(lab) = lab_view(rid, r, source, kind, series, flag) else {
                     skipped += 1;
                     continue;
                 };
@@ -537,6 +537,7 @@ fn lab_view(
     source: Option<String>,
     kind: ResultKind,
     series: String,
+    flag: Option<ResultFlag>,
 ) -> Option<LabView> {
     let code = r.get("code")?;
     let name = concept_text(code)?;
@@ -572,6 +573,7 @@ fn lab_view(
         source,
         kind,
         series,
+        flag,
     })
 }
 

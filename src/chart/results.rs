@@ -200,8 +200,8 @@ struct Measured<'a> {
 
 impl Results {
     /// Adds every value `observation` holds (its own, or its components')
-    /// and returns the key of the first series it went to, with that
-    /// point's flag.
+    /// and returns the key of the first series it went to, with the worst
+    /// flag of them all (a blood pressure of 118/95 is high).
     pub(super) fn add(
         &mut self,
         observation: &Value,
@@ -279,7 +279,10 @@ impl Results {
                 encounter: encounter.clone(),
                 ..point
             });
-            first.get_or_insert((key, flag));
+            match &mut first {
+                None => first = Some((key, flag)),
+                Some((_, worst)) => *worst = worse(*worst, flag),
+            }
         }
         first
     }
@@ -520,6 +523,21 @@ fn range(r: &Value, units: &Units<'_>) -> Option<ReferenceRange> {
     (range.low.is_some() || range.high.is_some() || range.text.is_some()).then_some(range)
 }
 
+/// The more alarming of two flags: critical, then abnormal, then normal.
+pub(super) fn worse(a: Option<ResultFlag>, b: Option<ResultFlag>) -> Option<ResultFlag> {
+    let rank = |f: Option<ResultFlag>| match f {
+        None => 0,
+        Some(ResultFlag::Normal) => 1,
+        Some(ResultFlag::High | ResultFlag::Low | ResultFlag::Abnormal) => 2,
+        Some(ResultFlag::CriticalHigh | ResultFlag::CriticalLow) => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
 /// The flag an HL7 v3 ObservationInterpretation code stands for.
 fn interpretation_flag(concept: &Value) -> Option<ResultFlag> {
     let codes = [
@@ -652,18 +670,27 @@ mod tests {
             "effectiveDateTime": "2025-01-01",
             "component": [
                 { "code": { "coding": [{ "system": LOINC, "code": "8480-6" }], "text": "Systolic" },
-                  "valueQuantity": { "value": 18.0, "code": "kPa" } },
+                  "valueQuantity": { "value": 18.0, "code": "kPa" },
+                  "interpretation": [{ "coding": [{ "code": "N" }] }] },
                 { "code": { "coding": [{ "system": LOINC, "code": "8462-4" }], "text": "Diastolic" },
-                  "valueQuantity": { "value": 80, "code": "mm[Hg]" } },
+                  "valueQuantity": { "value": 95, "code": "mm[Hg]" },
+                  "interpretation": [{ "coding": [{ "code": "H" }] }] },
             ],
         });
-        let series = build(&[bp]);
+        let mut results = Results::default();
+        let (_, worst) = results.add(&bp, ResultKind::Vital, None).unwrap();
+        let series = results.finish();
         assert_eq!(series.len(), 2);
         assert!(series
             .iter()
             .all(|s| s.panel.as_deref() == Some("85354-9") && s.unit.as_deref() == Some("mmHg")));
         let systolic = series.iter().find(|s| s.name == "Systolic").unwrap();
         assert_eq!(systolic.points[0].text, "135");
+        assert_eq!(
+            worst,
+            Some(ResultFlag::High),
+            "a normal systolic does not hide a high diastolic"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The geometry of a trend drawing in an export: one series' numeric
-//! results against time, its reference range as a band. Pure: points in,
+//! The geometry of a trend drawing in an export: a series' numeric results
+//! against time (or a panel's series together: blood pressure's two), the
+//! reference range as a band when there is one series. Pure: points in,
 //! positions out; `pdf.rs` strokes them.
 
 use chrono::NaiveDate;
@@ -21,8 +22,9 @@ pub(crate) struct Plot {
     pub(crate) frame: Rect,
     /// The reference range's band: its top and bottom `y`, clipped to the frame.
     pub(crate) band: Option<(f32, f32)>,
-    /// Each point's position, oldest first, and whether it is flagged.
-    pub(crate) points: Vec<(f32, f32, bool)>,
+    /// Per series, each point's position, oldest first, and whether it is
+    /// flagged; with the series' name.
+    pub(crate) lines: Vec<(String, Vec<(f32, f32, bool)>)>,
     /// The value axis' labels (highest, lowest) at their `y`.
     pub(crate) values: [(f32, String); 2],
     /// The time axis' labels (first, last date) at their `x`.
@@ -43,9 +45,9 @@ fn day_number(effective: &str) -> Option<(i64, String)> {
 
 use chrono::Datelike as _;
 
-/// Whether `series` has a trend to draw: two dated numeric results.
-pub(crate) fn drawable(series: &ResultSeries) -> bool {
-    dated(series).len() >= 2
+/// Whether `series` have a trend to draw: two dated numeric results in one.
+pub(crate) fn drawable(series: &[&ResultSeries]) -> bool {
+    series.iter().any(|s| dated(s).len() >= 2)
 }
 
 fn dated(series: &ResultSeries) -> Vec<(i64, String, f64, bool)> {
@@ -62,12 +64,17 @@ fn dated(series: &ResultSeries) -> Vec<(i64, String, f64, bool)> {
 
 /// The plot of `series` in `area`; `None` with nothing to draw a trend of
 /// (see [`drawable`]) or values too far apart to draw.
-pub(crate) fn plot(series: &ResultSeries, area: Rect) -> Option<Plot> {
-    let dated = dated(series);
-    if dated.len() < 2 {
+pub(crate) fn plot(series: &[&ResultSeries], area: Rect) -> Option<Plot> {
+    if !drawable(series) {
         return None;
     }
-    let range = series.range.as_ref();
+    let per_series: Vec<Vec<(i64, String, f64, bool)>> = series.iter().map(|s| dated(s)).collect();
+    let dated: Vec<&(i64, String, f64, bool)> = per_series.iter().flatten().collect();
+    // One series' range is drawn; several series' ranges would overlap.
+    let range = match series {
+        [one] => one.range.as_ref(),
+        _ => None,
+    };
     let values = dated.iter().map(|d| d.2);
     let mut low = values.clone().fold(f64::INFINITY, f64::min);
     let mut high = values.fold(f64::NEG_INFINITY, f64::max);
@@ -118,7 +125,16 @@ pub(crate) fn plot(series: &ResultSeries, area: Rect) -> Option<Plot> {
     Some(Plot {
         frame,
         band,
-        points: dated.iter().map(|d| (x(d.0), y(d.2), d.3)).collect(),
+        lines: series
+            .iter()
+            .zip(&per_series)
+            .map(|(s, points)| {
+                (
+                    s.name.clone(),
+                    points.iter().map(|d| (x(d.0), y(d.2), d.3)).collect(),
+                )
+            })
+            .collect(),
         values: [
             (frame.top, crate::chart::number(high)),
             (frame.bottom, crate::chart::number(low)),
@@ -172,16 +188,13 @@ mod tests {
 
     #[test]
     fn points_spread_over_time_and_values_with_the_range_in_view() {
-        let plot = plot(
-            &series(vec![
-                point("2020-01-01", 7.5, Some(ResultFlag::High)),
-                point("2022-01-01", 6.5, Some(ResultFlag::High)),
-                point("2024-01-01", 5.5, Some(ResultFlag::Normal)),
-            ]),
-            AREA,
-        )
-        .unwrap();
-        let [(x0, y0, f0), (x1, y1, _), (x2, y2, f2)] = plot.points[..] else {
+        let hba1c = series(vec![
+            point("2020-01-01", 7.5, Some(ResultFlag::High)),
+            point("2022-01-01", 6.5, Some(ResultFlag::High)),
+            point("2024-01-01", 5.5, Some(ResultFlag::Normal)),
+        ]);
+        let plot = plot(&[&hba1c], AREA).unwrap();
+        let [(x0, y0, f0), (x1, y1, _), (x2, y2, f2)] = plot.lines[0].1[..] else {
             panic!("{plot:?}")
         };
         assert_eq!((x0, x2), (plot.frame.left, plot.frame.right));
@@ -207,13 +220,19 @@ mod tests {
         let mut undated = point("2020-01-01", 7.0, None);
         undated.effective = None;
         assert_eq!(
-            plot(&series(vec![point("2020-01-01", 7.0, None), undated]), AREA),
+            plot(
+                &[&series(vec![point("2020-01-01", 7.0, None), undated])],
+                AREA
+            ),
             None
         );
         let mut words = point("2021-01-01", 0.0, None);
         words.value = None;
         assert_eq!(
-            plot(&series(vec![point("2020-01-01", 7.0, None), words]), AREA),
+            plot(
+                &[&series(vec![point("2020-01-01", 7.0, None), words])],
+                AREA
+            ),
             None
         );
         // A range too wide to draw is not drawn, rather than drawn as NaN.
@@ -226,19 +245,36 @@ mod tests {
             high: Some(f64::MAX),
             text: None,
         });
-        assert_eq!(plot(&wide, AREA), None);
+        assert_eq!(plot(&[&wide], AREA), None);
         // One day, one value: a flat line across, not a division by zero.
-        let same = plot(
-            &series(vec![
-                point("2020-01-01", 5.0, None),
-                point("2020-01-01", 5.0, None),
-            ]),
-            AREA,
-        )
-        .unwrap();
-        assert!(same
-            .points
+        let flat = series(vec![
+            point("2020-01-01", 5.0, None),
+            point("2020-01-01", 5.0, None),
+        ]);
+        let same = plot(&[&flat], AREA).unwrap();
+        assert!(same.lines[0]
+            .1
             .iter()
             .all(|p| p.0.is_finite() && p.1.is_finite()));
+    }
+
+    #[test]
+    fn a_panels_series_share_one_drawing_without_a_band() {
+        let mut systolic = series(vec![
+            point("2020-01-01", 150.0, Some(ResultFlag::High)),
+            point("2021-01-01", 130.0, None),
+        ]);
+        systolic.name = "Systolic".into();
+        let mut diastolic = series(vec![
+            point("2020-01-01", 95.0, Some(ResultFlag::High)),
+            point("2021-01-01", 80.0, None),
+        ]);
+        diastolic.name = "Diastolic".into();
+        let plot = plot(&[&systolic, &diastolic], AREA).unwrap();
+        assert_eq!(plot.lines.len(), 2);
+        assert_eq!(plot.band, None, "two ranges would overlap");
+        let (s, d) = (&plot.lines[0].1, &plot.lines[1].1);
+        assert!(s[0].1 < d[0].1, "systolic above diastolic");
+        assert_eq!(s[0].0, d[0].0, "one time axis");
     }
 }

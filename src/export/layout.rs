@@ -159,11 +159,11 @@ pub(crate) fn range_text(range: &ReferenceRange) -> Option<String> {
 
 /// The paragraphs of `scope` of `chart`: the patient's header first (every
 /// export names the patient as the tier sees them), then the sections.
-/// `series` is what a [`ExportScope::Trend`] shows.
+/// `series` is what a [`ExportScope::Trend`] shows (a panel's together).
 pub(crate) fn blocks(
     chart: &Chart,
     scope: ExportScope,
-    series: Option<&ResultSeries>,
+    series: &[&ResultSeries],
     labels: &Labels,
     zone: &FixedOffset,
 ) -> Vec<Block> {
@@ -216,7 +216,7 @@ pub(crate) fn blocks(
         ));
     }
 
-    if let (ExportScope::Trend, Some(series)) = (scope, series) {
+    if scope == ExportScope::Trend && !series.is_empty() {
         trend(&mut out, series, labels);
         return out;
     }
@@ -331,36 +331,46 @@ pub(crate) fn blocks(
     out
 }
 
-/// One series: its range, the drawing, then every result, newest first.
-fn trend(out: &mut Vec<Block>, series: &ResultSeries, labels: &Labels) {
-    let name = match &series.unit {
-        Some(unit) => format!("{} ({unit})", series.name),
-        None => series.name.clone(),
+/// A trend: the drawing, then each series' range and every result,
+/// newest first.
+fn trend(out: &mut Vec<Block>, series: &[&ResultSeries], labels: &Labels) {
+    let named = |s: &ResultSeries| match &s.unit {
+        Some(unit) => format!("{} ({unit})", s.name),
+        None => s.name.clone(),
     };
-    out.push(block(Style::Heading, labels.trend.replace("{name}", &name)));
-    if let Some(range) = series.range.as_ref().and_then(range_text) {
-        out.push(block(
-            Style::Note,
-            format!("{}: {range}", labels.reference_range),
-        ));
-    }
+    let names: Vec<String> = series.iter().map(|s| named(s)).collect();
+    out.push(block(
+        Style::Heading,
+        labels.trend.replace("{name}", &names.join(" / ")),
+    ));
     if super::figure::drawable(series) {
         out.push(block(Style::Figure, ""));
     }
-    for point in series.points.iter().rev() {
-        let value = facts([Some(point.text.clone()), series.unit.clone()])
-            .unwrap_or_default()
-            .replace(" · ", " ");
-        let main = facts([day(point.effective.as_ref()), Some(value)]).unwrap_or_default();
-        out.push(block(Style::Body, main));
-        out.extend(
-            facts([
-                point.flag.map(|f| labels.flag(f).to_owned()),
-                labelled(labels.recorded_as, point.recorded.as_ref()),
-                labelled(labels.source, point.source.as_ref()),
-            ])
-            .map(|d| block(Style::Detail, d)),
-        );
+    for one in series {
+        if series.len() > 1 {
+            out.push(block(Style::Name, named(one)));
+        }
+        if let Some(range) = one.range.as_ref().and_then(range_text) {
+            out.push(block(
+                Style::Note,
+                format!("{}: {range}", labels.reference_range),
+            ));
+        }
+        for point in one.points.iter().rev() {
+            let value = facts([Some(point.text.clone()), one.unit.clone()])
+                .unwrap_or_default()
+                .replace(" · ", " ");
+            let main = facts([day(point.effective.as_ref()), Some(value)]).unwrap_or_default();
+            out.push(block(Style::Body, main));
+            out.extend(
+                facts([
+                    point.flag.map(|f| labels.flag(f).to_owned()),
+                    labelled(labels.recorded_as, point.recorded.as_ref()),
+                    labelled(labels.source, point.source.as_ref()),
+                ])
+                .map(|d| block(Style::Detail, d)),
+            );
+        }
     }
 }
 

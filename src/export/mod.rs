@@ -60,7 +60,7 @@ pub(crate) struct Pdf {
 pub(crate) fn document(
     chart: &Chart,
     scope: ExportScope,
-    series: Option<&ResultSeries>,
+    series: &[&ResultSeries],
     labels: &Labels,
     watermark: &WatermarkView,
     footer: &Footer<'_>,
@@ -75,7 +75,7 @@ pub(crate) fn document(
 pub(crate) fn render(
     chart: &Chart,
     scope: ExportScope,
-    series: Option<&ResultSeries>,
+    series: &[&ResultSeries],
     labels: &Labels,
     watermark: &WatermarkView,
     footer: &Footer<'_>,

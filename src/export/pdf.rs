@@ -180,7 +180,7 @@ fn text(surface: &mut Surface<'_>, font: &ExportFont, x: f32, y: f32, size: f32,
 /// Draws `pages` with the footer and the watermark on each.
 pub(super) fn draw(
     pages: &[Page],
-    series: Option<&ResultSeries>,
+    series: &[&ResultSeries],
     watermark: &WatermarkView,
     footer: &Footer<'_>,
     labels: &Labels,
@@ -205,7 +205,7 @@ pub(super) fn draw(
                     right: PAGE_WIDTH - MARGIN_X,
                     bottom,
                 };
-                if let Some(plot) = series.and_then(|s| plot(s, area)) {
+                if let Some(plot) = plot(series, area) {
                     draw_plot(&mut surface, font, &plot);
                 }
                 continue;
@@ -306,29 +306,35 @@ fn draw_plot(surface: &mut Surface<'_>, font: &ExportFont, plot: &Plot) {
         0.6,
         &[(f.left, f.top), (f.left, f.bottom), (f.right, f.bottom)],
     );
-    let line: Vec<(f32, f32)> = plot.points.iter().map(|p| (p.0, p.1)).collect();
-    stroke(surface, [30, 64, 175], 1.2, &line);
-    for &(x, y, flagged) in &plot.points {
-        let color = if flagged {
-            [185, 28, 28]
-        } else {
-            [30, 64, 175]
-        };
-        let r = if flagged { 2.4 } else { 1.8 };
-        fill_rect(
-            surface,
-            color,
-            1.0,
-            Rect {
-                left: x - r,
-                top: y - r,
-                right: x + r,
-                bottom: y + r,
-            },
-        );
+    const COLOURS: [[u8; 3]; 3] = [[30, 64, 175], [194, 65, 12], [21, 128, 61]];
+    let size = Style::Detail.size();
+    for (n, (name, points)) in plot.lines.iter().enumerate() {
+        let colour = COLOURS[n % COLOURS.len()];
+        let line: Vec<(f32, f32)> = points.iter().map(|p| (p.0, p.1)).collect();
+        stroke(surface, colour, 1.2, &line);
+        for &(x, y, flagged) in points {
+            let color = if flagged { [185, 28, 28] } else { colour };
+            let r = if flagged { 2.4 } else { 1.8 };
+            fill_rect(
+                surface,
+                color,
+                1.0,
+                Rect {
+                    left: x - r,
+                    top: y - r,
+                    right: x + r,
+                    bottom: y + r,
+                },
+            );
+        }
+        // Several lines: each named at its last point, in its colour.
+        if let (true, Some(&(x, y, _))) = (plot.lines.len() > 1, points.last()) {
+            surface.set_fill(Some(fill(colour, 1.0)));
+            let width = size * 0.6 * name.chars().count() as f32;
+            text(surface, font, x - width, y - size * 0.6, size, name);
+        }
     }
     surface.set_fill(Some(grey(Style::Detail)));
-    let size = Style::Detail.size();
     for (y, label) in &plot.values {
         text(surface, font, MARGIN_X, y + size * 0.35, size, label);
     }

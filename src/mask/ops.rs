@@ -331,7 +331,7 @@ fn number(digits: &[u8]) -> u32 {
         .fold(0, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
-fn is_real_date(year: u32, month: u32, day: u32) -> bool {
+pub(crate) fn is_real_date(year: u32, month: u32, day: u32) -> bool {
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
