@@ -22,14 +22,16 @@ pub(crate) struct Plot {
     pub(crate) frame: Rect,
     /// The reference range's band: its top and bottom `y`, clipped to the frame.
     pub(crate) band: Option<(f32, f32)>,
-    /// Per series, each point's position, oldest first, and whether it is
-    /// flagged; with the series' name.
-    pub(crate) lines: Vec<(String, Vec<(f32, f32, bool)>)>,
+    /// Per series, its name and its points.
+    pub(crate) lines: Vec<(String, Vec<Mark>)>,
     /// The value axis' labels (highest, lowest) at their `y`.
     pub(crate) values: [(f32, String); 2],
     /// The time axis' labels (first, last date) at their `x`.
     pub(crate) dates: [(f32, String); 2],
 }
+
+/// A point's position, and whether it is flagged; oldest first in a line.
+pub(crate) type Mark = (f32, f32, bool);
 
 /// Room for the value labels left of the frame, and the dates under it.
 const LABEL_WIDTH: f32 = 44.0;
