@@ -393,63 +393,12 @@ impl Viewer {
                 total: None,
             });
         };
-        let online = async {
-            let token = self.access_token().await?;
-            self.platform.search_patients(&token, &parsed).await
-        };
-        let (found, offline) = match online.await {
-            Ok(mut found) => {
-                // Pinyin ("zhangwei", "zw") finds a Chinese name on platforms
-                // whose records carry no pinyin too: among the patients this
-                // workstation's cache knows.
-                if let Some(name) = parsed.name.as_deref().filter(|n| !n.chars().any(is_cjk)) {
-                    let known = self
-                        .with_cache(Some(&identity.sub), |cache| cache.search_patients(name))
-                        .await
-                        .unwrap_or_default();
-                    let mut added = 0;
-                    for patient in known {
-                        let id = crate::fhir::id(&patient).map(str::to_owned);
-                        let new = !found
-                            .patients
-                            .iter()
-                            .any(|p| crate::fhir::id(p) == id.as_deref());
-                        if new && parsed.born_as_asked(&patient) {
-                            found.patients.push(patient);
-                            added += 1;
-                        }
-                    }
-                    found.total = found.total.map(|t| t.saturating_add(added));
-                }
-                (found, false)
-            }
+        let (found, offline) = match self.find_on_platform(&identity, &parsed).await {
+            Ok(found) => (found, false),
             Err(e) if is_offline(&e) => {
                 tracing::info!(code = ?e.code(), "platform unavailable; searching the cache");
-                // The cache finds by name or identifier; a birth date alone
-                // finds nothing there.
-                let Some(text) = parsed.name.as_deref().or(parsed.identifier.as_deref()) else {
-                    return Ok(SearchResults {
-                        patients: Vec::new(),
-                        offline: true,
-                        too_many: false,
-                        total: None,
-                    });
-                };
-                match self
-                    .with_cache(None, |cache| cache.search_patients(text))
-                    .await
-                {
-                    Some(patients) => (
-                        Found {
-                            patients: patients
-                                .into_iter()
-                                .filter(|p| parsed.born_as_asked(p))
-                                .collect(),
-                            total: None,
-                            complete: true,
-                        },
-                        true,
-                    ),
+                match self.find_in_cache(&identity, &parsed).await {
+                    Some(found) => (found, true),
                     None => return Err(e),
                 }
             }
@@ -495,6 +444,60 @@ impl Viewer {
             offline,
             too_many,
             total,
+        })
+    }
+
+    /// The platform's answer to `query`, with the patients this
+    /// workstation's cache knows by a pinyin form of their name: pinyin
+    /// ("zhangwei", "zw") then finds a Chinese name on platforms whose
+    /// records carry no pinyin too.
+    async fn find_on_platform(&self, identity: &Identity, query: &PatientQuery) -> Result<Found> {
+        let token = self.access_token().await?;
+        let mut found = self.platform.search_patients(&token, query).await?;
+        let Some(name) = query.name.as_deref().filter(|n| !n.chars().any(is_cjk)) else {
+            return Ok(found);
+        };
+        let known = self
+            .with_cache(Some(&identity.sub), |cache| cache.search_patients(name))
+            .await
+            .unwrap_or_default();
+        let mut added = 0;
+        for patient in known {
+            let id = crate::fhir::id(&patient).map(str::to_owned);
+            let new = !found
+                .patients
+                .iter()
+                .any(|p| crate::fhir::id(p) == id.as_deref());
+            if new && query.born_as_asked(&patient) {
+                found.patients.push(patient);
+                added += 1;
+            }
+        }
+        found.total = found.total.map(|t| t.saturating_add(added));
+        Ok(found)
+    }
+
+    /// The cache's answer to `query` while the platform is down; `None`
+    /// without a cache. It finds by name or identifier: a birth date alone
+    /// finds nothing there.
+    async fn find_in_cache(&self, identity: &Identity, query: &PatientQuery) -> Option<Found> {
+        let Some(text) = query.name.as_deref().or(query.identifier.as_deref()) else {
+            return Some(Found {
+                patients: Vec::new(),
+                total: None,
+                complete: true,
+            });
+        };
+        let patients = self
+            .with_cache(Some(&identity.sub), |cache| cache.search_patients(text))
+            .await?;
+        Some(Found {
+            patients: patients
+                .into_iter()
+                .filter(|p| query.born_as_asked(p))
+                .collect(),
+            total: None,
+            complete: true,
         })
     }
 
