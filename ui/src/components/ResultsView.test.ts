@@ -88,7 +88,7 @@ describe("results", () => {
     const { user } = await openResults();
     await choose(user, "2160-0|umol/L");
     const converted = within(screen.getByTestId("result-points")).getAllByTestId("result-point")[1]!;
-    expect(converted).toHaveTextContent("131.75 μmol/L");
+    expect(converted).toHaveTextContent("131.7 μmol/L");
     expect(within(converted).getByTestId("result-recorded")).toHaveTextContent("recorded as 1.49 mg/dL");
   });
 
