@@ -123,7 +123,7 @@ describe("chart tabs", () => {
     expect(screen.getAllByTestId("timeline-encounter")).toHaveLength(1);
     await showTab(user, "results");
     const row = screen.getAllByTestId("results-row").find((one) => one.getAttribute("data-series") === chosen)!;
-    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-pressed", "true");
+    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-current", "true");
   });
 
   it("work in a chart opened from the referral inbox, which the back button returns to", async () => {

@@ -166,7 +166,7 @@ describe("documents", () => {
       { kind: "heading", text: "Plan" },
       { kind: "list", items: ["one", "two"] },
       { kind: "paragraph", text: "then" },
-      { kind: "table", rows: [["a", "b"], ["c", "d", "e"]], columns: 3 },
+      { kind: "table", rows: [["a", "b"], ["c", "d", "e"]] },
       { kind: "list", items: ["three"] },
     ]);
   });

@@ -148,6 +148,68 @@ export function panelOf(results: readonly ResultSeries[], key: string): ResultSe
   return results.filter((series) => series.panel === selected.panel && series.unit === selected.unit);
 }
 
+/** How many of a series' values are numbers (drawn on its trend). */
+export function numericCount(series: ResultSeries): number {
+  let count = 0;
+  for (const point of series.points) if (point.value !== null && Number.isFinite(point.value)) count++;
+  return count;
+}
+
+/** "<0.01", "> 1000", "≤5": a bound the lab reported instead of a value. */
+const BOUND = /^\s*(?:[<>]=?|[≤≥])\s*-?\d/;
+
+/**
+ * Whether a value is shown with its series' unit: a number, or a bound
+ * (which is a number in that unit too, though not drawn); not words.
+ */
+export function hasUnit(point: ResultPoint): boolean {
+  return point.value !== null || BOUND.test(point.text);
+}
+
+/** One row of the "every value" table: a result, with a cell per series drawn (a panel's components). */
+export interface PointRow {
+  /** The Observation's id, unique within the table. */
+  key: string;
+  effective: string | null;
+  source: string | null;
+  /** Aligned to the series given: that series' value here, if it has one. */
+  cells: (ResultPoint | null)[];
+}
+
+/**
+ * Every value of `series` (one, or a panel's components side by side) as
+ * table rows, newest first: a panel's components come from one Observation
+ * (they share its id), so each Observation is one row with a value per
+ * component. Ordered as the core orders points (by the date as sent).
+ */
+export function pointRows(series: readonly ResultSeries[]): PointRow[] {
+  const rows = new Map<string, PointRow>();
+  series.forEach((one, column) => {
+    const seen = new Map<string, number>();
+    for (const point of one.points) {
+      // The same id twice in one series stays two rows.
+      const nth = seen.get(point.id) ?? 0;
+      seen.set(point.id, nth + 1);
+      const key = nth === 0 ? point.id : `${point.id}#${nth}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { key, effective: point.effective, source: point.source, cells: new Array<ResultPoint | null>(series.length).fill(null) };
+        rows.set(key, row);
+      }
+      row.cells[column] = point;
+    }
+  });
+  const order = (value: string | null) => value ?? "";
+  return [...rows.values()]
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => {
+      const x = order(a.row.effective);
+      const y = order(b.row.effective);
+      return x < y ? 1 : x > y ? -1 : b.index - a.index;
+    })
+    .map(({ row }) => row);
+}
+
 /** Whether a flag says the result lies outside its reference range. */
 export function isAbnormal(flag: ResultFlag | null): boolean {
   return flag !== null && flag !== "normal";
@@ -196,7 +258,7 @@ export type DocSection =
   | { kind: "heading"; text: string }
   | { kind: "paragraph"; text: string }
   | { kind: "list"; items: string[] }
-  | { kind: "table"; rows: string[][]; columns: number };
+  | { kind: "table"; rows: string[][] };
 
 export function docSections(blocks: readonly DocBlock[]): DocSection[] {
   const sections: DocSection[] = [];
@@ -208,10 +270,8 @@ export function docSections(blocks: readonly DocBlock[]): DocSection[] {
         else sections.push({ kind: "list", items: [block.text] });
         break;
       case "row":
-        if (last?.kind === "table") {
-          last.rows.push(block.cells);
-          last.columns = Math.max(last.columns, block.cells.length);
-        } else sections.push({ kind: "table", rows: [block.cells], columns: block.cells.length });
+        if (last?.kind === "table") last.rows.push(block.cells);
+        else sections.push({ kind: "table", rows: [block.cells] });
         break;
       case "heading":
       case "paragraph":
