@@ -457,9 +457,9 @@ describe("age and sex on the rows", () => {
   });
 
   it.each([
-    ["en", "Sex Female", "Age 67 years", "Age 40–41 years"],
-    ["zh-CN", "性别 女", "年龄 67岁", "年龄 40–41岁"],
-  ] as const)("shows them from what the core sent (%s), a range for a generalised birth date", async (locale, sex, age, range) => {
+    ["en", "Sex Female", "Age 67 years", "Age 40–41 years", "Date of birth Apr 12, 1958", "Date of birth 1985"],
+    ["zh-CN", "性别 女", "年龄 67岁", "年龄 40–41岁", "出生日期 1958年4月12日", "出生日期 1985年"],
+  ] as const)("shows them from what the core sent (%s), a range for a generalised birth date", async (locale, sex, age, range, born, year) => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date(2026, 3, 10, 9, 30));
     const { user } = start({}, locale);
@@ -467,8 +467,11 @@ describe("age and sex on the rows", () => {
     const [wang] = await searchFor(user, "王秀英");
     expect(within(wang!).getByTestId("row-sex")).toHaveTextContent(sex);
     expect(within(wang!).getByTestId("row-age")).toHaveTextContent(age);
+    // The birth date in the locale, as precise as the core sent it.
+    expect(within(wang!).getByTestId("row-birth-date")).toHaveTextContent(born);
     const [ouyang] = await searchFor(user, "欧阳");
     expect(within(ouyang!).getByTestId("row-age")).toHaveTextContent(range);
+    expect(within(ouyang!).getByTestId("row-birth-date")).toHaveTextContent(year);
   });
 
   it("shows no age where there is nothing to go on", async () => {
