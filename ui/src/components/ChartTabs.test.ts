@@ -164,3 +164,33 @@ describe("chart tabs", () => {
     expect(screen.getAllByTestId("result-point")).toHaveLength(50);
   });
 });
+
+describe("Escape on the chart", () => {
+  it("is the field's own in a search box, a select or a date field: the chart stays", async () => {
+    const { user } = await openChart();
+    await showTab(user, "results");
+    const find = screen.getByTestId("results-filter");
+    await user.type(find, "压");
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+    await user.click(screen.getByTestId("results-kind"));
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+
+    await showTab(user, "timeline");
+    await user.selectOptions(screen.getByTestId("filter-period"), "custom");
+    await user.click(screen.getByTestId("filter-from"));
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+    expect(screen.getByTestId("filter-from")).toHaveFocus();
+  });
+
+  it("still goes back from anywhere else on the chart", async () => {
+    const { user } = await openChart();
+    await showTab(user, "results");
+    expect(screen.getByTestId("tab-results")).toHaveFocus();
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("chart")).toBeNull());
+    expect(screen.getByTestId("search-input")).toBeInTheDocument();
+  });
+});
