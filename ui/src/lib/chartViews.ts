@@ -10,7 +10,7 @@ import type { EncounterView } from "../bindings/EncounterView";
 import type { ResultFlag } from "../bindings/ResultFlag";
 import type { ResultPoint } from "../bindings/ResultPoint";
 import type { ResultSeries } from "../bindings/ResultSeries";
-import { timeOfValue } from "./format";
+import { wallClock } from "./format";
 
 /** The chart's sections, in the order of their tabs. */
 export const CHART_TABS = ["summary", "timeline", "results", "documents"] as const;
@@ -59,29 +59,72 @@ export function periodStart(period: Period, now: Date): number | null {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+const isoDay = (time: number) => new Date(time).toISOString().slice(0, 10);
+
 /**
- * The encounters the filter lets through, in their order. "From – to"
- * compares the day each encounter started on as its hospital recorded it
- * (both ends included); the relative periods count back from `now`. An
- * encounter without a (readable) start is kept only while the period is
- * open at both ends: it cannot be placed within one.
+ * The first and the last day (YYYY-MM-DD) a clinical date could be, as its
+ * source recorded it: a day is itself, "2024-03" runs from 1 to 31 March,
+ * "2024" through the year (partial dates are how the core sends
+ * generalised ones). `null` for no date or an unreadable one.
+ */
+export function dayRange(value: string | null): { first: string; last: string } | null {
+  const wall = value ? wallClock(value) : null;
+  if (!wall) return null;
+  const first = isoDay(wall.time);
+  if (wall.precision === "day" || wall.precision === "minute") return { first, last: first };
+  const start = new Date(wall.time);
+  const end =
+    wall.precision === "month"
+      ? Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0)
+      : Date.UTC(start.getUTCFullYear(), 11, 31);
+  return { first, last: isoDay(end) };
+}
+
+/** The period's days, both ends included; `null` where an end is open. */
+function periodDays(filter: EncounterFilter, now: Date): { from: string | null; to: string | null } {
+  const since = periodStart(filter.period, now);
+  if (since !== null) {
+    // The workstation's calendar day the period starts on.
+    const start = new Date(since);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    return { from: `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`, to: null };
+  }
+  return {
+    from: filter.period === "custom" && DAY.test(filter.from) ? filter.from : null,
+    to: filter.period === "custom" && DAY.test(filter.to) ? filter.to : null,
+  };
+}
+
+/**
+ * The encounters the filter lets through, in their order. A period
+ * compares the days each encounter may have started on as its hospital
+ * recorded it (both ends included; the relative periods count back from
+ * `now`): a partial date ("2024-03", "2024") is kept when any of its days
+ * falls in the period. An encounter without a (readable) start is kept
+ * only while the period is open at both ends: it cannot be placed within
+ * one (`undatedHidden` counts those left out, so the view can say so).
  */
 export function filterEncounters(encounters: readonly EncounterView[], filter: EncounterFilter, now: Date): EncounterView[] {
-  const since = periodStart(filter.period, now);
-  const from = filter.period === "custom" && DAY.test(filter.from) ? filter.from : null;
-  const to = filter.period === "custom" && DAY.test(filter.to) ? filter.to : null;
+  const { from, to } = periodDays(filter, now);
   return encounters.filter((encounter) => {
-    if (filter.hospital && encounter.hospital !== filter.hospital) return false;
-    if (filter.type && encounter.classCode?.toUpperCase() !== filter.type) return false;
-    if (since !== null) {
-      const time = timeOfValue(encounter.start);
-      return time !== null && time >= since;
-    }
+    if (!matchesHospitalAndType(encounter, filter)) return false;
     if (from === null && to === null) return true;
-    const day = encounter.start && /^\d{4}/.test(encounter.start) ? encounter.start.slice(0, 10) : null;
-    if (day === null) return false;
-    return (from === null || day >= from) && (to === null || day <= to);
+    const days = dayRange(encounter.start);
+    if (days === null) return false;
+    return (from === null || days.last >= from) && (to === null || days.first <= to);
   });
+}
+
+/** How many encounters the filter hides only because they have no date a period could place. */
+export function undatedHidden(encounters: readonly EncounterView[], filter: EncounterFilter, now: Date): number {
+  const { from, to } = periodDays(filter, now);
+  if (from === null && to === null) return 0;
+  return encounters.filter((encounter) => matchesHospitalAndType(encounter, filter) && dayRange(encounter.start) === null).length;
+}
+
+function matchesHospitalAndType(encounter: EncounterView, filter: EncounterFilter): boolean {
+  if (filter.hospital && encounter.hospital !== filter.hospital) return false;
+  return !filter.type || encounter.classCode?.toUpperCase() === filter.type;
 }
 
 /** The class codes (upper case) of the encounters, for the type filter. */

@@ -361,10 +361,3 @@ export function formatResultText(text: string, locale: Locale): string {
     .join("");
   return digits === trimmed ? parts.map((part) => part.value).join("") : text;
 }
-
-/** Milliseconds since the epoch of a date or instant, for ordering and filtering; `null` when unparsable. */
-export function timeOfValue(value: string | null): number | null {
-  if (!value) return null;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? null : time;
-}

@@ -410,6 +410,9 @@ const en = {
 
   "timeline.heading": "Encounters across hospitals",
   "timeline.count": "Showing {shown} of {total} encounters",
+  "timeline.countPaged": "Showing {shown} of {matching} matching encounters ({total} in all)",
+  "timeline.undatedHidden": "{count} encounters without a date are not shown: a period cannot place them.",
+  "timeline.undatedHiddenOne": "1 encounter without a date is not shown: a period cannot place it.",
   "timeline.none": "No encounter matches these filters.",
   "timeline.empty": "The platform has no encounters",
   "timeline.happened": "What happened",
@@ -878,6 +881,9 @@ const zhCN: Record<MessageKey, string> = {
 
   "timeline.heading": "各医院就诊记录",
   "timeline.count": "显示 {shown} / {total} 次就诊",
+  "timeline.countPaged": "显示 {shown} / {matching} 次符合条件的就诊（共 {total} 次）",
+  "timeline.undatedHidden": "另有 {count} 次就诊没有日期，按时间范围筛选时未显示。",
+  "timeline.undatedHiddenOne": "另有 1 次就诊没有日期，按时间范围筛选时未显示。",
   "timeline.none": "没有符合筛选条件的就诊记录。",
   "timeline.empty": "平台无就诊记录",
   "timeline.happened": "本次就诊内容",
