@@ -145,4 +145,33 @@ describe("summary", () => {
     await openChart({ options: { charts: [{ ...base, labs }] } });
     expect(within(screen.getByTestId("labs")).getAllByTestId("lab-row")[0]).toHaveTextContent("7.10 %");
   });
+
+  it.each([
+    ["zh-CN", "状态: 活动", "状态: 在用", "状态: 已痊愈", "状态: 已停用"],
+    ["en", "Status: Active", "Status: Active", "Status: Resolved", "Status: Stopped"],
+  ] as const)("says FHIR status codes in the locale, an unknown one as sent (%s)", async (locale, problem, med, resolved, stopped) => {
+    const base = sampleCharts[0]!;
+    const problems = [
+      base.problems[0]!,
+      { ...base.problems[1]!, clinicalStatus: "resolved" },
+      { ...base.problems[2]!, clinicalStatus: "provisional-local" },
+    ];
+    const medications = [base.medications[0]!, { ...base.medications[3]!, status: "stopped" }];
+    await openChart({ locale, options: { charts: [{ ...base, problems, medications }] } });
+    const statuses = within(screen.getByTestId("problems")).getAllByTestId("problem-status");
+    expect(statuses.map((status) => status.textContent)).toEqual([problem, resolved, expect.stringContaining("provisional-local")]);
+    const meds = within(screen.getByTestId("medications")).getAllByTestId("med-status");
+    expect(meds.map((status) => status.textContent)).toEqual([med, stopped]);
+    expect(screen.getByTestId("problems")).not.toHaveTextContent(/: active\b/);
+  });
+
+  it("groups the digits of its counts", async () => {
+    const base = sampleCharts[0]!;
+    const problems = Array.from({ length: 1200 }, (_, i) => ({ ...base.problems[0]!, id: `cond-many-${i}` }));
+    await openChart({ options: { charts: [{ ...base, problems, resourceCount: 12345, sealed: 1500 }] } });
+    expect(within(screen.getByTestId("problems")).getByRole("heading", { level: 3 })).toHaveTextContent("(1,200)");
+    expect(screen.getByText("12,345 records from the platform")).toBeInTheDocument();
+    expect(screen.getByTestId("chart-sealed")).toHaveTextContent("1,500 restricted records are sealed");
+    expect(screen.getByTestId("header-sealed")).toHaveTextContent("1,500");
+  });
 });

@@ -198,6 +198,24 @@ const en = {
 
   "field.code": "Code",
   "field.status": "Status",
+  "problemStatus.active": "Active",
+  "problemStatus.recurrence": "Recurrence",
+  "problemStatus.relapse": "Relapse",
+  "problemStatus.inactive": "Inactive",
+  "problemStatus.remission": "In remission",
+  "problemStatus.resolved": "Resolved",
+  "problemStatus.unknown": "Unknown",
+  "medStatus.active": "Active",
+  "medStatus.on-hold": "On hold",
+  "medStatus.ended": "Ended",
+  "medStatus.stopped": "Stopped",
+  "medStatus.completed": "Completed",
+  "medStatus.cancelled": "Cancelled",
+  "medStatus.entered-in-error": "Entered in error",
+  "medStatus.draft": "Draft",
+  "medStatus.intended": "Intended",
+  "medStatus.not-taken": "Not taken",
+  "medStatus.unknown": "Unknown",
   "field.onset": "Onset",
   "field.authored": "Prescribed",
   "field.dosage": "Dosage",
@@ -669,6 +687,24 @@ const zhCN: Record<MessageKey, string> = {
 
   "field.code": "编码",
   "field.status": "状态",
+  "problemStatus.active": "活动",
+  "problemStatus.recurrence": "再发",
+  "problemStatus.relapse": "复发",
+  "problemStatus.inactive": "非活动",
+  "problemStatus.remission": "缓解",
+  "problemStatus.resolved": "已痊愈",
+  "problemStatus.unknown": "未知",
+  "medStatus.active": "在用",
+  "medStatus.on-hold": "暂停",
+  "medStatus.ended": "已结束",
+  "medStatus.stopped": "已停用",
+  "medStatus.completed": "已完成",
+  "medStatus.cancelled": "已取消",
+  "medStatus.entered-in-error": "录入错误",
+  "medStatus.draft": "草稿",
+  "medStatus.intended": "拟用",
+  "medStatus.not-taken": "未服用",
+  "medStatus.unknown": "未知",
   "field.onset": "起病",
   "field.authored": "开具",
   "field.dosage": "用法用量",
@@ -1152,4 +1188,21 @@ const MEDICATION_RECORD_KEYS: Record<string, MessageKey> = {
 export function medicationRecordLabel(locale: Locale, record: string): string {
   const key = MEDICATION_RECORD_KEYS[record];
   return key ? translate(locale, key) : record;
+}
+
+const PROBLEM_STATUSES = ["active", "recurrence", "relapse", "inactive", "remission", "resolved", "unknown"] as const;
+const MEDICATION_STATUSES = [
+  "active", "on-hold", "ended", "stopped", "completed", "cancelled", "entered-in-error", "draft", "intended", "not-taken", "unknown",
+] as const;
+
+/** A problem's FHIR clinical status (`active`, `resolved`…) in the locale; any other value as sent. */
+export function problemStatusLabel(locale: Locale, status: string): string {
+  const known = PROBLEM_STATUSES.find((code) => code === status);
+  return known ? translate(locale, `problemStatus.${known}`) : status;
+}
+
+/** A medication's FHIR status (`active`, `stopped`…) in the locale; any other value as sent. */
+export function medicationStatusLabel(locale: Locale, status: string): string {
+  const known = MEDICATION_STATUSES.find((code) => code === status);
+  return known ? translate(locale, `medStatus.${known}`) : status;
 }
