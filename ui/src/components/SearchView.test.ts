@@ -262,6 +262,19 @@ describe("too many matches", () => {
     expect(rows[0]).toHaveFocus();
   });
 
+  it("narrows what is in the box now, and replaces a birth date typed there", async () => {
+    const { user, backend } = await tooMany();
+    // The doctor types on after the search, a date of their own included…
+    const box = screen.getByTestId("search-input");
+    await user.clear(box);
+    await user.type(box, "王秀 1961-09-30");
+    // …then narrows: that text is searched, its date given way to the field's.
+    await user.type(screen.getByTestId("search-birthdate"), "1958/4/12{Enter}");
+    await waitFor(() => expect(backend.calls).toContainEqual({ method: "searchPatients", args: ["王秀 1958-04-12"] }));
+    expect(screen.getByTestId("search-input")).toHaveValue("王秀 1958-04-12");
+    expect(backend.calls).not.toContainEqual({ method: "searchPatients", args: ["王 1958-04-12"] });
+  });
+
   it("refuses a date no patient can have been born on, without searching", async () => {
     const { user, backend } = await tooMany();
     const searches = () => backend.calls.filter((call) => call.method === "searchPatients").length;
