@@ -53,7 +53,12 @@ def test_a_doctor_reads_the_story_of_a_chinese_patient_in_chinese(launch, demo):
     assert wait_for(app, "patient-name").text == "张伟"
     assert re.search(r"\d+\s*岁", wait_for(app, "header-age").text)
     assert wait_for(app, "header-sex").text
-    assert wait_for(app, "header-allergies").text
+    # His penicillin allergy (criticality high): counted, and the highest named.
+    allergies = wait_for(app, "header-allergies")
+    count = int(allergies.get_attribute("data-count"))
+    assert count >= 1, allergies.get_attribute("outerHTML")[:300]
+    assert allergies.get_attribute("data-criticality") == "high", allergies.get_attribute("outerHTML")[:300]
+    assert f"过敏 {count} 项" in allergies.text and "最高严重程度：高" in allergies.text, allergies.text
     assert wait_for(app, "header-sealed").text
     assert wait_for(app, "header-as-of").text
 
@@ -88,7 +93,9 @@ def test_a_doctor_reads_the_story_of_a_chinese_patient_in_chinese(launch, demo):
     WebDriverWait(app.driver, 20).until(
         lambda d: d.find_element(*css("trend-chart")).get_attribute("data-drawn") == "true")
     assert chart.find_elements(By.TAG_NAME, "canvas"), "uPlot drew on a canvas"
-    assert "4" in wait_for(app, "result-range").text
+    # HbA1c's range is 4–6 %: both ends, as a range.
+    range_text = wait_for(app, "result-range").text
+    assert "4–6" in range_text, range_text
     app.screenshot("views-zh-trend")
     click(app, app.driver.find_element(*css("export-trend")))
     wait_for(app, "export-dialog")
@@ -109,6 +116,14 @@ def test_a_doctor_reads_the_story_of_a_chinese_patient_in_chinese(launch, demo):
     body = wait_for(app, "document-body")
     assert body.text.strip()
     assert not body.find_elements(By.TAG_NAME, "script") and not body.find_elements(By.TAG_NAME, "img")
+    # Its markup is neither run nor shown as markup.
+    assert "<script" not in body.text.lower() and "onerror=" not in body.text.lower(), body.text
+    # No element of the page carries an event handler or a javascript: link.
+    handlers = app.driver.execute_script(
+        "return [...document.body.querySelectorAll('*')].flatMap((element) => [...element.attributes]"
+        "  .filter((a) => /^on/i.test(a.name) || /^\\s*javascript:/i.test(a.value))"
+        "  .map((a) => `${element.tagName.toLowerCase()} ${a.name}`));")
+    assert handlers == [], handlers
     app.screenshot("views-zh-document")
 
     # Back to search: he is the first of the recent patients.
@@ -188,8 +203,12 @@ def test_a_slow_first_open_shows_how_many_records_have_arrived(own_demo, launch_
         bar = app.driver.find_element(*css("chart-progress"))
         received, total = int(bar.get_attribute("value")), int(bar.get_attribute("max"))
         assert 0 < received < total, (received, total)
-        text = app.driver.find_element(*css("chart-progress-text")).text
-        assert f"{received} / {total}" in text, text
+        # The status line moves on in coarse steps (the bar has every
+        # record): it says the count it names, never more than arrived.
+        status = app.driver.find_element(*css("chart-progress-text"))
+        said = int(status.get_attribute("data-received"))
+        assert 0 < said <= received, (said, received)
+        assert f"{said} / {total}" in status.text, status.text
         app.screenshot("views-zh-progress")
         assert wait_for(app, "patient-name", timeout=30).text == "张伟"
         assert not app.driver.find_elements(*css("chart-progress"))

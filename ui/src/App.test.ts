@@ -124,7 +124,7 @@ describe("search", () => {
     expect(rows.map((row) => row.getAttribute("data-patient-id"))).toEqual(["pat-cn-0001", "pat-cn-0002"]);
     expect(rows[0]).toHaveTextContent("王秀英");
     expect(rows[0]).toHaveTextContent("Female");
-    expect(rows[0]).toHaveTextContent("1958-04-12");
+    expect(rows[0]).toHaveTextContent("Apr 12, 1958");
     expect(rows[0]).toHaveTextContent("Resident ID");
     expect(rows[0]).toHaveTextContent("110105195804120020");
     expect(rows[0]).toHaveTextContent("MRN");
@@ -180,7 +180,7 @@ describe("chart", () => {
 
     const header = screen.getByTestId("patient-header");
     expect(screen.getByTestId("patient-name")).toHaveTextContent("王秀英");
-    expect(header).toHaveTextContent("1958-04-12");
+    expect(header).toHaveTextContent("Apr 12, 1958");
     expect(header).toHaveTextContent("Female");
     expect(header).toHaveTextContent("110105195804120020");
     expect(header).toHaveTextContent("13901234567");

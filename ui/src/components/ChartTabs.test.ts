@@ -123,7 +123,7 @@ describe("chart tabs", () => {
     expect(screen.getAllByTestId("timeline-encounter")).toHaveLength(1);
     await showTab(user, "results");
     const row = screen.getAllByTestId("results-row").find((one) => one.getAttribute("data-series") === chosen)!;
-    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-pressed", "true");
+    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-current", "true");
   });
 
   it("work in a chart opened from the referral inbox, which the back button returns to", async () => {
@@ -162,5 +162,35 @@ describe("chart tabs", () => {
     expect(screen.getAllByTestId("results-row")).toHaveLength(60);
     await user.click(screen.getAllByTestId("results-open")[0]!);
     expect(screen.getAllByTestId("result-point")).toHaveLength(50);
+  });
+});
+
+describe("Escape on the chart", () => {
+  it("is the field's own in a search box, a select or a date field: the chart stays", async () => {
+    const { user } = await openChart();
+    await showTab(user, "results");
+    const find = screen.getByTestId("results-filter");
+    await user.type(find, "压");
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+    await user.click(screen.getByTestId("results-kind"));
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+
+    await showTab(user, "timeline");
+    await user.selectOptions(screen.getByTestId("filter-period"), "custom");
+    await user.click(screen.getByTestId("filter-from"));
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("chart")).toBeInTheDocument();
+    expect(screen.getByTestId("filter-from")).toHaveFocus();
+  });
+
+  it("still goes back from anywhere else on the chart", async () => {
+    const { user } = await openChart();
+    await showTab(user, "results");
+    expect(screen.getByTestId("tab-results")).toHaveFocus();
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("chart")).toBeNull());
+    expect(screen.getByTestId("search-input")).toBeInTheDocument();
   });
 });

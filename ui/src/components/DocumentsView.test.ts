@@ -1,8 +1,9 @@
 // The Documents tab: the chart's documents by date, type and hospital, and
 // the chosen one as readable text, saying when some of it is not shown.
-import { screen, within } from "@testing-library/svelte";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { openChart, showTab } from "../lib/chartHarness";
+import { sampleCharts } from "../lib/fakeBackend";
 
 const rowIds = () => screen.getAllByTestId("document-row").map((row) => row.getAttribute("data-document-id"));
 const rowOf = (id: string) => screen.getAllByTestId("document-row").find((row) => row.getAttribute("data-document-id") === id)!;
@@ -57,7 +58,10 @@ describe("documents", () => {
     const { user } = await openDocuments();
     const button = within(rowOf("doc-1")).getByRole("button");
     await user.click(button);
-    expect(button).toHaveAttribute("aria-pressed", "true");
+    // The one being read among the list: aria-current, not a toggle's aria-pressed.
+    expect(button).toHaveAttribute("aria-current", "true");
+    expect(button).not.toHaveAttribute("aria-pressed");
+    expect(within(rowOf("doc-2")).getByRole("button")).not.toHaveAttribute("aria-current");
 
     const body = screen.getByTestId("document-body");
     expect(body).toHaveAccessibleName("内分泌科门诊病历");
@@ -102,5 +106,17 @@ describe("documents", () => {
     expect(within(screen.getByTestId("document-body")).getAllByRole("term").map((term) => term.textContent)).toEqual([
       "文书类型", "日期", "作者", "来源",
     ]);
+  });
+
+  it("puts the focus on the first document a 'show more' brought, the last one too", async () => {
+    const base = sampleCharts[0]!;
+    const documents = Array.from({ length: 120 }, (_, i) => ({ ...base.documents[0]!, id: `doc-many-${i}`, title: `文书 ${i}` }));
+    const { user } = await openChart({ options: { charts: [{ ...base, documents }] } });
+    await showTab(user, "documents");
+    await user.click(screen.getByTestId("documents-more"));
+    await waitFor(() => expect(within(screen.getAllByTestId("document-row")[50]!).getByRole("button")).toHaveFocus());
+    await user.click(screen.getByTestId("documents-more"));
+    expect(screen.queryByTestId("documents-more")).toBeNull();
+    await waitFor(() => expect(within(screen.getAllByTestId("document-row")[100]!).getByRole("button")).toHaveFocus());
   });
 });

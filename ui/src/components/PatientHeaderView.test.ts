@@ -51,14 +51,16 @@ afterEach(() => {
 
 describe("patient header: who", () => {
   it.each([
-    ["en", "Sex", "Female", "Age", "67 years"],
-    ["zh-CN", "性别", "女", "年龄", "67岁"],
-  ] as const)("shows sex and age beside the name (%s)", (locale, sexLabel, sex, ageLabel, age) => {
+    ["en", "Sex", "Female", "Age", "67 years", "Apr 12, 1958"],
+    ["zh-CN", "性别", "女", "年龄", "67岁", "1958年4月12日"],
+  ] as const)("shows sex and age beside the name (%s)", (locale, sexLabel, sex, ageLabel, age, born) => {
     const view = header({}, locale);
     expect(within(view).getByTestId("patient-name")).toHaveTextContent("王秀英");
     expect(within(view).getByTestId("header-sex")).toHaveTextContent(`${sexLabel} ${sex}`);
     expect(within(view).getByTestId("header-age")).toHaveTextContent(`${ageLabel} ${age}`);
-    expect(within(view).getByTestId("patient-birthdate")).toHaveTextContent("1958-04-12");
+    // The birth date in the locale, like every other date.
+    expect(within(view).getByTestId("patient-birthdate")).toHaveTextContent(born);
+    expect(within(view).getByTestId("patient-birthdate")).toHaveAttribute("data-birth-date", "1958-04-12");
   });
 
   it("shows the identifiers exactly as the core masked them, and an age range for a generalised birth date", () => {
@@ -66,6 +68,8 @@ describe("patient header: who", () => {
     expect(within(view).getByTestId("patient-name")).toHaveTextContent("欧阳**");
     expect(within(view).getByTestId("patient-identifier")).toHaveTextContent("110102********2843");
     expect(within(view).getByTestId("header-age")).toHaveTextContent("40–41 years");
+    // A year alone stays a year.
+    expect(within(view).getByTestId("patient-birthdate")).toHaveTextContent(/^1985$/);
   });
 
   it.each([
@@ -203,5 +207,55 @@ describe.each<Locale>(["en", "zh-CN"])("patient header accessibility (%s)", (loc
     vi.useRealTimers();
     header({ patient: { ...MASKED.patient, gender: null, birthDate: null }, access: MASKED.access, allergies: [], sealed: 1 }, locale);
     await expectNoAxeViolations(screen.getByTestId("patient-header"));
+  });
+});
+
+describe("patient header: the sticky strip", () => {
+  let observed: { callback: () => void; element: Element | null; disconnected: boolean }[] = [];
+
+  beforeEach(() => {
+    observed = [];
+    vi.stubGlobal(
+      "ResizeObserver",
+      class {
+        entry: (typeof observed)[number];
+        constructor(callback: () => void) {
+          this.entry = { callback, element: null, disconnected: false };
+          observed.push(this.entry);
+        }
+        observe(element: Element) {
+          this.entry.element = element;
+        }
+        disconnect() {
+          this.entry.disconnected = true;
+        }
+      },
+    );
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    document.documentElement.style.removeProperty("--strip-h");
+  });
+
+  it("publishes its height for the panes that stick below it, and takes it away with it", () => {
+    const { unmount } = render(PatientHeaderView, {
+      props: { patient: WANG.patient, access: WANG.access },
+      context: contextMap({ i18n: new I18n("en") }),
+    });
+    const strip = screen.getByTestId("patient-header").querySelector(".strip")!;
+    const root = document.documentElement;
+    expect(root.style.getPropertyValue("--strip-h")).toBe("0px");
+    const watcher = observed.find((entry) => entry.element === strip)!;
+    expect(watcher).toBeDefined();
+
+    // The strip grows (a long name wraps, the break-the-glass banner's colour…).
+    vi.spyOn(strip, "getBoundingClientRect").mockReturnValue({ height: 96.5 } as DOMRect);
+    watcher.callback();
+    expect(root.style.getPropertyValue("--strip-h")).toBe("96.5px");
+
+    unmount();
+    expect(watcher.disconnected).toBe(true);
+    expect(root.style.getPropertyValue("--strip-h")).toBe("");
   });
 });

@@ -4,6 +4,7 @@
 import { screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import type { ResultPoint } from "../bindings/ResultPoint";
+import type { ResultSeries } from "../bindings/ResultSeries";
 import { openChart, showTab } from "../lib/chartHarness";
 import { sampleCharts } from "../lib/fakeBackend";
 
@@ -51,13 +52,16 @@ describe("results", () => {
   it("shows the chosen series' trend, range and every value, newest first", async () => {
     const { user } = await openResults();
     const detail = await choose(user, "4548-4|%");
-    expect(within(rowOf("4548-4|%")).getByTestId("results-open")).toHaveAttribute("aria-pressed", "true");
+    expect(within(rowOf("4548-4|%")).getByTestId("results-open")).toHaveAttribute("aria-current", "true");
+    // Only the one on show: a list of choices, not toggle buttons.
+    expect(within(rowOf("1558-6|mmol/L")).getByTestId("results-open")).not.toHaveAttribute("aria-current");
+    expect(within(rowOf("4548-4|%")).getByTestId("results-open")).not.toHaveAttribute("aria-pressed");
     expect(within(detail).getByRole("heading", { level: 3 })).toHaveTextContent("糖化血红蛋白 (HbA1c) (%)");
     expect(screen.getByTestId("result-range")).toHaveTextContent("Reference range: 4–6 %");
 
     const chart = screen.getByTestId("trend-chart");
     expect(chart).toHaveAccessibleName("Trend of 糖化血红蛋白 (HbA1c): 5 values from Mar 11, 2019 to May 20, 2024");
-    expect(chart).toHaveTextContent("Reference range");
+    expect(chart).toHaveTextContent("Latest reference range");
     expect(chart).toHaveTextContent("Outside the reference range");
 
     const points = within(screen.getByTestId("result-points")).getAllByTestId("result-point");
@@ -77,10 +81,13 @@ describe("results", () => {
     await choose(user, "8462-4|mm[Hg]");
     const chart = screen.getByTestId("trend-chart");
     expect(chart).toHaveAccessibleName("Trend of 收缩压, 舒张压: 10 values from Mar 11, 2019 to May 20, 2024");
-    expect(within(chart).getByRole("list")).toHaveTextContent("Reference range");
-    // The table is the chosen component's.
+    expect(within(chart).getByRole("list")).toHaveTextContent("Latest reference range");
+    // The table has both pressures too, each measurement one row.
     const points = within(screen.getByTestId("result-points")).getAllByTestId("result-point");
+    expect(points).toHaveLength(5);
+    expect(points[1]).toHaveTextContent("182 mmHg");
     expect(points[1]).toHaveTextContent("104 mmHg");
+    // The range is the chosen component's.
     expect(screen.getByTestId("result-range")).toHaveTextContent("Reference range: 60–89 mmHg");
   });
 
@@ -88,7 +95,7 @@ describe("results", () => {
     const { user } = await openResults();
     await choose(user, "2160-0|umol/L");
     const converted = within(screen.getByTestId("result-points")).getAllByTestId("result-point")[1]!;
-    expect(converted).toHaveTextContent("131.75 μmol/L");
+    expect(converted).toHaveTextContent("131.7 μmol/L");
     expect(within(converted).getByTestId("result-recorded")).toHaveTextContent("recorded as 1.49 mg/dL");
   });
 
@@ -175,5 +182,83 @@ describe("results", () => {
     await user.click(screen.getByTestId("result-points-more"));
     expect(screen.getAllByTestId("result-point")).toHaveLength(75);
     expect(screen.queryByTestId("result-points-more")).toBeNull();
+  });
+
+  it("gives a panel's every-value table one column per component, each value with its flag", async () => {
+    const { user } = await openResults();
+    await choose(user, "8480-6|mm[Hg]");
+    const table = screen.getByTestId("result-points");
+    const headers = within(table).getAllByRole("columnheader");
+    expect(headers.map((header) => header.textContent?.trim())).toEqual(["Date", "收缩压 (mmHg)", "舒张压 (mmHg)", "Source"]);
+    const [latest, emergency] = within(table).getAllByTestId("result-point");
+    const cells = (row: HTMLElement) => within(row).getAllByRole("cell");
+    // 148/88 on May 20, 2024: a high systolic beside a normal diastolic.
+    expect(cells(latest!)[0]).toHaveTextContent("May 20, 2024");
+    expect(cells(latest!)[1]).toHaveTextContent("148 mmHg");
+    expect(within(cells(latest!)[1]!).getByTestId("result-flag")).toHaveTextContent("High");
+    expect(cells(latest!)[2]).toHaveTextContent("88 mmHg");
+    expect(within(cells(latest!)[2]!).getByTestId("result-flag")).toHaveTextContent("Normal");
+    expect(cells(emergency!)[1]).toHaveTextContent("182 mmHg");
+    expect(cells(emergency!)[2]).toHaveTextContent("104 mmHg");
+    expect(within(cells(emergency!)[3]!).getByTestId("source-badge")).toHaveTextContent("首都医科大学附属北京朝阳医院");
+  });
+
+  it("says how many values each series can draw", async () => {
+    await openResults();
+    expect(rowOf("4548-4|%")).toHaveAttribute("data-points", "5");
+    expect(rowOf("20454-5|")).toHaveAttribute("data-points", "0");
+  });
+
+  it("shows values as the lab wrote them and ranges without rounding them away", async () => {
+    const range = { low: null, high: 0.005, text: null };
+    const at = (id: string, effective: string, value: number | null, text: string): ResultPoint => ({
+      id, effective, value, text, recorded: null, flag: null, range, source: "北京协和医院", encounter: null,
+    });
+    const troponin: ResultSeries = {
+      key: "6598-7|ng/mL", code: "6598-7", name: "肌钙蛋白T", kind: "lab", unit: "ng/mL", range, panel: null,
+      points: [
+        at("t1", "2024-01-01", 0.004, "0.004"),
+        at("t2", "2024-02-01", 5.551, "5.551"),
+        at("t3", "2024-03-01", null, "<0.01"),
+        at("t4", "2024-04-01", 7.1, "7.10"),
+      ],
+    };
+    const { user } = await openChart({ options: { charts: [{ ...sampleCharts[0]!, results: [troponin] }] } });
+    await showTab(user, "results");
+    expect(rowOf(troponin.key)).toHaveTextContent("7.10 ng/mL");
+    await choose(user, troponin.key);
+    expect(screen.getByTestId("result-range")).toHaveTextContent("Reference range: ≤ 0.005 ng/mL");
+    const values = within(screen.getByTestId("result-points"))
+      .getAllByTestId("result-point")
+      .map((row) => within(row).getAllByRole("cell")[1]!.textContent?.replace(/\s+/g, " ").trim());
+    // A bound ("<0.01") is a number in the series' unit too, though not drawn.
+    expect(values).toEqual(["7.10 ng/mL", "<0.01 ng/mL", "5.551 ng/mL", "0.004 ng/mL"]);
+  });
+
+  it("keeps words without a unit", async () => {
+    const { user } = await openResults();
+    await choose(user, "20454-5|");
+    for (const row of screen.getAllByTestId("result-point")) expect(row.querySelector(".unit")).toBeNull();
+  });
+
+  it("puts the focus on the first value a 'show more' brought", async () => {
+    const base = sampleCharts[0]!;
+    const first = base.results[0]!;
+    const points: ResultPoint[] = Array.from({ length: 120 }, (_, i) => ({
+      ...first.points[0]!,
+      id: `obs-long-${i}`,
+      effective: new Date(Date.UTC(2015, 0, 1) + i * 30 * 86_400_000).toISOString().slice(0, 10),
+      value: 6 + (i % 10) / 10,
+      text: String(6 + (i % 10) / 10),
+    }));
+    const { user } = await openChart({ options: { charts: [{ ...base, results: [{ ...first, points }] }] } });
+    await showTab(user, "results");
+    await choose(user, first.key);
+    await user.click(screen.getByTestId("result-points-more"));
+    await waitFor(() => expect(screen.getAllByTestId("result-point")[50]).toHaveFocus());
+    // The last "show more" too: its button is gone, the focus is not lost with it.
+    await user.click(screen.getByTestId("result-points-more"));
+    expect(screen.queryByTestId("result-points-more")).toBeNull();
+    await waitFor(() => expect(screen.getAllByTestId("result-point")[100]).toHaveFocus());
   });
 });

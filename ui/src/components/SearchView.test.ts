@@ -262,6 +262,19 @@ describe("too many matches", () => {
     expect(rows[0]).toHaveFocus();
   });
 
+  it("narrows what is in the box now, and replaces a birth date typed there", async () => {
+    const { user, backend } = await tooMany();
+    // The doctor types on after the search, a date of their own included…
+    const box = screen.getByTestId("search-input");
+    await user.clear(box);
+    await user.type(box, "王秀 1961-09-30");
+    // …then narrows: that text is searched, its date given way to the field's.
+    await user.type(screen.getByTestId("search-birthdate"), "1958/4/12{Enter}");
+    await waitFor(() => expect(backend.calls).toContainEqual({ method: "searchPatients", args: ["王秀 1958-04-12"] }));
+    expect(screen.getByTestId("search-input")).toHaveValue("王秀 1958-04-12");
+    expect(backend.calls).not.toContainEqual({ method: "searchPatients", args: ["王 1958-04-12"] });
+  });
+
   it("refuses a date no patient can have been born on, without searching", async () => {
     const { user, backend } = await tooMany();
     const searches = () => backend.calls.filter((call) => call.method === "searchPatients").length;
@@ -457,9 +470,9 @@ describe("age and sex on the rows", () => {
   });
 
   it.each([
-    ["en", "Sex Female", "Age 67 years", "Age 40–41 years"],
-    ["zh-CN", "性别 女", "年龄 67岁", "年龄 40–41岁"],
-  ] as const)("shows them from what the core sent (%s), a range for a generalised birth date", async (locale, sex, age, range) => {
+    ["en", "Sex Female", "Age 67 years", "Age 40–41 years", "Date of birth Apr 12, 1958", "Date of birth 1985"],
+    ["zh-CN", "性别 女", "年龄 67岁", "年龄 40–41岁", "出生日期 1958年4月12日", "出生日期 1985年"],
+  ] as const)("shows them from what the core sent (%s), a range for a generalised birth date", async (locale, sex, age, range, born, year) => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date(2026, 3, 10, 9, 30));
     const { user } = start({}, locale);
@@ -467,8 +480,11 @@ describe("age and sex on the rows", () => {
     const [wang] = await searchFor(user, "王秀英");
     expect(within(wang!).getByTestId("row-sex")).toHaveTextContent(sex);
     expect(within(wang!).getByTestId("row-age")).toHaveTextContent(age);
+    // The birth date in the locale, as precise as the core sent it.
+    expect(within(wang!).getByTestId("row-birth-date")).toHaveTextContent(born);
     const [ouyang] = await searchFor(user, "欧阳");
     expect(within(ouyang!).getByTestId("row-age")).toHaveTextContent(range);
+    expect(within(ouyang!).getByTestId("row-birth-date")).toHaveTextContent(year);
   });
 
   it("shows no age where there is nothing to go on", async () => {

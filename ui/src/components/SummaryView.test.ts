@@ -4,6 +4,7 @@
 import { screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { openChart } from "../lib/chartHarness";
+import { sampleCharts } from "../lib/fakeBackend";
 
 describe("summary", () => {
   it("is the tab a chart opens on", async () => {
@@ -102,7 +103,7 @@ describe("summary", () => {
     expect(screen.getByTestId("tab-results")).toHaveAttribute("aria-selected", "true");
     expect(screen.getByTestId("panel-summary")).not.toBeVisible();
     const row = screen.getAllByTestId("results-row").find((one) => one.getAttribute("data-series") === "4548-4|%")!;
-    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-pressed", "true");
+    expect(within(row).getByTestId("results-open")).toHaveAttribute("aria-current", "true");
     const heading = within(screen.getByTestId("result-detail")).getByRole("heading", { level: 3 });
     expect(heading).toHaveTextContent("糖化血红蛋白 (HbA1c)");
     await waitFor(() => expect(heading).toHaveFocus());
@@ -114,5 +115,63 @@ describe("summary", () => {
     await user.click(within(screen.getByTestId("vitals")).getAllByTestId("lab-open")[0]!);
     const chart = screen.getByTestId("trend-chart");
     expect(chart).toHaveAccessibleName(/收缩压, 舒张压/);
+  });
+
+  it("flags a blood pressure by the core's flag: a normal systolic does not hide a high diastolic", async () => {
+    const base = sampleCharts[0]!;
+    const bp = base.labs.find((lab) => lab.id === "obs-bp-5")!;
+    // 128/95: the systolic is normal, the diastolic high; the core flags the reading high.
+    const labs = base.labs.map((lab) => (lab === bp ? { ...lab, value: "128/95", interpretation: null, flag: "high" as const } : lab));
+    const results = base.results.map((series) => ({
+      ...series,
+      points: series.points.map((point) =>
+        point.id !== bp.id
+          ? point
+          : series.key.startsWith("8480-6")
+            ? { ...point, value: 128, text: "128", flag: "normal" as const }
+            : { ...point, value: 95, text: "95", flag: "high" as const },
+      ),
+    }));
+    await openChart({ options: { charts: [{ ...base, labs, results }] } });
+    const row = within(screen.getByTestId("vitals")).getAllByTestId("lab-row")[0]!;
+    expect(row).toHaveTextContent("128/95 mmHg");
+    expect(within(row).getByTestId("lab-flag")).toHaveTextContent("High");
+    expect(row).toHaveClass("flagged");
+  });
+
+  it("shows a result's value as the lab recorded it", async () => {
+    const base = sampleCharts[0]!;
+    const labs = base.labs.map((lab) => (lab.id === "obs-1" ? { ...lab, value: "7.10" } : lab));
+    await openChart({ options: { charts: [{ ...base, labs }] } });
+    expect(within(screen.getByTestId("labs")).getAllByTestId("lab-row")[0]).toHaveTextContent("7.10 %");
+  });
+
+  it.each([
+    ["zh-CN", "状态: 活动", "状态: 在用", "状态: 已痊愈", "状态: 已停用"],
+    ["en", "Status: Active", "Status: Active", "Status: Resolved", "Status: Stopped"],
+  ] as const)("says FHIR status codes in the locale, an unknown one as sent (%s)", async (locale, problem, med, resolved, stopped) => {
+    const base = sampleCharts[0]!;
+    const problems = [
+      base.problems[0]!,
+      { ...base.problems[1]!, clinicalStatus: "resolved" },
+      { ...base.problems[2]!, clinicalStatus: "provisional-local" },
+    ];
+    const medications = [base.medications[0]!, { ...base.medications[3]!, status: "stopped" }];
+    await openChart({ locale, options: { charts: [{ ...base, problems, medications }] } });
+    const statuses = within(screen.getByTestId("problems")).getAllByTestId("problem-status");
+    expect(statuses.map((status) => status.textContent)).toEqual([problem, resolved, expect.stringContaining("provisional-local")]);
+    const meds = within(screen.getByTestId("medications")).getAllByTestId("med-status");
+    expect(meds.map((status) => status.textContent)).toEqual([med, stopped]);
+    expect(screen.getByTestId("problems")).not.toHaveTextContent(/: active\b/);
+  });
+
+  it("groups the digits of its counts", async () => {
+    const base = sampleCharts[0]!;
+    const problems = Array.from({ length: 1200 }, (_, i) => ({ ...base.problems[0]!, id: `cond-many-${i}` }));
+    await openChart({ options: { charts: [{ ...base, problems, resourceCount: 12345, sealed: 1500 }] } });
+    expect(within(screen.getByTestId("problems")).getByRole("heading", { level: 3 })).toHaveTextContent("(1,200)");
+    expect(screen.getByText("12,345 records from the platform")).toBeInTheDocument();
+    expect(screen.getByTestId("chart-sealed")).toHaveTextContent("1,500 restricted records are sealed");
+    expect(screen.getByTestId("header-sealed")).toHaveTextContent("1,500");
   });
 });

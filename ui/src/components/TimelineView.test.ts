@@ -68,7 +68,8 @@ describe("timeline", () => {
     ]);
     await user.selectOptions(hospital, "北京大学第一医院");
     expect(rowIds()).toEqual(["enc-2", "enc-4"]);
-    expect(screen.getByTestId("timeline-count")).toHaveTextContent("Showing 2 of 2 encounters");
+    // Of all the chart's encounters: how much the filter hides shows.
+    expect(screen.getByTestId("timeline-count")).toHaveTextContent("Showing 2 of 6 encounters");
   });
 
   it("filters by type, labelled in the locale", async () => {
@@ -209,5 +210,60 @@ describe("timeline", () => {
     await user.click(screen.getByTestId("timeline-more"));
     expect(rows()).toHaveLength(120);
     expect(screen.queryByTestId("timeline-more")).toBeNull();
+  });
+
+  it("keeps partial dates a period may hold, and says how many undated encounters it hides", async () => {
+    const base = sampleCharts[0]!;
+    const at = (id: string, start: string | null): EncounterView => ({ ...base.encounters[0]!, id, start, end: null, items: [] });
+    // A deidentified tier's dates: a month, a year; and one without a date.
+    const encounters = [at("enc-month", "2024-03"), at("enc-year", "2023"), at("enc-day", "2022-05-01"), at("enc-none", null)];
+    const { user } = await openChart({ options: { charts: [{ ...base, encounters }] } });
+    await showTab(user, "timeline");
+    expect(screen.queryByTestId("timeline-undated-hidden")).toBeNull();
+
+    // The last 12 months start on 30 June 2023: "2023" may be later that year.
+    await user.selectOptions(screen.getByTestId("filter-period"), "year");
+    expect(rowIds()).toEqual(["enc-month", "enc-year"]);
+    expect(screen.getByTestId("timeline-count")).toHaveTextContent("Showing 2 of 4 encounters");
+    expect(screen.getByTestId("timeline-undated-hidden")).toHaveTextContent(
+      "1 encounter without a date is not shown: a period cannot place it.",
+    );
+
+    await user.selectOptions(screen.getByTestId("filter-period"), "custom");
+    await user.type(screen.getByTestId("filter-from"), "2024-03-15");
+    expect(rowIds()).toEqual(["enc-month"]);
+    expect(screen.getByTestId("timeline-undated-hidden")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("filter-clear"));
+    expect(rowIds()).toHaveLength(4);
+    expect(screen.queryByTestId("timeline-undated-hidden")).toBeNull();
+  });
+
+  it("says it in Chinese, with several undated encounters", async () => {
+    const base = sampleCharts[0]!;
+    const encounters = [...base.encounters, { ...base.encounters[0]!, id: "x1", start: null }, { ...base.encounters[0]!, id: "x2", start: null }];
+    const { user } = await openChart({ locale: "zh-CN", options: { charts: [{ ...base, encounters }] } });
+    await showTab(user, "timeline");
+    await user.selectOptions(screen.getByTestId("filter-period"), "fiveYears");
+    expect(screen.getByTestId("timeline-count")).toHaveTextContent("显示 4 / 8 次就诊");
+    expect(screen.getByTestId("timeline-undated-hidden")).toHaveTextContent("另有 2 次就诊没有日期，按时间范围筛选时未显示。");
+  });
+
+  it("counts what matches among all when a filtered list is paged", async () => {
+    const many: EncounterView[] = Array.from({ length: 120 }, (_, i) => ({
+      id: `enc-many-${i}`,
+      class: "门诊",
+      classCode: i % 2 === 0 ? "AMB" : "IMP",
+      kind: "随访",
+      start: new Date(Date.UTC(2024, 5, 1) - i * 7 * 86_400_000).toISOString().slice(0, 10),
+      end: null,
+      hospital: "北京协和医院",
+      reason: null,
+      items: [],
+    }));
+    const { user } = await openChart({ options: { charts: [{ ...sampleCharts[0]!, encounters: many }] } });
+    await showTab(user, "timeline");
+    await user.selectOptions(screen.getByTestId("filter-type"), "AMB");
+    expect(screen.getByTestId("timeline-count")).toHaveTextContent("Showing 50 of 60 matching encounters (120 in all)");
   });
 });

@@ -4,6 +4,7 @@ import type { EncounterView } from "../bindings/EncounterView";
 import type { ResultSeries } from "../bindings/ResultSeries";
 import {
   byYear,
+  dayRange,
   docSections,
   encounterTypes,
   filterDocuments,
@@ -16,7 +17,11 @@ import {
   NO_ENCOUNTER_FILTER,
   panelOf,
   periodStart,
+  pointRows,
+  hasUnit,
+  numericCount,
   seriesByResultId,
+  undatedHidden,
   type EncounterFilter,
 } from "./chartViews";
 
@@ -67,6 +72,41 @@ describe("timeline filters", () => {
     expect(ids(filter({ period: "custom" }))).toHaveLength(5);
   });
 
+  it("reads the days a partial date could be", () => {
+    expect(dayRange("2024-03")).toEqual({ first: "2024-03-01", last: "2024-03-31" });
+    expect(dayRange("2024-02")).toEqual({ first: "2024-02-01", last: "2024-02-29" });
+    expect(dayRange("2023")).toEqual({ first: "2023-01-01", last: "2023-12-31" });
+    expect(dayRange("2023-11-02T23:30:00-05:00")).toEqual({ first: "2023-11-02", last: "2023-11-02" });
+    expect(dayRange("20**")).toBeNull();
+    expect(dayRange(null)).toBeNull();
+  });
+
+  it("keeps a partial date any of whose days falls in the period, at either end", () => {
+    const partial = [
+      encounter("march", "2024-03"),
+      encounter("year2023", "2023"),
+      encounter("year2021", "2021"),
+      encounter("undated", null),
+    ];
+    const within = (fields: Partial<EncounterFilter>) => ids(filterEncounters(partial, { ...NO_ENCOUNTER_FILTER, ...fields }, NOW));
+    // From 15 March: "2024-03" may be the 20th.
+    expect(within({ period: "custom", from: "2024-03-15", to: "2024-04-30" })).toEqual(["march"]);
+    // To 1 March: "2024-03" may be the 1st.
+    expect(within({ period: "custom", to: "2024-03-01" })).toEqual(["march", "year2023", "year2021"]);
+    expect(within({ period: "custom", from: "2024-04-01" })).toEqual([]);
+    // The last 12 months start on 30 June 2023: "2023" may be December.
+    expect(within({ period: "year" })).toEqual(["march", "year2023"]);
+    expect(within({ period: "custom", from: "2021-12-31", to: "2022-06-30" })).toEqual(["year2021"]);
+  });
+
+  it("counts the undated encounters a period hides, and only those the other filters let through", () => {
+    expect(undatedHidden(ENCOUNTERS, NO_ENCOUNTER_FILTER, NOW)).toBe(0);
+    expect(undatedHidden(ENCOUNTERS, { ...NO_ENCOUNTER_FILTER, period: "custom" }, NOW)).toBe(0);
+    expect(undatedHidden(ENCOUNTERS, { ...NO_ENCOUNTER_FILTER, period: "year" }, NOW)).toBe(1);
+    expect(undatedHidden(ENCOUNTERS, { ...NO_ENCOUNTER_FILTER, period: "custom", from: "2020-01-01" }, NOW)).toBe(1);
+    expect(undatedHidden(ENCOUNTERS, { ...NO_ENCOUNTER_FILTER, period: "year", hospital: "北大" }, NOW)).toBe(0);
+  });
+
   it("lists the encounter types present, in upper case, once each", () => {
     expect(encounterTypes(ENCOUNTERS)).toEqual(["AMB", "EMER", "IMP"]);
   });
@@ -114,6 +154,27 @@ describe("results", () => {
     const map = seriesByResultId(all);
     expect(map.get("g-1")).toBe(glucose.key);
     expect(map.get("bp-1")).toBe(systolic.key);
+  });
+
+  it("lays a panel's values out one row per measurement, a column per component, newest first", () => {
+    const at = (id: string, effective: string | null, value: number) => ({ ...point(id, value), effective });
+    const sys = series("sys", { panel: "bp", points: [at("a", "2023-01-01", 120), at("b", "2024-01-01", 150)] });
+    // The diastolic of "a" was not recorded; "c" has a diastolic alone.
+    const dia = series("dia", { panel: "bp", points: [at("b", "2024-01-01", 95), at("c", "2024-06-01", 80)] });
+    const rows = pointRows([sys, dia]);
+    expect(rows.map((row) => row.key)).toEqual(["c", "b", "a"]);
+    expect(rows.map((row) => row.cells.map((cell) => cell?.value ?? null))).toEqual([[null, 80], [150, 95], [120, null]]);
+    // One series: its points, newest first, a repeated id kept twice.
+    expect(pointRows([series("one", { points: [at("x", "2024-01-01", 1), at("x", "2024-01-01", 2)] })]).map((row) => row.cells[0]!.value)).toEqual([2, 1]);
+  });
+
+  it("gives numbers and bounds a unit, words none", () => {
+    expect(hasUnit(point("n", 5))).toBe(true);
+    expect(hasUnit({ ...point("b", null), text: "<0.01" })).toBe(true);
+    expect(hasUnit({ ...point("b", null), text: "≥ 90" })).toBe(true);
+    expect(hasUnit({ ...point("w", null), text: "阴性" })).toBe(false);
+    expect(numericCount(glucose)).toBe(1);
+    expect(numericCount(urine)).toBe(0);
   });
 
   it("tells numeric series from text ones", () => {
@@ -166,7 +227,7 @@ describe("documents", () => {
       { kind: "heading", text: "Plan" },
       { kind: "list", items: ["one", "two"] },
       { kind: "paragraph", text: "then" },
-      { kind: "table", rows: [["a", "b"], ["c", "d", "e"]], columns: 3 },
+      { kind: "table", rows: [["a", "b"], ["c", "d", "e"]] },
       { kind: "list", items: ["three"] },
     ]);
   });

@@ -10,7 +10,7 @@ import type { EncounterView } from "../bindings/EncounterView";
 import type { ResultFlag } from "../bindings/ResultFlag";
 import type { ResultPoint } from "../bindings/ResultPoint";
 import type { ResultSeries } from "../bindings/ResultSeries";
-import { timeOfValue } from "./format";
+import { wallClock } from "./format";
 
 /** The chart's sections, in the order of their tabs. */
 export const CHART_TABS = ["summary", "timeline", "results", "documents"] as const;
@@ -59,29 +59,72 @@ export function periodStart(period: Period, now: Date): number | null {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+const isoDay = (time: number) => new Date(time).toISOString().slice(0, 10);
+
 /**
- * The encounters the filter lets through, in their order. "From – to"
- * compares the day each encounter started on as its hospital recorded it
- * (both ends included); the relative periods count back from `now`. An
- * encounter without a (readable) start is kept only while the period is
- * open at both ends: it cannot be placed within one.
+ * The first and the last day (YYYY-MM-DD) a clinical date could be, as its
+ * source recorded it: a day is itself, "2024-03" runs from 1 to 31 March,
+ * "2024" through the year (partial dates are how the core sends
+ * generalised ones). `null` for no date or an unreadable one.
+ */
+export function dayRange(value: string | null): { first: string; last: string } | null {
+  const wall = value ? wallClock(value) : null;
+  if (!wall) return null;
+  const first = isoDay(wall.time);
+  if (wall.precision === "day" || wall.precision === "minute") return { first, last: first };
+  const start = new Date(wall.time);
+  const end =
+    wall.precision === "month"
+      ? Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0)
+      : Date.UTC(start.getUTCFullYear(), 11, 31);
+  return { first, last: isoDay(end) };
+}
+
+/** The period's days, both ends included; `null` where an end is open. */
+function periodDays(filter: EncounterFilter, now: Date): { from: string | null; to: string | null } {
+  const since = periodStart(filter.period, now);
+  if (since !== null) {
+    // The workstation's calendar day the period starts on.
+    const start = new Date(since);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    return { from: `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`, to: null };
+  }
+  return {
+    from: filter.period === "custom" && DAY.test(filter.from) ? filter.from : null,
+    to: filter.period === "custom" && DAY.test(filter.to) ? filter.to : null,
+  };
+}
+
+/**
+ * The encounters the filter lets through, in their order. A period
+ * compares the days each encounter may have started on as its hospital
+ * recorded it (both ends included; the relative periods count back from
+ * `now`): a partial date ("2024-03", "2024") is kept when any of its days
+ * falls in the period. An encounter without a (readable) start is kept
+ * only while the period is open at both ends: it cannot be placed within
+ * one (`undatedHidden` counts those left out, so the view can say so).
  */
 export function filterEncounters(encounters: readonly EncounterView[], filter: EncounterFilter, now: Date): EncounterView[] {
-  const since = periodStart(filter.period, now);
-  const from = filter.period === "custom" && DAY.test(filter.from) ? filter.from : null;
-  const to = filter.period === "custom" && DAY.test(filter.to) ? filter.to : null;
+  const { from, to } = periodDays(filter, now);
   return encounters.filter((encounter) => {
-    if (filter.hospital && encounter.hospital !== filter.hospital) return false;
-    if (filter.type && encounter.classCode?.toUpperCase() !== filter.type) return false;
-    if (since !== null) {
-      const time = timeOfValue(encounter.start);
-      return time !== null && time >= since;
-    }
+    if (!matchesHospitalAndType(encounter, filter)) return false;
     if (from === null && to === null) return true;
-    const day = encounter.start && /^\d{4}/.test(encounter.start) ? encounter.start.slice(0, 10) : null;
-    if (day === null) return false;
-    return (from === null || day >= from) && (to === null || day <= to);
+    const days = dayRange(encounter.start);
+    if (days === null) return false;
+    return (from === null || days.last >= from) && (to === null || days.first <= to);
   });
+}
+
+/** How many encounters the filter hides only because they have no date a period could place. */
+export function undatedHidden(encounters: readonly EncounterView[], filter: EncounterFilter, now: Date): number {
+  const { from, to } = periodDays(filter, now);
+  if (from === null && to === null) return 0;
+  return encounters.filter((encounter) => matchesHospitalAndType(encounter, filter) && dayRange(encounter.start) === null).length;
+}
+
+function matchesHospitalAndType(encounter: EncounterView, filter: EncounterFilter): boolean {
+  if (filter.hospital && encounter.hospital !== filter.hospital) return false;
+  return !filter.type || encounter.classCode?.toUpperCase() === filter.type;
 }
 
 /** The class codes (upper case) of the encounters, for the type filter. */
@@ -148,6 +191,68 @@ export function panelOf(results: readonly ResultSeries[], key: string): ResultSe
   return results.filter((series) => series.panel === selected.panel && series.unit === selected.unit);
 }
 
+/** How many of a series' values are numbers (drawn on its trend). */
+export function numericCount(series: ResultSeries): number {
+  let count = 0;
+  for (const point of series.points) if (point.value !== null && Number.isFinite(point.value)) count++;
+  return count;
+}
+
+/** "<0.01", "> 1000", "≤5": a bound the lab reported instead of a value. */
+const BOUND = /^\s*(?:[<>]=?|[≤≥])\s*-?\d/;
+
+/**
+ * Whether a value is shown with its series' unit: a number, or a bound
+ * (which is a number in that unit too, though not drawn); not words.
+ */
+export function hasUnit(point: ResultPoint): boolean {
+  return point.value !== null || BOUND.test(point.text);
+}
+
+/** One row of the "every value" table: a result, with a cell per series drawn (a panel's components). */
+export interface PointRow {
+  /** The Observation's id, unique within the table. */
+  key: string;
+  effective: string | null;
+  source: string | null;
+  /** Aligned to the series given: that series' value here, if it has one. */
+  cells: (ResultPoint | null)[];
+}
+
+/**
+ * Every value of `series` (one, or a panel's components side by side) as
+ * table rows, newest first: a panel's components come from one Observation
+ * (they share its id), so each Observation is one row with a value per
+ * component. Ordered as the core orders points (by the date as sent).
+ */
+export function pointRows(series: readonly ResultSeries[]): PointRow[] {
+  const rows = new Map<string, PointRow>();
+  series.forEach((one, column) => {
+    const seen = new Map<string, number>();
+    for (const point of one.points) {
+      // The same id twice in one series stays two rows.
+      const nth = seen.get(point.id) ?? 0;
+      seen.set(point.id, nth + 1);
+      const key = nth === 0 ? point.id : `${point.id}#${nth}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { key, effective: point.effective, source: point.source, cells: new Array<ResultPoint | null>(series.length).fill(null) };
+        rows.set(key, row);
+      }
+      row.cells[column] = point;
+    }
+  });
+  const order = (value: string | null) => value ?? "";
+  return [...rows.values()]
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => {
+      const x = order(a.row.effective);
+      const y = order(b.row.effective);
+      return x < y ? 1 : x > y ? -1 : b.index - a.index;
+    })
+    .map(({ row }) => row);
+}
+
 /** Whether a flag says the result lies outside its reference range. */
 export function isAbnormal(flag: ResultFlag | null): boolean {
   return flag !== null && flag !== "normal";
@@ -196,7 +301,7 @@ export type DocSection =
   | { kind: "heading"; text: string }
   | { kind: "paragraph"; text: string }
   | { kind: "list"; items: string[] }
-  | { kind: "table"; rows: string[][]; columns: number };
+  | { kind: "table"; rows: string[][] };
 
 export function docSections(blocks: readonly DocBlock[]): DocSection[] {
   const sections: DocSection[] = [];
@@ -208,10 +313,8 @@ export function docSections(blocks: readonly DocBlock[]): DocSection[] {
         else sections.push({ kind: "list", items: [block.text] });
         break;
       case "row":
-        if (last?.kind === "table") {
-          last.rows.push(block.cells);
-          last.columns = Math.max(last.columns, block.cells.length);
-        } else sections.push({ kind: "table", rows: [block.cells], columns: block.cells.length });
+        if (last?.kind === "table") last.rows.push(block.cells);
+        else sections.push({ kind: "table", rows: [block.cells] });
         break;
       case "heading":
       case "paragraph":

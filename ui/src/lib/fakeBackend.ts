@@ -150,7 +150,10 @@ function item(kind: EncounterItem["kind"], id: string, text: string, fields: Par
   return { kind, id, text, detail: null, date: null, flag: null, ...fields };
 }
 
-/** A result as the core sends it: numbers as at most two decimals. */
+/**
+ * A result as the core sends it: the number as the lab recorded it (pass
+ * `text` for a value the core converted: four significant digits).
+ */
 function point(
   id: string,
   effective: string,
@@ -165,7 +168,7 @@ function point(
     id,
     effective,
     value: numeric ? value : null,
-    text: numeric ? String(Math.round(value * 100) / 100) : value,
+    text: numeric ? String(value) : value,
     recorded: null,
     flag,
     range,
@@ -255,7 +258,7 @@ const WANG_RESULTS: ResultSeries[] = [
     points: [
       point("obs-cr-2021", "2021-10-27", 118, "high", CREATININE, PKUFH, { encounter: "enc-4" }),
       // Recorded in mg/dL by that hospital; the core converted it to the series' unit.
-      point("obs-cr-2023", "2023-11-03", 131.75, "high", CREATININE, PKUFH, { recorded: "1.49 mg/dL", encounter: "enc-2" }),
+      point("obs-cr-2023", "2023-11-03", 1.49 * 88.42, "high", CREATININE, PKUFH, { text: "131.7", recorded: "1.49 mg/dL", encounter: "enc-2" }),
       point("obs-3", "2024-05-20", 132, "high", CREATININE, PUMCH, { encounter: "enc-1" }),
     ],
   },
@@ -418,14 +421,14 @@ export const sampleCharts: ChartContent[] = [
       { id: "alg-2", substance: "磺胺类药物", criticality: "low", reactions: ["荨麻疹"], source: CHAOYANG },
     ],
     labs: [
-      { id: "obs-1", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", value: "7.8", unit: "%", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "4548-4|%" },
-      { id: "obs-2", code: "1558-6", name: "空腹血糖", value: "8.1", unit: "mmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "1558-6|mmol/L" },
-      { id: "obs-3", code: "2160-0", name: "血肌酐", value: "132", unit: "μmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "2160-0|umol/L" },
-      { id: "obs-4", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", value: "52", unit: "mL/min/1.73m²", effective: "2024-05-20", interpretation: "L", source: PUMCH, kind: "lab", series: "33914-3|mL/min/{1.73_m2}" },
-      { id: "obs-bp-5", code: "85354-9", name: "血压", value: "148/88", unit: "mmHg", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "vital", series: "8480-6|mm[Hg]" },
-      { id: "obs-hr-2", code: "8867-4", name: "心率", value: "76", unit: "/min", effective: "2024-05-20", interpretation: "N", source: PUMCH, kind: "vital", series: "8867-4|/min" },
-      { id: "obs-5", code: "2823-3", name: "血钾", value: "4.3", unit: "mmol/L", effective: "2023-11-03", interpretation: "N", source: PKUFH, kind: "lab", series: "2823-3|mmol/L" },
-      { id: "obs-up-2", code: "20454-5", name: "尿蛋白定性", value: "+", unit: null, effective: "2023-11-03", interpretation: "A", source: PKUFH, kind: "lab", series: "20454-5|" },
+      { id: "obs-1", code: "4548-4", name: "糖化血红蛋白 (HbA1c)", value: "7.8", unit: "%", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "4548-4|%", flag: "high" },
+      { id: "obs-2", code: "1558-6", name: "空腹血糖", value: "8.1", unit: "mmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "1558-6|mmol/L", flag: "high" },
+      { id: "obs-3", code: "2160-0", name: "血肌酐", value: "132", unit: "μmol/L", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "lab", series: "2160-0|umol/L", flag: "high" },
+      { id: "obs-4", code: "33914-3", name: "估算肾小球滤过率 (eGFR)", value: "52", unit: "mL/min/1.73m²", effective: "2024-05-20", interpretation: "L", source: PUMCH, kind: "lab", series: "33914-3|mL/min/{1.73_m2}", flag: "low" },
+      { id: "obs-bp-5", code: "85354-9", name: "血压", value: "148/88", unit: "mmHg", effective: "2024-05-20", interpretation: "H", source: PUMCH, kind: "vital", series: "8480-6|mm[Hg]", flag: "high" },
+      { id: "obs-hr-2", code: "8867-4", name: "心率", value: "76", unit: "/min", effective: "2024-05-20", interpretation: "N", source: PUMCH, kind: "vital", series: "8867-4|/min", flag: "normal" },
+      { id: "obs-5", code: "2823-3", name: "血钾", value: "4.3", unit: "mmol/L", effective: "2023-11-03", interpretation: "N", source: PKUFH, kind: "lab", series: "2823-3|mmol/L", flag: "normal" },
+      { id: "obs-up-2", code: "20454-5", name: "尿蛋白定性", value: "+", unit: null, effective: "2023-11-03", interpretation: "A", source: PKUFH, kind: "lab", series: "20454-5|", flag: "abnormal" },
     ],
     results: WANG_RESULTS,
     encounters: WANG_ENCOUNTERS,
@@ -480,9 +483,9 @@ export const sampleCharts: ChartContent[] = [
       { id: "alg-11", substance: "Codeine", criticality: "low", reactions: ["Nausea", "Vomiting"], source: UFH },
     ],
     labs: [
-      { id: "obs-11", code: "718-7", name: "Hemoglobin", value: "118", unit: "g/L", effective: "2024-03-12", interpretation: "L", source: UFH, kind: "lab", series: "718-7|g/L" },
-      { id: "obs-12", code: "2160-0", name: "Creatinine", value: "88", unit: "μmol/L", effective: "2024-03-12", interpretation: "N", source: UFH, kind: "lab", series: "2160-0|μmol/L" },
-      { id: "obs-13", code: "3016-3", name: "TSH", value: "2.1", unit: "mIU/L", effective: "2023-09-05", interpretation: null, source: null, kind: "lab", series: "3016-3|mIU/L" },
+      { id: "obs-11", code: "718-7", name: "Hemoglobin", value: "118", unit: "g/L", effective: "2024-03-12", interpretation: "L", source: UFH, kind: "lab", series: "718-7|g/L", flag: "low" },
+      { id: "obs-12", code: "2160-0", name: "Creatinine", value: "88", unit: "μmol/L", effective: "2024-03-12", interpretation: "N", source: UFH, kind: "lab", series: "2160-0|μmol/L", flag: "normal" },
+      { id: "obs-13", code: "3016-3", name: "TSH", value: "2.1", unit: "mIU/L", effective: "2023-09-05", interpretation: null, source: null, kind: "lab", series: "3016-3|mIU/L", flag: null },
     ],
     encounters: [
       encounter(
@@ -538,8 +541,8 @@ export const sampleCharts: ChartContent[] = [
       { id: "alg-21", substance: "头孢类抗生素", criticality: "low", reactions: ["皮肤瘙痒"], source: CHAOYANG },
     ],
     labs: [
-      { id: "obs-21", code: "10839-9", name: "肌钙蛋白I (cTnI)", value: "0.02", unit: "ng/mL", effective: "2026-11-26", interpretation: "N", source: PKUFH, kind: "lab", series: "10839-9|ng/mL" },
-      { id: "obs-22", code: "13457-7", name: "低密度脂蛋白胆固醇 (LDL-C)", value: "3.9", unit: "mmol/L", effective: "2026-11-26", interpretation: "H", source: PKUFH, kind: "lab", series: "13457-7|mmol/L" },
+      { id: "obs-21", code: "10839-9", name: "肌钙蛋白I (cTnI)", value: "0.02", unit: "ng/mL", effective: "2026-11-26", interpretation: "N", source: PKUFH, kind: "lab", series: "10839-9|ng/mL", flag: "normal" },
+      { id: "obs-22", code: "13457-7", name: "低密度脂蛋白胆固醇 (LDL-C)", value: "3.9", unit: "mmol/L", effective: "2026-11-26", interpretation: "H", source: PKUFH, kind: "lab", series: "13457-7|mmol/L", flag: "high" },
     ],
     encounters: [
       { id: "enc-21", class: "急诊", classCode: "EMER", kind: "胸痛中心", start: "2026-11-26T21:40:00+08:00", end: "2026-11-27T03:15:00+08:00", hospital: PKUFH, reason: "急性胸痛", items: [] },
@@ -569,7 +572,7 @@ export const sampleCharts: ChartContent[] = [
     ],
     allergies: [],
     labs: [
-      { id: "obs-31", code: "3024-7", name: "游离甲状腺素 (FT4)", value: "38.6", unit: "pmol/L", effective: "2026-11", interpretation: "H", source: CHAOYANG, kind: "lab", series: "3024-7|pmol/L" },
+      { id: "obs-31", code: "3024-7", name: "游离甲状腺素 (FT4)", value: "38.6", unit: "pmol/L", effective: "2026-11", interpretation: "H", source: CHAOYANG, kind: "lab", series: "3024-7|pmol/L", flag: "high" },
     ],
     encounters: [],
     results: [],

@@ -252,11 +252,33 @@ describe("clinical dates in the locale", () => {
 });
 
 describe("clinical numbers in the locale", () => {
-  it("groups digits and keeps at most two decimals", () => {
+  it("groups digits and keeps two decimals from ten on", () => {
     expect(formatNumber(131.7458, "en")).toBe("131.75");
     expect(formatNumber(250000, "zh-CN")).toBe("250,000");
     expect(formatNumber(7.8, "zh-CN")).toBe("7.8");
     expect(formatNumber(8, "en")).toBe("8");
+  });
+
+  it("never rounds a small number away: four significant digits below ten", () => {
+    expect(formatNumber(0.004, "en")).toBe("0.004");
+    expect(formatNumber(0.005, "zh-CN")).toBe("0.005");
+    expect(formatNumber(5.551, "en")).toBe("5.551");
+    expect(formatNumber(0.034567, "en")).toBe("0.03457");
+    expect(formatNumber(-0.001, "en")).toBe("-0.001");
+    expect(formatNumber(0.30000000000000004, "en")).toBe("0.3");
+    expect(formatNumber(123456, "en")).toBe("123,456");
+  });
+
+  it("shows a result's text as the core wrote it, every decimal kept", () => {
+    expect(formatResultText("0.004", "en")).toBe("0.004");
+    expect(formatResultText("5.551", "zh-CN")).toBe("5.551");
+    expect(formatResultText("7.10", "en")).toBe("7.10");
+    expect(formatResultText("7.10", "zh-CN")).toBe("7.10");
+    expect(formatResultText("12345.10", "en")).toBe("12,345.10");
+    expect(formatResultText("-0.50", "en")).toBe("-0.50");
+    // Grouping that would lose a digit is not done: the text is shown as sent.
+    expect(formatResultText("12345678901234567890", "en")).toBe("12345678901234567890");
+    expect(formatResultText("007", "en")).toBe("007");
   });
 
   it("formats plain numbers only, and shows any other result as sent", () => {

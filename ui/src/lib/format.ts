@@ -247,13 +247,19 @@ export function asSentence(message: string): string {
 const WALL_CLOCK =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 
-interface WallClock {
+export interface WallClock {
   /** Milliseconds of the wall-clock reading taken as UTC: formatted in UTC, it reads as recorded. */
   time: number;
   precision: "year" | "month" | "day" | "minute";
 }
 
-function wallClock(value: string): WallClock | null {
+/**
+ * A clinical date or date-time as its source recorded it: the wall-clock
+ * reading taken as UTC (so formatted with `timeZone: "UTC"` it reads as
+ * recorded, whatever the workstation's zone), and how precise it is.
+ * `null` for anything that is not such a date.
+ */
+export function wallClock(value: string): WallClock | null {
   const match = WALL_CLOCK.exec(value.trim());
   if (!match) return null;
   const [, year, month, day, hour, minute] = match;
@@ -301,32 +307,57 @@ export function formatDayTime(value: string, locale: Locale): string {
   return dateFormatter(locale, wall.precision).format(wall.time);
 }
 
-const numberFormatters = new Map<Locale, Intl.NumberFormat>();
+// Numbers the core sent as numbers (range bounds) and numbers of the UI's
+// own (axis ticks) have no text to show: they get four significant digits,
+// never fewer than their whole digits and two decimals, so 0.005 stays
+// 0.005 (never "0") and 131.7458 reads 131.75. (Below 10, four
+// significant digits say more than two decimals; from 10 on, two
+// decimals say at least as much and keep every whole digit.)
+const numberFormatters = new Map<string, Intl.NumberFormat>();
 
-/** A measured value in the locale, with at most the two decimals the core keeps. */
-export function formatNumber(value: number, locale: Locale): string {
-  let formatter = numberFormatters.get(locale);
+function numberFormatter(locale: Locale, options: Intl.NumberFormatOptions, shape: string): Intl.NumberFormat {
+  const key = `${locale}|${shape}`;
+  let formatter = numberFormatters.get(key);
   if (!formatter) {
-    formatter = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-    numberFormatters.set(locale, formatter);
+    formatter = new Intl.NumberFormat(locale, options);
+    numberFormatters.set(key, formatter);
   }
-  return formatter.format(value);
+  return formatter;
 }
 
-const PLAIN_NUMBER = /^-?\d+(?:\.\d+)?$/;
+/** A number without a text of its own (a range's end, an axis tick) in the locale: see above. */
+export function formatNumber(value: number, locale: Locale): string {
+  return Math.abs(value) < 10
+    ? numberFormatter(locale, { maximumSignificantDigits: 4 }, "significant").format(value)
+    : numberFormatter(locale, { maximumFractionDigits: 2 }, "decimals").format(value);
+}
+
+const PLAIN_NUMBER = /^-?\d+(?:\.(\d+))?$/;
 
 /**
- * A result as the core wrote it: a plain number is shown in the locale;
- * anything else ("<0.01", "148/92", "阴性") exactly as sent.
+ * A result as the core wrote it: as the lab recorded it ("7.10", "0.004"),
+ * or to four significant digits where the core converted it. A plain
+ * number gets the locale's digit grouping only where that keeps every
+ * digit it has ("12,500", "7.10"); anything else ("<0.01", "148/92",
+ * "阴性") is shown exactly as sent.
  */
 export function formatResultText(text: string, locale: Locale): string {
   const trimmed = text.trim();
-  return PLAIN_NUMBER.test(trimmed) ? formatNumber(Number(trimmed), locale) : text;
-}
-
-/** Milliseconds since the epoch of a date or instant, for ordering and filtering; `null` when unparsable. */
-export function timeOfValue(value: string | null): number | null {
-  if (!value) return null;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? null : time;
+  const match = PLAIN_NUMBER.exec(trimmed);
+  if (!match) return text;
+  const decimals = match[1]?.length ?? 0;
+  if (decimals > 20) return text;
+  const parts = numberFormatter(
+    locale,
+    { minimumFractionDigits: decimals, maximumFractionDigits: decimals },
+    `fixed${decimals}`,
+  ).formatToParts(Number(trimmed));
+  // The digits again without the grouping: any digit lost (a number longer
+  // than a double holds, leading zeros) and the text is shown as sent.
+  const digits = parts
+    .map((part) =>
+      part.type === "group" ? "" : part.type === "decimal" ? "." : part.type === "minusSign" ? "-" : part.value,
+    )
+    .join("");
+  return digits === trimmed ? parts.map((part) => part.value).join("") : text;
 }

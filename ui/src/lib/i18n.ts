@@ -198,6 +198,24 @@ const en = {
 
   "field.code": "Code",
   "field.status": "Status",
+  "problemStatus.active": "Active",
+  "problemStatus.recurrence": "Recurrence",
+  "problemStatus.relapse": "Relapse",
+  "problemStatus.inactive": "Inactive",
+  "problemStatus.remission": "In remission",
+  "problemStatus.resolved": "Resolved",
+  "problemStatus.unknown": "Unknown",
+  "medStatus.active": "Active",
+  "medStatus.on-hold": "On hold",
+  "medStatus.ended": "Ended",
+  "medStatus.stopped": "Stopped",
+  "medStatus.completed": "Completed",
+  "medStatus.cancelled": "Cancelled",
+  "medStatus.entered-in-error": "Entered in error",
+  "medStatus.draft": "Draft",
+  "medStatus.intended": "Intended",
+  "medStatus.not-taken": "Not taken",
+  "medStatus.unknown": "Unknown",
   "field.onset": "Onset",
   "field.authored": "Prescribed",
   "field.dosage": "Dosage",
@@ -410,6 +428,9 @@ const en = {
 
   "timeline.heading": "Encounters across hospitals",
   "timeline.count": "Showing {shown} of {total} encounters",
+  "timeline.countPaged": "Showing {shown} of {matching} matching encounters ({total} in all)",
+  "timeline.undatedHidden": "{count} encounters without a date are not shown: a period cannot place them.",
+  "timeline.undatedHiddenOne": "1 encounter without a date is not shown: a period cannot place it.",
   "timeline.none": "No encounter matches these filters.",
   "timeline.empty": "The platform has no encounters",
   "timeline.happened": "What happened",
@@ -454,7 +475,7 @@ const en = {
   "results.range": "Reference range",
   "results.rangeNone": "no reference range",
   "results.trendOf": "Trend of {names}: {count} values from {from} to {to}",
-  "results.legendRange": "Reference range",
+  "results.legendRange": "Latest reference range",
   "results.legendAbnormal": "Outside the reference range",
   "results.textOnly": "These results are not numbers: there is no trend to draw.",
   "results.export": "Export trend",
@@ -666,6 +687,24 @@ const zhCN: Record<MessageKey, string> = {
 
   "field.code": "编码",
   "field.status": "状态",
+  "problemStatus.active": "活动",
+  "problemStatus.recurrence": "再发",
+  "problemStatus.relapse": "复发",
+  "problemStatus.inactive": "非活动",
+  "problemStatus.remission": "缓解",
+  "problemStatus.resolved": "已痊愈",
+  "problemStatus.unknown": "未知",
+  "medStatus.active": "在用",
+  "medStatus.on-hold": "暂停",
+  "medStatus.ended": "已结束",
+  "medStatus.stopped": "已停用",
+  "medStatus.completed": "已完成",
+  "medStatus.cancelled": "已取消",
+  "medStatus.entered-in-error": "录入错误",
+  "medStatus.draft": "草稿",
+  "medStatus.intended": "拟用",
+  "medStatus.not-taken": "未服用",
+  "medStatus.unknown": "未知",
   "field.onset": "起病",
   "field.authored": "开具",
   "field.dosage": "用法用量",
@@ -878,6 +917,9 @@ const zhCN: Record<MessageKey, string> = {
 
   "timeline.heading": "各医院就诊记录",
   "timeline.count": "显示 {shown} / {total} 次就诊",
+  "timeline.countPaged": "显示 {shown} / {matching} 次符合条件的就诊（共 {total} 次）",
+  "timeline.undatedHidden": "另有 {count} 次就诊没有日期，按时间范围筛选时未显示。",
+  "timeline.undatedHiddenOne": "另有 1 次就诊没有日期，按时间范围筛选时未显示。",
   "timeline.none": "没有符合筛选条件的就诊记录。",
   "timeline.empty": "平台无就诊记录",
   "timeline.happened": "本次就诊内容",
@@ -922,7 +964,7 @@ const zhCN: Record<MessageKey, string> = {
   "results.range": "参考范围",
   "results.rangeNone": "无参考范围",
   "results.trendOf": "{names}趋势：{from} 至 {to} 共 {count} 次结果",
-  "results.legendRange": "参考范围",
+  "results.legendRange": "最近一次参考范围",
   "results.legendAbnormal": "超出参考范围",
   "results.textOnly": "这些结果不是数值，无法绘制趋势图。",
   "results.export": "导出趋势图",
@@ -1146,4 +1188,21 @@ const MEDICATION_RECORD_KEYS: Record<string, MessageKey> = {
 export function medicationRecordLabel(locale: Locale, record: string): string {
   const key = MEDICATION_RECORD_KEYS[record];
   return key ? translate(locale, key) : record;
+}
+
+const PROBLEM_STATUSES = ["active", "recurrence", "relapse", "inactive", "remission", "resolved", "unknown"] as const;
+const MEDICATION_STATUSES = [
+  "active", "on-hold", "ended", "stopped", "completed", "cancelled", "entered-in-error", "draft", "intended", "not-taken", "unknown",
+] as const;
+
+/** A problem's FHIR clinical status (`active`, `resolved`…) in the locale; any other value as sent. */
+export function problemStatusLabel(locale: Locale, status: string): string {
+  const known = PROBLEM_STATUSES.find((code) => code === status);
+  return known ? translate(locale, `problemStatus.${known}`) : status;
+}
+
+/** A medication's FHIR status (`active`, `stopped`…) in the locale; any other value as sent. */
+export function medicationStatusLabel(locale: Locale, status: string): string {
+  const known = MEDICATION_STATUSES.find((code) => code === status);
+  return known ? translate(locale, `medStatus.${known}`) : status;
 }

@@ -42,7 +42,18 @@ describe("birthDateTerm", () => {
 
 describe("narrowedQuery", () => {
   it("adds the birth date to the query as its own term", () => {
-    expect(narrowedQuery(" 王 ", "1958-04-12")).toBe("王 1958-04-12");
-    expect(narrowedQuery("zhang wei", "1972")).toBe("zhang wei 1972");
+    expect(narrowedQuery(" 王 ", "1958-04-12", TODAY)).toBe("王 1958-04-12");
+    expect(narrowedQuery("zhang wei", "1972", TODAY)).toBe("zhang wei 1972");
+  });
+
+  it("replaces a birth date the query already has, in whatever form", () => {
+    expect(narrowedQuery("王 1958-04-12", "1961-09-30", TODAY)).toBe("王 1961-09-30");
+    expect(narrowedQuery("1958年4月12日 王秀英", "1958", TODAY)).toBe("王秀英 1958");
+    expect(narrowedQuery("zhang 19720315 wei", "1972-03-15", TODAY)).toBe("zhang wei 1972-03-15");
+  });
+
+  it("keeps what is not a birth date: names, identifier fragments", () => {
+    expect(narrowedQuery("张伟 0038", "1972", TODAY)).toBe("张伟 0038 1972");
+    expect(narrowedQuery("110105195804120020", "1958", TODAY)).toBe("110105195804120020 1958");
   });
 });

@@ -41,7 +41,13 @@ export function birthDateTerm(input: string, today: Date): string | null {
   return `${year}-${pad(month)}-${pad(day)}`;
 }
 
-/** The search `base` narrowed by a birth date (`term`, from `birthDateTerm`). */
-export function narrowedQuery(base: string, term: string): string {
-  return `${base.trim()} ${term}`;
+/**
+ * The search `base` narrowed by a birth date (`term`, from `birthDateTerm`):
+ * a birth date `base` already has (any word of it that reads as one by
+ * `today`) gives way to `term`, so a patient is never searched for with
+ * two birth dates.
+ */
+export function narrowedQuery(base: string, term: string, today: Date): string {
+  const words = base.trim().split(/\s+/).filter((word) => word !== "" && birthDateTerm(word, today) === null);
+  return [...words, term].join(" ");
 }

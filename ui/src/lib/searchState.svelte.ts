@@ -34,30 +34,28 @@ export class SearchState {
   openPatientId: string | null = $state(null);
   /** The patient opened last, to return keyboard focus to its row. */
   lastOpenedId: string | null = null;
-  /** The query a birth date narrows: the last one searched from the box. */
-  private narrowBase = "";
   private generation = 0;
   private recentGeneration = 0;
 
   /** Runs the search in the box; a newer search supersedes the result of an older one. */
   async search(backend: Backend): Promise<void> {
-    this.narrowBase = this.query.trim();
     this.birthDate = "";
     this.birthDateInvalid = false;
-    await this.run(backend, this.narrowBase);
+    await this.run(backend, this.query.trim());
   }
 
   /**
-   * Searches again for the last query from the box with the birth date in
-   * the narrowing field (replacing a date narrowed by before), and shows the
-   * query so in the box. Does nothing but flag the field when it holds no
-   * birth date possible by `today`.
+   * Searches for what is in the box now (the doctor may have typed on since
+   * the last search) with the birth date in the narrowing field, replacing
+   * any birth date the box held, and shows the query so in the box. Does
+   * nothing but flag the field when it holds no birth date possible by `today`.
    */
   async narrow(backend: Backend, today: Date): Promise<void> {
     const term = birthDateTerm(this.birthDate, today);
     this.birthDateInvalid = term === null;
-    if (term === null || !this.narrowBase) return;
-    this.query = narrowedQuery(this.narrowBase, term);
+    const base = this.query.trim();
+    if (term === null || !base) return;
+    this.query = narrowedQuery(base, term, today);
     await this.run(backend, this.query);
   }
 

@@ -3,9 +3,14 @@
 // per line, a y array aligned to it (`null` where that line has no value).
 // A panel's components (systolic and diastolic pressure) come from the same
 // Observations, so they share their x values.
+//
+// Times are the wall clock the hospital recorded (format.ts's `wallClock`,
+// read as UTC), as every table of the chart shows them: a result at 22:20
+// in Beijing sits on its own day in any workstation's time zone, and the
+// chart draws it (with `tzDate` in UTC) where the table dates it.
 import type { ResultSeries } from "../bindings/ResultSeries";
 import { isAbnormal } from "./chartViews";
-import { timeOfValue } from "./format";
+import { wallClock } from "./format";
 
 export interface TrendLine {
   key: string;
@@ -13,6 +18,8 @@ export interface TrendLine {
   unit: string | null;
   /** Aligned to `TrendData.x`. */
   values: (number | null)[];
+  /** Aligned to `TrendData.x`: the value as the core wrote it, for the legend. */
+  texts: (string | null)[];
   /** Aligned to `TrendData.x`: the point there is flagged outside its range. */
   abnormal: boolean[];
   /** The range to draw (the series' latest), with at least one numeric end. */
@@ -20,8 +27,10 @@ export interface TrendLine {
 }
 
 export interface TrendData {
-  /** Seconds since the epoch, ascending, unique. */
+  /** Seconds of the recorded wall-clock time read as UTC, ascending, unique. */
   x: number[];
+  /** Aligned to `x`: the date as the core sent it, for the legend (its precision and time of day kept). */
+  effective: string[];
   lines: TrendLine[];
   /** The y scale: every value and range end, with some air. */
   yMin: number;
@@ -35,6 +44,7 @@ export interface TrendData {
 interface Placed {
   t: number;
   value: number;
+  text: string;
   abnormal: boolean;
   effective: string;
 }
@@ -47,9 +57,15 @@ interface Placed {
 function place(series: ResultSeries): Placed[] {
   const placed: Placed[] = [];
   for (const point of series.points) {
-    const time = timeOfValue(point.effective);
-    if (time === null || point.value === null || !Number.isFinite(point.value) || point.effective === null) continue;
-    placed.push({ t: Math.floor(time / 1000), value: point.value, abnormal: isAbnormal(point.flag), effective: point.effective });
+    const wall = point.effective === null ? null : wallClock(point.effective);
+    if (wall === null || point.value === null || !Number.isFinite(point.value)) continue;
+    placed.push({
+      t: Math.floor(wall.time / 1000),
+      value: point.value,
+      text: point.text,
+      abnormal: isAbnormal(point.flag),
+      effective: point.effective!,
+    });
   }
   placed.sort((a, b) => a.t - b.t);
   for (let i = 1; i < placed.length; i++) {
@@ -76,29 +92,40 @@ export function prepareTrend(series: readonly ResultSeries[]): TrendData | null 
 
   const x = [...new Set(all.map((p) => p.t))].sort((a, b) => a - b);
   const index = new Map(x.map((t, i) => [t, i]));
+  const effective: string[] = new Array<string>(x.length).fill("");
   const lines: TrendLine[] = series.map((one, i) => {
     const values: (number | null)[] = new Array<number | null>(x.length).fill(null);
+    const texts: (string | null)[] = new Array<string | null>(x.length).fill(null);
     const abnormal: boolean[] = new Array<boolean>(x.length).fill(false);
     for (const p of placed[i]!) {
       const at = index.get(p.t)!;
       values[at] = p.value;
+      texts[at] = p.text;
       abnormal[at] = p.abnormal;
+      if (!effective[at]) effective[at] = p.effective;
     }
-    return { key: one.key, name: one.name, unit: one.unit, values, abnormal, range: numericRange(one) };
+    return { key: one.key, name: one.name, unit: one.unit, values, texts, abnormal, range: numericRange(one) };
   });
 
-  const ys = all.map((p) => p.value);
+  // A loop, not Math.min(...values): a long series would overflow the call stack.
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  const include = (value: number) => {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  };
+  for (const p of all) include(p.value);
   for (const line of lines) {
-    if (line.range?.low != null) ys.push(line.range.low);
-    if (line.range?.high != null) ys.push(line.range.high);
+    if (line.range?.low != null) include(line.range.low);
+    if (line.range?.high != null) include(line.range.high);
   }
-  const min = Math.min(...ys);
-  const max = Math.max(...ys);
-  const pad = max > min ? (max - min) * 0.08 : Math.max(Math.abs(max) * 0.1, 1);
+  // One value alone gets air in proportion to it (0.004 is not lost in a scale of ±1).
+  const pad = max > min ? (max - min) * 0.08 : max !== 0 ? Math.abs(max) * 0.1 : 1;
 
   const byTime = [...all].sort((a, b) => a.t - b.t);
   return {
     x,
+    effective,
     lines,
     yMin: min - pad,
     yMax: max + pad,
@@ -111,16 +138,4 @@ export function prepareTrend(series: readonly ResultSeries[]): TrendData | null 
 /** uPlot's aligned data: the x array, then one y array per line. */
 export function alignedData(trend: TrendData): [number[], ...(number | null)[][]] {
   return [trend.x, ...trend.lines.map((line) => line.values)];
-}
-
-/**
- * How the x axis labels its ticks: by day for spans up to about three
- * months, by month up to about three years, by year beyond.
- */
-export function axisPrecision(x: readonly number[]): "day" | "month" | "year" {
-  const span = x.length > 1 ? x[x.length - 1]! - x[0]! : 0;
-  const days = span / 86_400;
-  if (days <= 92) return "day";
-  if (days <= 3 * 366) return "month";
-  return "year";
 }

@@ -3,9 +3,9 @@
 // in the UI's locale. Only uPlot's types are imported here: the library
 // itself is loaded by TrendChart.svelte where a canvas exists.
 import type uPlot from "uplot";
-import { formatNumber } from "./format";
+import { formatDayTime, formatNumber, formatResultText } from "./format";
 import type { Locale } from "./i18n";
-import { axisPrecision, type TrendData } from "./trend";
+import type { TrendData } from "./trend";
 
 /** The colours a chart draws with, read from app.css (`--trend-*`), so the legend and the canvas agree. */
 export interface TrendColours {
@@ -37,19 +37,64 @@ export function coloursAt(element: Element): TrendColours {
   };
 }
 
-const AXIS_DATE: Record<ReturnType<typeof axisPrecision>, Intl.DateTimeFormatOptions> = {
-  day: { month: "short", day: "numeric" },
-  month: { year: "numeric", month: "short" },
+const DAY = 86_400;
+
+/** How precise the x axis's labels are: what one tick to the next moves by. */
+export type AxisPrecision = "year" | "month" | "day" | "minute";
+
+/**
+ * The precision of labels `increment` seconds apart (uPlot's `foundIncr`:
+ * it steps by days, by 30-day months and by 365-day years).
+ */
+export function axisPrecision(increment: number): AxisPrecision {
+  if (increment >= 365 * DAY) return "year";
+  if (increment >= 28 * DAY) return "month";
+  if (increment >= DAY) return "day";
+  return "minute";
+}
+
+const AXIS_DATE: Record<AxisPrecision, Intl.DateTimeFormatOptions> = {
   year: { year: "numeric" },
+  month: { year: "numeric", month: "short" },
+  day: { month: "short", day: "numeric" },
+  minute: { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
 };
 
 /**
- * The x axis's tick labels in the locale (uPlot's own are English), in the
- * workstation's time zone as uPlot places the ticks; `timeZone` for tests.
+ * The x axis's tick labels in the locale (uPlot's own are English), as
+ * precise as the ticks are apart: years, months, days, or the time of day
+ * for ticks less than a day apart. Days name their year too when the ticks
+ * reach into another. The ticks are wall-clock times read as UTC (see
+ * lib/trend.ts), so they are formatted in UTC.
  */
-export function axisDateLabels(x: readonly number[], locale: Locale, timeZone?: string): (ticks: number[]) => string[] {
-  const format = new Intl.DateTimeFormat(locale, { ...AXIS_DATE[axisPrecision(x)], ...(timeZone ? { timeZone } : {}) });
-  return (ticks) => ticks.map((tick) => format.format(tick * 1000));
+export function axisDateLabels(locale: Locale): (ticks: number[], increment: number) => string[] {
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  const formatter = (precision: AxisPrecision, withYear: boolean) => {
+    const key = `${precision}|${withYear}`;
+    let format = formats.get(key);
+    if (!format) {
+      const options = { ...AXIS_DATE[precision], ...(withYear && precision !== "year" ? { year: "numeric" as const } : {}) };
+      format = new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" });
+      formats.set(key, format);
+    }
+    return format;
+  };
+  return (ticks, increment) => {
+    const precision = axisPrecision(increment);
+    const years = new Set(ticks.map((tick) => new Date(tick * 1000).getUTCFullYear()));
+    const format = formatter(precision, precision !== "month" && years.size > 1);
+    return ticks.map((tick) => format.format(tick * 1000));
+  };
+}
+
+/**
+ * What uPlot calls `tzDate`: the Date whose local fields read as `seconds`
+ * does in UTC (as `uPlot.tzDate(date, "UTC")` makes it), so ticks fall on
+ * the recorded wall clock's midnights and months in every time zone.
+ */
+export function utcDate(seconds: number): Date {
+  const date = new Date(seconds * 1000);
+  return new Date(date.getTime() + date.getTimezoneOffset() * 60_000);
 }
 
 /** The y axis's tick labels: numbers in the locale. */
@@ -126,27 +171,41 @@ export function trendOptions(
     dateLabel: string;
   },
 ): uPlot.Options {
-  const dateLabels = axisDateLabels(trend.x, locale);
+  const dateLabels = axisDateLabels(locale);
   const valueLabels = axisValueLabels(locale);
-  const legendDate = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
   return {
     width,
     height,
+    // Times are wall clocks read as UTC: ticks are placed in UTC too.
+    tzDate: utcDate,
     scales: {
       x: { time: true },
       y: { range: [trend.yMin, trend.yMax] },
     },
     series: [
-      { label: dateLabel, value: (_u, seconds) => (seconds == null ? "–" : legendDate.format(seconds * 1000)) },
+      {
+        label: dateLabel,
+        // The point's own date, as precise as it was recorded ("Mar 2024", "Jan 15, 2024, 22:20").
+        value: (_u: uPlot, _seconds: number, _series: number, index: number | null) => {
+          const effective = index === null ? undefined : trend.effective[index];
+          return effective ? formatDayTime(effective, locale) : "–";
+        },
+      },
       ...trend.lines.map((line, i) => {
         const colour = colours.lines[i % colours.lines.length]!;
         return {
           label: line.unit ? `${line.name} (${line.unit})` : line.name,
           stroke: colour,
           width: 2,
+          // A panel's second line is dashed: colour is not the only way to tell them apart.
+          ...(i > 0 ? { dash: [8, 5] } : {}),
           spanGaps: true,
           points: { show: true, size: 7, fill: colour, stroke: colour },
-          value: (_u: uPlot, value: number | null) => (value == null ? "–" : formatNumber(value, locale)),
+          // The value as the core wrote it (as recorded, or four significant digits).
+          value: (_u: uPlot, _value: number, _series: number, index: number | null) => {
+            const text = index === null ? null : line.texts[index];
+            return text == null ? "–" : formatResultText(text, locale);
+          },
         };
       }),
     ],
@@ -155,7 +214,7 @@ export function trendOptions(
         stroke: colours.axis,
         grid: { stroke: colours.grid, width: 1 },
         ticks: { stroke: colours.grid, width: 1 },
-        values: (_u, ticks) => dateLabels(ticks),
+        values: (_u, ticks, _axis, _space, increment) => dateLabels(ticks, increment),
       },
       {
         stroke: colours.axis,
@@ -166,7 +225,8 @@ export function trendOptions(
       },
     ],
     cursor: { drag: { x: false, y: false } },
-    legend: { show: true, live: true },
+    // The legend's marks are dashed like their lines (series 0 is the x axis, 1 the first line).
+    legend: { show: true, live: true, markers: { dash: (_u: uPlot, series: number) => (series > 1 ? "dashed" : "solid") } },
     hooks: {
       drawClear: [drawRanges(trend, colours)],
       draw: [drawAbnormal(trend, colours)],
