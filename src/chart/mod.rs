@@ -579,8 +579,13 @@ fn lab_view(
 
 fn observation_value(v: &Value) -> Option<(String, Option<String>)> {
     if let Some(q) = v.get("valueQuantity") {
-        let value = q.get("value").filter(|n| n.is_number())?.to_string();
-        return Some((value, owned(q, "unit").or_else(|| owned(q, "code"))));
+        let value = results::as_recorded(q.get("value").filter(|n| n.is_number())?);
+        // "<0.01" is a bound, and says so.
+        let comparator = str_field(q, "comparator").unwrap_or("");
+        return Some((
+            format!("{comparator}{value}"),
+            owned(q, "unit").or_else(|| owned(q, "code")),
+        ));
     }
     if let Some(cc) = v.get("valueCodeableConcept") {
         return Some((concept_text(cc)?, None));

@@ -407,11 +407,10 @@ fn point(id: &str, node: &Value, code: &Value, observation: &Value) -> Option<Me
         None => (raw, recorded_unit.clone(), None),
     };
     let converted = conversion.is_some_and(|(_, c)| c.is_some());
-    // As the lab wrote it when not converted (0.004 stays 0.004).
     let shown = if converted {
         number(value)
     } else {
-        number_value.to_string()
+        as_recorded(number_value)
     };
     point.range = reference_range(ranges).and_then(|r| {
         let units = match analyte {
@@ -565,6 +564,18 @@ fn flag_from_range(value: f64, range: &ReferenceRange) -> Option<ResultFlag> {
     } else {
         ResultFlag::Normal
     })
+}
+
+/// A recorded number as the lab wrote it (0.004 stays 0.004, 7.10 stays
+/// 7.10), unless what it wrote is a computed float's noise
+/// (68.50193719452203): then as [`number`] shows it.
+pub(super) fn as_recorded(value: &Value) -> String {
+    let written = value.to_string();
+    let decimals = written.split_once('.').map_or(0, |(_, d)| d.len());
+    match value.as_f64() {
+        Some(v) if decimals > 4 || written.contains(['e', 'E']) => number(v),
+        _ => written,
+    }
 }
 
 /// A computed value as shown: four significant digits (never fewer than
@@ -726,6 +737,20 @@ mod tests {
         ] {
             assert_eq!(number(value), shown, "{value}");
         }
+    }
+
+    #[test]
+    fn float_noise_is_not_a_precision_anyone_recorded() {
+        let series = build(&[obs(
+            "w",
+            "29463-7",
+            68.501_937_194_522_03,
+            "kg",
+            "2020-09-20",
+        )]);
+        assert_eq!(series[0].points[0].text, "68.5");
+        let series = build(&[obs("p", "9999-9", 0.0045, "ng/mL", "2020-09-20")]);
+        assert_eq!(series[0].points[0].text, "0.0045");
     }
 
     #[test]

@@ -190,12 +190,14 @@ def test_a_slow_first_open_shows_how_many_records_have_arrived(own_demo, launch_
 
     app = launch_on(own_demo, lang="zh_CN.UTF-8")
     log_in(app, "wangyi", PASSWORD)
-    search(app, "张伟")
-    # Each page of the history now takes 2.5 s: the first of two arrives,
-    # then the second.
+    # The largest Synthea patient (555 records, three pages of history).
+    # Seen masked by this doctor, so never cached: always fetched.
+    search(app, "Rice")
+    row = wait_for(app, "patient-row")
+    # Each page of the history now takes 2.5 s.
     sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 2500})
     try:
-        app.driver.find_element(By.CSS_SELECTOR, '[data-testid="patient-row"][data-patient-id="cn-0001"]').click()
+        row.click()
         # (The max property reads 1 before there is a max attribute.)
         WebDriverWait(app.driver, 20).until(lambda d: d.execute_script(
             "const bar = document.querySelector('[data-testid=\"chart-progress\"]');"
@@ -210,7 +212,7 @@ def test_a_slow_first_open_shows_how_many_records_have_arrived(own_demo, launch_
         assert 0 < said <= received, (said, received)
         assert f"{said} / {total}" in status.text, status.text
         app.screenshot("views-zh-progress")
-        assert wait_for(app, "patient-name", timeout=30).text == "张伟"
+        assert "*" in wait_for(app, "patient-name", timeout=30).text
         assert not app.driver.find_elements(*css("chart-progress"))
     finally:
         sim(own_demo, "PUT", "/_sim/faults", {"latency_ms": 0})
