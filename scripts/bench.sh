@@ -26,9 +26,11 @@ export)
 render)
   (cd ui && npm run build >/dev/null)
   cargo build --release --quiet -p chartguard-app -p platform-sim
+  scratch=$(mktemp -d)
+  # The keyring lives in the scratch data folder, so it is new and unlocked.
   CHARTGUARD_APP="$target/release/chartguard" CHARTGUARD_SIM="$target/release/platform-sim" \
+    XDG_DATA_HOME="$scratch" XDG_CONFIG_HOME="$scratch/config" \
     dbus-run-session -- bash -c 'echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-      export XDG_DATA_HOME=$(mktemp -d) XDG_CONFIG_HOME=$(mktemp -d)
       xvfb-run -a -s "-screen 0 1280x800x24" .venv-e2e/bin/pytest -q -s -p no:cacheprovider tests/e2e/bench_render.py' \
     | grep -v "^$"
   ;;
