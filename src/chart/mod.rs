@@ -1,6 +1,8 @@
 //! Builds the view model of a chart (and of search results) from the FHIR
-//! resources the platform returned. Pure: data in, data out; no I/O, no
-//! clock. This is where masking will slot in (before these types are built).
+//! resources the masking stage let through for the doctor's tier. Pure:
+//! data in, data out; no I/O, no clock. Result series are `results.rs`'s,
+//! current medications `medications.rs`'s, documents `documents.rs`'s; this
+//! file has the chart, the encounters and what happened in each.
 
 mod documents;
 mod medications;
